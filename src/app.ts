@@ -1,0 +1,49 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { DomainError } from './common/domain-error';
+import { requestIdFor } from './common/request-id';
+import type { AppConfig } from './config/config';
+import { setUpDocs } from './docs/openapi';
+import { MetricsService } from './metrics/metrics.service';
+
+/** Builds the whole service, ready to listen. The service and the e2e tests both start here. */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: requestIdFor,
+    logger: false,
+    // A request id must never be taken from another header than ours.
+    requestIdHeader: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+    bodyParser: false, // we register the JSON parser below
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  const metrics = app.get(MetricsService);
+  const fastify = app.getHttpAdapter().getInstance();
+  // Fastify's own JSON parser (prototype-poisoning safe), with its failures in the contract's terms:
+  // Nest would otherwise turn them into a bare 400 without our code.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error: Error | null, value?: unknown) =>
+      error ? done(new DomainError('invalid', 'MALFORMED_JSON', 'The body is not valid JSON'), undefined) : done(null, value),
+    );
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  if (config.docsEnabled) setUpDocs(app);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,36 @@
+/**
+ * Errors the domain raises. Services throw these without any HTTP in them; the global
+ * exception filter maps the kind to a status and keeps the code as the contract's stable code.
+ */
+export type DomainErrorKind =
+  | 'invalid' // 400: malformed input
+  | 'unauthenticated' // 401
+  | 'forbidden' // 403
+  | 'not_found' // 404
+  | 'conflict' // 409: state conflict
+  | 'refused' // 422: well-formed but refused
+  | 'rate_limited' // 429
+  | 'unavailable'; // 503
+
+export interface ErrorDetail {
+  field: string;
+  problem: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly kind: DomainErrorKind,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(what: string, id: string) {
+    super('not_found', 'NOT_FOUND', `${what} ${JSON.stringify(id)} does not exist`);
+  }
+}

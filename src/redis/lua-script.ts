@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { RedisClient } from './redis.service';
+
+/**
+ * A Lua script kept in its own .lua file, loaded once and run by SHA. If Redis lost its script
+ * cache (a restart), the script is loaded again and the call retried once.
+ */
+export class LuaScript {
+  readonly sha: string;
+
+  private constructor(
+    readonly name: string,
+    private readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  static fromFile(path: string): LuaScript {
+    return new LuaScript(path.replace(/^.*\//, ''), readFileSync(path, 'utf8'));
+  }
+
+  async load(client: RedisClient): Promise<void> {
+    const sha = await client.scriptLoad(this.source);
+    if (sha !== this.sha) throw new Error(`Redis gave SHA ${sha} for ${this.name}, expected ${this.sha}`);
+  }
+
+  async run(client: RedisClient, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await client.evalSha(this.sha, { keys, arguments: args });
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      await this.load(client);
+      return client.evalSha(this.sha, { keys, arguments: args });
+    }
+  }
+}
