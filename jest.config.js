@@ -1,5 +1,12 @@
 /** Unit specs live beside the code; integration and e2e tests under test/ share real Postgres and Redis. */
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+
+// ts-jest also compiles the few ESM-only packages in node_modules that Jest on Node 20 cannot require.
+const ESM_ONLY_PACKAGES = ['content-disposition'];
+const shared = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -7,18 +14,7 @@ module.exports = {
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 60000,
   projects: [
-    {
-      displayName: 'unit',
-      testEnvironment: 'node',
-      transform,
-      testMatch: ['<rootDir>/src/**/*.spec.ts'],
-    },
-    {
-      displayName: 'integration',
-      testEnvironment: 'node',
-      transform,
-      testMatch: ['<rootDir>/test/**/*.spec.ts'],
-      setupFiles: ['reflect-metadata'],
-    },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.spec.ts'], setupFiles: ['reflect-metadata'] },
   ],
 };

@@ -32,7 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parseJson(request, body as string, (error: Error | null, value?: unknown) =>
+    void parseJson(request, body as string, (error: Error | null, value?: unknown) =>
       error ? done(new DomainError('invalid', 'MALFORMED_JSON', 'The body is not valid JSON'), undefined) : done(null, value),
     );
   });

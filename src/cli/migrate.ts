@@ -22,5 +22,5 @@ export async function migrateAndMaybeSeed(databaseUrl: string, seed: boolean, sa
 }
 
 if (require.main === module) {
-  runCommand(() => migrateAndMaybeSeed(loadConfig().database.url, process.argv.includes('--seed'), console.log));
+  runCommand(() => migrateAndMaybeSeed(loadConfig().database.url, process.argv.includes('--seed'), (line) => process.stdout.write(`${line}\n`)));
 }

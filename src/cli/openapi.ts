@@ -27,6 +27,6 @@ export async function generateOpenApiJson(): Promise<string> {
 if (require.main === module) {
   runCommand(async () => {
     writeFileSync(OPENAPI_FILE, await generateOpenApiJson());
-    console.log(`Wrote ${OPENAPI_FILE}`);
+    process.stdout.write(`Wrote ${OPENAPI_FILE}\n`);
   });
 }

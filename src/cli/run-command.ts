@@ -5,7 +5,7 @@ import { LocalServiceError } from '../local-services/system';
 export function runCommand(command: () => Promise<void>): void {
   command().catch((error: unknown) => {
     const known = error instanceof ConfigError || error instanceof LocalServiceError;
-    process.stderr.write(`${known ? (error as Error).message : String((error as Error)?.stack ?? error)}\n`);
+    process.stderr.write(`${known ? (error).message : String((error as Error)?.stack ?? error)}\n`);
     process.exit(1);
   });
 }

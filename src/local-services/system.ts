@@ -53,7 +53,7 @@ export function installPackages(packages: string[], why: string): void {
   }
   const run = (args: string[]) => {
     const [command, ...rest] = [...prefix, ...args];
-    const result = spawnSync(command!, rest, {
+    const result = spawnSync(command, rest, {
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
