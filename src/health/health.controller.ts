@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../common/public.decorator';
+import { Public } from '../common/access.decorator';
 import { HealthService, HealthStatusDto } from './health.service';
 
 @ApiTags('operations')

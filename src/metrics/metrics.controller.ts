@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../common/public.decorator';
+import { Public } from '../common/access.decorator';
 import { MetricsService } from './metrics.service';
 
 @ApiExcludeController()

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Public } from '../common/public.decorator';
+import { Public } from '../common/access.decorator';
 import { LineDetailDto, LineDto, ListLinesQuery, OperatorDto } from './network.dto';
 import { NetworkService } from './network.service';
 

@@ -1,0 +1,19 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { Role } from './access.decorator';
+import type { RiderCategory } from '../fares/rider-category';
+
+/** Who is calling, as the auth guard established it from a verified token. */
+export interface AuthUser {
+  /** Account id, or device id for validators. */
+  id: string;
+  role: Role;
+  /** Passengers: the category fares use. */
+  riderCategory?: RiderCategory;
+  /** Operator staff and validator devices: the operator they belong to. */
+  operatorId?: string;
+}
+
+/** The authenticated caller, or undefined on a public route called without a token. */
+export const CurrentUser = createParamDecorator((_: unknown, context: ExecutionContext): AuthUser | undefined => {
+  return context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+});
