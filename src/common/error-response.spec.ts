@@ -1,0 +1,46 @@
+import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { DomainError, NotFoundError } from './domain-error';
+import { toErrorResponse } from './error-response';
+
+describe('toErrorResponse', () => {
+  it.each([
+    ['invalid', 400],
+    ['unauthenticated', 401],
+    ['forbidden', 403],
+    ['not_found', 404],
+    ['conflict', 409],
+    ['refused', 422],
+    ['rate_limited', 429],
+    ['unavailable', 503],
+  ] as const)('maps a %s domain error to %i and keeps its code and details', (kind, status) => {
+    const details = [{ field: 'amount', problem: 'must be positive' }];
+    const response = toErrorResponse(new DomainError(kind, 'SOME_CODE', 'explained', details), 'req-1');
+    expect(response.status).toBe(status);
+    expect(response.body).toEqual({ error: { code: 'SOME_CODE', message: 'explained', details }, requestId: 'req-1' });
+  });
+
+  it('names what was not found', () => {
+    expect(toErrorResponse(new NotFoundError('Line', 'x9'), 'r').body.error).toEqual({
+      code: 'NOT_FOUND',
+      message: 'Line "x9" does not exist',
+      details: [],
+    });
+  });
+
+  it('gives framework HTTP errors a stable code by status', () => {
+    expect(toErrorResponse(new NotFoundException('Cannot GET /x'), 'r')).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(toErrorResponse(new BadRequestException(['a', 'b']), 'r')).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST', message: 'a; b' } } });
+    expect(toErrorResponse(new HttpException('Request body is too large', 413), 'r')).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
+    expect(toErrorResponse(new HttpException('teapot', 418), 'r')).toMatchObject({ status: 418, body: { error: { code: 'HTTP_418' } } });
+  });
+
+  it('never leaks what an unexpected error says', () => {
+    const response = toErrorResponse(new Error('connect ECONNREFUSED 10.0.0.5:5432 password=hunter2'), 'req-9');
+    expect(response.status).toBe(500);
+    expect(response.internal).toBe(true);
+    expect(response.body.error.code).toBe('INTERNAL_ERROR');
+    expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|hunter2/);
+    expect(toErrorResponse(new HttpException('db exploded', 502), 'r').body.error).toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect(toErrorResponse('a string', 'r').status).toBe(500);
+  });
+});

@@ -1,0 +1,74 @@
+import { ConfigError, DEVELOPMENT_DEFAULTS, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('gives safe development defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3000,
+      logLevel: 'info',
+      database: { url: DEVELOPMENT_DEFAULTS.DATABASE_URL, migrateOnStart: true },
+      redis: { url: DEVELOPMENT_DEFAULTS.REDIS_URL },
+    });
+  });
+
+  it('reads and converts every variable', () => {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      BODY_LIMIT_BYTES: '2048',
+      DATABASE_URL: 'postgresql://u:p@db:5432/x',
+      DATABASE_POOL_SIZE: '25',
+      DATABASE_MIGRATE_ON_START: 'false',
+      REDIS_URL: 'rediss://cache:6379',
+      DOCS_ENABLED: 'no',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'test',
+      host: '127.0.0.1',
+      port: 8080,
+      logLevel: 'debug',
+      bodyLimitBytes: 2048,
+      database: { url: 'postgresql://u:p@db:5432/x', poolSize: 25, migrateOnStart: false },
+      redis: { url: 'rediss://cache:6379' },
+      docsEnabled: false,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT', 'must be a whole number'],
+    [{ PORT: '70000' }, 'PORT', 'must be between 0 and 65535'],
+    [{ PORT: '3000.5' }, 'PORT', 'must be a whole number'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV', 'must be one of development, test, production'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'must be one of'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL', 'is not a valid URL'],
+    [{ DATABASE_URL: 'mysql://u:p@h/db' }, 'DATABASE_URL', 'must start with postgres://'],
+    [{ REDIS_URL: 'http://cache' }, 'REDIS_URL', 'must start with redis://'],
+    [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED', 'must be true or false'],
+    [{ BODY_LIMIT_BYTES: '10' }, 'BODY_LIMIT_BYTES', 'must be between'],
+  ])('stops on %p naming %s', (env, variable, problem) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} ${problem}`));
+  });
+
+  describe('in production', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app:s3cret@db/lienthong', REDIS_URL: 'redis://cache:6379' };
+
+    it('starts with production values', () => {
+      expect(loadConfig(production).nodeEnv).toBe('production');
+    });
+
+    it('has no default database or Redis', () => {
+      expect(() => loadConfig({ ...production, DATABASE_URL: '' })).toThrow('DATABASE_URL is required');
+      expect(() => loadConfig({ ...production, REDIS_URL: undefined })).toThrow('REDIS_URL is required');
+    });
+
+    it('refuses the development database password', () => {
+      expect(() => loadConfig({ ...production, DATABASE_URL: DEVELOPMENT_DEFAULTS.DATABASE_URL })).toThrow(
+        'DATABASE_URL holds a development secret',
+      );
+    });
+  });
+});
