@@ -90,23 +90,25 @@ export async function startRedis(options: RedisOptions): Promise<RunningServer> 
   return { url: `redis://127.0.0.1:${options.port}`, pid: child.pid!, stop: () => stopProcess(child.pid!, 'SIGTERM', 'Redis') };
 }
 
+/** The folder holding initdb and postgres; Debian's newest version first. */
 function postgresBinary(): string {
-  const find = () => [...postgresBinDirs(), ...[findExecutable('initdb')].filter(Boolean).map((p) => dirname(p!))].find((dir) => existsSync(join(dir, 'initdb')));
-  const found = find();
-  if (found) return found;
-  installPackages(['postgresql'], 'PostgreSQL');
-  const installed = find();
-  if (!installed) throw new LocalServiceError('PostgreSQL was installed but its binaries were not found under /usr/lib/postgresql');
-  return installed;
+  return findOrInstall(
+    () => [...postgresBinDirs(), ...[findExecutable('initdb')].filter(Boolean).map((p) => dirname(p!))].find((dir) => existsSync(join(dir, 'initdb'))),
+    'postgresql',
+    'PostgreSQL',
+  );
 }
 
 function redisBinary(): string {
-  const find = () => findExecutable('redis-server', ['/usr/bin', '/usr/local/bin']);
+  return findOrInstall(() => findExecutable('redis-server', ['/usr/bin', '/usr/local/bin']), 'redis-server', 'Redis');
+}
+
+function findOrInstall(find: () => string | undefined, debianPackage: string, what: string): string {
   const found = find();
   if (found) return found;
-  installPackages(['redis-server'], 'Redis');
+  installPackages([debianPackage], what);
   const installed = find();
-  if (!installed) throw new LocalServiceError('redis-server was installed but is not on PATH');
+  if (!installed) throw new LocalServiceError(`${what} was installed from ${debianPackage} but its binaries were not found`);
   return installed;
 }
 

@@ -1,30 +1,9 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import request from 'supertest';
-import { startTestApp } from '../support/test-app';
+import { expectError, useTestApp } from '../support/http';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('foundation over HTTP', () => {
-  let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
-
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app.close();
-  });
-
-  /** Every error leaves in the contract's shape with a stable code and the request's id. */
-  function expectError(response: request.Response, status: number, code: string): void {
-    expect(response.status).toBe(status);
-    expect(response.headers['content-type']).toMatch(/application\/json/);
-    expect(response.body).toEqual({
-      error: { code, message: expect.any(String), details: expect.any(Array) },
-      requestId: response.headers['x-request-id'],
-    });
-    expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(js|ts):\d+/); // no stack frames
-  }
+  const { http } = useTestApp();
 
   describe('health', () => {
     it('is live', async () => {

@@ -1,20 +1,10 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
 import { seedNetwork } from '../../src/network/network.seeder';
-import { startTestApp } from '../support/test-app';
+import { expectError, useTestApp } from '../support/http';
 
 describe('network API', () => {
-  let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
-
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  const { app, http } = useTestApp();
 
   it('lists the operators', async () => {
     const response = await http().get('/v1/operators').expect(200);
@@ -58,12 +48,13 @@ describe('network API', () => {
   });
 
   it('answers an unknown line with 404 in the contract shape', async () => {
-    const response = await http().get('/v1/lines/metro-99').expect(404);
-    expect(response.body.error).toEqual({ code: 'NOT_FOUND', message: 'Line "metro-99" does not exist', details: [] });
+    const response = await http().get('/v1/lines/metro-99');
+    expectError(response, 404, 'NOT_FOUND');
+    expect(response.body.error.message).toBe('Line "metro-99" does not exist');
   });
 
   it('seeds idempotently: a second run changes nothing', async () => {
-    const dataSource = app.get(DataSource);
+    const dataSource = app().get(DataSource);
     const count = async () => (await dataSource.query('SELECT (SELECT count(*) FROM operators) o, (SELECT count(*) FROM lines) l, (SELECT count(*) FROM stations) s'))[0];
     const before = await count();
     await seedNetwork(dataSource);
