@@ -16,6 +16,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logger: false,
     // A request id must never be taken from another header than ours.
     requestIdHeader: false,
+    trustProxy: config.trustProxy,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,

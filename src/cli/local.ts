@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { seedDemoCredentials } from '../accounts/demo-seed';
 import { createApp } from '../app';
 import { ConfigError, loadConfig } from '../config/config';
 import { RunningServer, startPostgres, startRedis } from '../local-services/servers';
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     say(`  readiness   ${base}/health/ready`);
     say(`  lines       ${base}/v1/lines`);
     say(`  API docs    ${base}/docs`);
-    say('  demo credentials: none yet — accounts and devices are not built (issue #4)');
+    if (config.nodeEnv === 'development') for (const line of await seedDemoCredentials(app.get(DataSource))) say(line);
     say('Press Ctrl-C to stop the service and its databases.');
   } catch (error) {
     await stopAll();

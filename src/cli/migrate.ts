@@ -3,10 +3,11 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '../config/config';
 import { dataSourceOptions } from '../database/data-source-options';
 import { migrateWithLock } from '../database/migrate';
+import { seedFares } from '../fares/fares.seeder';
 import { seedNetwork } from '../network/network.seeder';
 import { runCommand } from './run-command';
 
-/** `npm run migrate` applies pending migrations; `npm run seed` also writes the Hà Nội network. */
+/** `npm run migrate` applies pending migrations; `npm run seed` also writes the Hà Nội network and fares. */
 export async function migrateAndMaybeSeed(databaseUrl: string, seed: boolean, say: (line: string) => void): Promise<void> {
   const dataSource = await new DataSource(dataSourceOptions({ database: { url: databaseUrl, poolSize: 2, migrateOnStart: true } })).initialize();
   try {
@@ -15,6 +16,8 @@ export async function migrateAndMaybeSeed(databaseUrl: string, seed: boolean, sa
     if (seed) {
       const counts = await seedNetwork(dataSource);
       say(`Seeded the Hà Nội network: ${counts.operators} operators, ${counts.lines} lines, ${counts.stations} stations`);
+      const fares = await seedFares(dataSource);
+      say(`Seeded the Hà Nội fares: ${fares.fareTables} fare tables, ${fares.products} products, ${fares.waivers} waivers, ${fares.zones} zones`);
     }
   } finally {
     await dataSource.destroy();

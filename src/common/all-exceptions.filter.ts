@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RateLimitedError } from './domain-error';
 import { toErrorResponse } from './error-response';
 
 /** Every error thrown in a Nest handler leaves in the contract's shape; 5xx are logged, never leaked. */
@@ -15,6 +16,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (response.internal) {
       this.logger.error({ err: error, method: request.method, url: request.url }, 'unhandled error');
     }
+    if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
     void reply.status(response.status).send(response.body);
   }
 }

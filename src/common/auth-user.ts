@@ -11,6 +11,9 @@ export interface AuthUser {
   riderCategory?: RiderCategory;
   /** Operator staff and validator devices: the operator they belong to. */
   operatorId?: string;
+  /** Validator devices: the line they serve, and for gates the station they stand in. */
+  lineId?: string;
+  stationId?: string;
 }
 
 /** The authenticated caller, or undefined on a public route called without a token. */

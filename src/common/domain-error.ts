@@ -34,3 +34,13 @@ export class NotFoundError extends DomainError {
     super('not_found', 'NOT_FOUND', `${what} ${JSON.stringify(id)} does not exist`);
   }
 }
+
+/** 429: the caller may try again after the given number of seconds (sent as Retry-After). */
+export class RateLimitedError extends DomainError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super('rate_limited', 'RATE_LIMITED', message);
+  }
+}

@@ -9,6 +9,8 @@ export const REDACTED_PATHS = [
   'req.headers["x-signature"]',
   'req.headers["idempotency-key"]',
   'res.headers["set-cookie"]',
+  // A failed query carries its bound values, which may be a password hash or a token hash.
+  'err.parameters',
 ];
 
 const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);

@@ -54,7 +54,12 @@ describe('loadConfig', () => {
   });
 
   describe('in production', () => {
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app:s3cret@db/lienthong', REDIS_URL: 'redis://cache:6379' };
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://app:s3cret@db/lienthong',
+      REDIS_URL: 'redis://cache:6379',
+      AUTH_TOKEN_KEYS: 'prod-1:a-production-token-key-of-at-least-32-chars',
+    };
 
     it('starts with production values', () => {
       expect(loadConfig(production).nodeEnv).toBe('production');

@@ -24,6 +24,34 @@ export interface AppConfig {
   };
   /** Serve GET /docs and GET /docs-json. */
   readonly docsEnabled: boolean;
+  /**
+   * Which proxies may set X-Forwarded-For (Fastify's trustProxy): false, a hop count, or their
+   * addresses. Login rate limiting per address depends on it behind a load balancer.
+   */
+  readonly trustProxy: false | number | string[];
+  readonly auth: AuthConfig;
+}
+
+export interface TokenKey {
+  /** The JWT `kid` header naming this key. */
+  readonly kid: string;
+  readonly secret: string;
+}
+
+export interface AuthConfig {
+  /** HS256 keys for access tokens: the first signs, every one verifies (rotation). */
+  readonly tokenKeys: readonly TokenKey[];
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly deviceTokenTtlSeconds: number;
+  /** Login attempts allowed per account, and per address, in one window before 429. */
+  readonly loginAttemptsPerAccount: number;
+  readonly loginAttemptsPerAddress: number;
+  readonly loginWindowSeconds: number;
+  /** How often each process reloads the disabled validator devices from Postgres (besides Redis notices). */
+  readonly disabledDevicesRefreshSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -40,11 +68,13 @@ export class ConfigError extends Error {
 export const DEVELOPMENT_DEFAULTS = {
   DATABASE_URL: 'postgres://lienthong:lienthong-dev@127.0.0.1:5433/lienthong',
   REDIS_URL: 'redis://127.0.0.1:6380',
+  AUTH_TOKEN_KEYS: 'dev-1:lienthong-dev-access-token-key-do-not-use-in-production',
 } as const;
 
 /** Secrets that ship in this repository; production refuses to start with any of them. */
 const DEVELOPMENT_SECRETS: ReadonlyArray<{ variable: string; secret: string }> = [
   { variable: 'DATABASE_URL', secret: 'lienthong-dev' },
+  { variable: 'AUTH_TOKEN_KEYS', secret: 'lienthong-dev-access-token-key' },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,6 +100,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
       url: url(env, 'REDIS_URL', ['redis:', 'rediss:'], production ? undefined : DEVELOPMENT_DEFAULTS.REDIS_URL),
     },
     docsEnabled: boolean(env, 'DOCS_ENABLED', true),
+    trustProxy: trustProxy(env, 'TRUST_PROXY'),
+    auth: {
+      tokenKeys: tokenKeys(env, 'AUTH_TOKEN_KEYS', production ? undefined : DEVELOPMENT_DEFAULTS.AUTH_TOKEN_KEYS),
+      issuer: text(env, 'AUTH_TOKEN_ISSUER', 'lien-thong'),
+      audience: text(env, 'AUTH_TOKEN_AUDIENCE', 'lien-thong-api'),
+      accessTokenTtlSeconds: integer(env, 'AUTH_ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 60 * 60),
+      refreshTokenTtlSeconds: integer(env, 'AUTH_REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 3600, 90 * 24 * 3600),
+      deviceTokenTtlSeconds: integer(env, 'DEVICE_TOKEN_TTL_SECONDS', 3600, 60, 24 * 3600),
+      loginAttemptsPerAccount: integer(env, 'LOGIN_ATTEMPTS_PER_ACCOUNT', 10, 1, 1000),
+      loginAttemptsPerAddress: integer(env, 'LOGIN_ATTEMPTS_PER_ADDRESS', 100, 1, 100_000),
+      loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 15 * 60, 1, 24 * 3600),
+      disabledDevicesRefreshSeconds: integer(env, 'DISABLED_DEVICES_REFRESH_SECONDS', 60, 1, 3600),
+    },
   };
   if (production) {
     for (const { variable, secret } of DEVELOPMENT_SECRETS) {
@@ -120,6 +163,35 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
   }
   return value as T;
+}
+
+/** `kid:secret` pairs separated by commas; secrets of at least 32 characters, kids unique. */
+function tokenKeys(env: Env, name: string, fallback?: string): TokenKey[] {
+  const value = required(name, fallback, raw(env, name));
+  const keys = value.split(',').map((pair) => {
+    const separator = pair.indexOf(':');
+    const kid = pair.slice(0, separator).trim();
+    const secret = pair.slice(separator + 1).trim();
+    if (separator < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(kid)) {
+      throw new ConfigError(name, 'must be a comma-separated list of kid:secret pairs (kid of letters, digits, ".", "_" or "-")');
+    }
+    if (secret.length < 32) throw new ConfigError(name, `has a secret shorter than 32 characters for kid "${kid}"`);
+    return { kid, secret };
+  });
+  if (new Set(keys.map((key) => key.kid)).size !== keys.length) throw new ConfigError(name, 'names a kid twice');
+  return keys;
+}
+
+/** false (the default), a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs. */
+function trustProxy(env: Env, name: string): false | number | string[] {
+  const value = raw(env, name);
+  if (value === undefined || /^(false|0|no|off)$/i.test(value)) return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const addresses = value.split(',').map((address) => address.trim());
+  if (addresses.some((address) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(address))) {
+    throw new ConfigError(name, `must be false, a number of hops, or proxy addresses, got "${value}"`);
+  }
+  return addresses;
 }
 
 function url(env: Env, name: string, protocols: readonly string[], fallback?: string): string {

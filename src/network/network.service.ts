@@ -2,8 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { FindOptionsWhere, Repository } from 'typeorm';
 import { NotFoundError } from '../common/domain-error';
+import type { TransportMode } from './hanoi-network';
 import { LineDetailDto, LineDto, ListLinesQuery, OperatorDto } from './network.dto';
 import { LineEntity, OperatorEntity, StationEntity } from './network.entities';
+
+export interface LineWithStations {
+  id: string;
+  code: string;
+  name: string;
+  mode: TransportMode;
+  operatorId: string;
+  stations: Array<{ id: string; name: string; positionM: number }>;
+}
 
 @Injectable()
 export class NetworkService {
@@ -27,6 +37,19 @@ export class NetworkService {
       order: { code: 'ASC' },
     });
     return rows.map((line) => toLineDto(line, line.stations ?? []));
+  }
+
+  /** Every line with its stations in travel order, for in-memory caches such as the fare engine's. */
+  async linesWithStations(): Promise<LineWithStations[]> {
+    const rows = await this.lines.find({ relations: { stations: true }, order: { id: 'ASC', stations: { sequence: 'ASC' } } });
+    return rows.map((line) => ({
+      id: line.id,
+      code: line.code,
+      name: line.name,
+      mode: line.mode,
+      operatorId: line.operatorId,
+      stations: (line.stations ?? []).map(({ id, name, positionM }) => ({ id, name, positionM })),
+    }));
   }
 
   async getLine(id: string): Promise<LineDetailDto> {

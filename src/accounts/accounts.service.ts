@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AuthUser } from '../common/auth-user';
+import { DomainError, NotFoundError } from '../common/domain-error';
+import { isUuid } from '../common/uuid';
+import { isUniqueViolation } from '../database/postgres-errors';
+import type { RiderCategory } from '../fares/rider-category';
+import { AccessTokens, type AccessClaims, type AccountRole } from './access-tokens';
+import type { LoginDto, ProfileDto, RegisterDto, RegisteredDto, TokenPairDto } from './accounts.dto';
+import { normaliseEmail } from './email';
+import { LoginLimiter } from './login-limiter';
+import { PasswordHasher } from './password-hasher';
+import { assertPasswordAcceptable } from './password-policy';
+import { localDate, riderCategoryOn } from './rider-category-rules';
+import { SessionStore, type SessionTokens } from './sessions';
+
+/** What the guard and the profile need about an account, read in one query. */
+interface AccountRow {
+  id: string;
+  email: string;
+  full_name: string;
+  role: AccountRole;
+  operator_id: string | null;
+  verified_date_of_birth: string | null;
+  approved_categories: RiderCategory[];
+}
+
+const ACCOUNT_COLUMNS = `a.id, a.email, a.full_name, a.role, a.operator_id, a.verified_date_of_birth::text,
+  ARRAY(SELECT c.category FROM concession_claims c
+         WHERE c.account_id = a.id AND c.status = 'approved' AND (c.valid_until IS NULL OR c.valid_until > now())) AS approved_categories`;
+
+@Injectable()
+export class AccountsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly limiter: LoginLimiter,
+    private readonly sessions: SessionStore,
+    private readonly tokens: AccessTokens,
+  ) {}
+
+  /** A new passenger. A declared date of birth is kept but grants nothing: concessions need an approved claim. */
+  async register(input: RegisterDto, today = localDate(new Date())): Promise<RegisteredDto> {
+    const email = normaliseEmail(input.email);
+    assertPasswordAcceptable(input.password, email);
+    if (input.dateOfBirth !== undefined && (input.dateOfBirth > today || input.dateOfBirth < '1900-01-01')) {
+      throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', [
+        { field: 'dateOfBirth', problem: 'must be a past date after 1900' },
+      ]);
+    }
+    const passwordHash = await this.hasher.hash(input.password);
+    try {
+      const [row] = await this.db.query<Array<{ id: string }>>(
+        `INSERT INTO accounts (email, password_hash, full_name, role, declared_date_of_birth)
+         VALUES ($1, $2, $3, 'passenger', $4) RETURNING id`,
+        [email, passwordHash, input.fullName.trim(), input.dateOfBirth ?? null],
+      );
+      return { id: row.id, email, riderCategory: 'adult' };
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DomainError('conflict', 'EMAIL_TAKEN', 'An account with this email already exists');
+      throw error;
+    }
+  }
+
+  /**
+   * A new session for the right email and password. Unknown email and wrong password are one and
+   * the same 401, and cost the same argon2 work.
+   */
+  async login(input: LoginDto, address: string): Promise<TokenPairDto> {
+    const email = normaliseEmail(input.email);
+    await this.limiter.attempt(email, address);
+    const [account] = await this.db.query<Array<{ id: string; role: AccountRole; password_hash: string }>>(
+      'SELECT id, role, password_hash FROM accounts WHERE email = $1',
+      [email],
+    );
+    const passwordMatches = await this.hasher.verify(account?.password_hash, input.password);
+    if (!account || !passwordMatches) {
+      throw new DomainError('unauthenticated', 'INVALID_CREDENTIALS', 'The email or password is wrong');
+    }
+    await this.limiter.succeeded(email, address);
+    return this.tokenPair(account.id, account.role, await this.sessions.start(account.id));
+  }
+
+  /** Spends the refresh token and returns the next pair of the same session. */
+  async refresh(refreshToken: string): Promise<TokenPairDto> {
+    const session = await this.sessions.rotate(refreshToken);
+    return this.tokenPair(session.accountId, session.role, session);
+  }
+
+  logout(refreshToken: string): Promise<void> {
+    return this.sessions.revoke(refreshToken);
+  }
+
+  /**
+   * The caller behind a verified access token, read fresh: a revoked session fails at once, and
+   * the rider category reflects approvals, expiries and birthdays as of this request.
+   */
+  async authenticate(claims: Extract<AccessClaims, { subject: 'account' }>): Promise<AuthUser> {
+    if (!isUuid(claims.accountId) || !isUuid(claims.sessionId)) {
+      throw new DomainError('unauthenticated', 'TOKEN_INVALID', 'The access token is not valid');
+    }
+    const [row] = await this.db.query<Array<AccountRow & { revoked: boolean }>>(
+      `SELECT ${ACCOUNT_COLUMNS}, s.revoked_at IS NOT NULL AS revoked
+         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1 AND a.id = $2`,
+      [claims.sessionId, claims.accountId],
+    );
+    if (!row) throw new DomainError('unauthenticated', 'TOKEN_INVALID', 'The access token is not valid');
+    if (row.revoked) throw new DomainError('unauthenticated', 'TOKEN_REVOKED', 'This session has ended; log in again');
+    return authUserOf(row);
+  }
+
+  async profile(accountId: string): Promise<ProfileDto> {
+    const [row] = await this.db.query<AccountRow[]>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1`, [accountId]);
+    if (!row) throw new NotFoundError('Account', accountId);
+    return {
+      id: row.id,
+      email: row.email,
+      fullName: row.full_name,
+      role: row.role,
+      ...(row.operator_id === null ? {} : { operatorId: row.operator_id }),
+      riderCategory: riderCategoryOf(row),
+      ...(row.verified_date_of_birth === null ? {} : { verifiedDateOfBirth: row.verified_date_of_birth }),
+      // The wallet (issue 5) does not exist yet: nobody can hold a balance.
+      balance: 0,
+      currency: 'VND',
+    };
+  }
+
+  private tokenPair(accountId: string, role: AccountRole, session: SessionTokens): TokenPairDto {
+    const access = this.tokens.sign({ subject: 'account', accountId, sessionId: session.sessionId, role });
+    return { accessToken: access.token, refreshToken: session.refreshToken, expiresIn: access.expiresIn, tokenType: 'Bearer' };
+  }
+}
+
+function riderCategoryOf(row: AccountRow): RiderCategory {
+  return riderCategoryOn({ verifiedDateOfBirth: row.verified_date_of_birth, approvedCategories: row.approved_categories }, localDate(new Date()));
+}
+
+function authUserOf(row: AccountRow): AuthUser {
+  switch (row.role) {
+    case 'passenger':
+      return { id: row.id, role: row.role, riderCategory: riderCategoryOf(row) };
+    case 'operator':
+      return { id: row.id, role: row.role, operatorId: row.operator_id ?? undefined };
+    case 'admin':
+      return { id: row.id, role: row.role };
+  }
+}
