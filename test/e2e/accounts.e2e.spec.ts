@@ -1,29 +1,17 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { upsertAccount } from '../../src/accounts/account-seeder';
 import { testAccount } from '../support/auth';
-import { startTestApp, testConfig } from '../support/test-app';
+import { testConfig } from '../support/test-app';
+import { expectError, useTestApp } from '../support/http';
 
 const uniqueEmail = () => `rider-${randomUUID()}@example.vn`;
 const PASSWORD = 'một mật khẩu đủ dài';
 
 describe('accounts over HTTP', () => {
-  let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
+  const { app, http } = useTestApp();
 
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app.close();
-  });
-
-  function expectError(response: request.Response, status: number, code: string): void {
-    expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
-  }
 
   async function registerAndLogin(email = uniqueEmail()) {
     await http().post('/v1/auth/register').send({ email, password: PASSWORD, fullName: 'Trần Văn Test' }).expect(201);
@@ -182,15 +170,15 @@ describe('accounts over HTTP', () => {
 
   describe('roles and ownership', () => {
     it('refuses a passenger on an admin route with 403', async () => {
-      const passenger = await testAccount(app, 'passenger');
+      const passenger = await testAccount(app(), 'passenger');
       expectError(await http().get('/v1/admin/concessions').set('Authorization', passenger.bearer), 403, 'FORBIDDEN');
-      const operator = await testAccount(app, 'operator');
+      const operator = await testAccount(app(), 'operator');
       expectError(await http().post('/v1/admin/devices').set('Authorization', operator.bearer).send({}), 403, 'FORBIDDEN');
     });
 
     it("never shows a passenger another passenger's claim", async () => {
-      const owner = await testAccount(app, 'passenger');
-      const other = await testAccount(app, 'passenger');
+      const owner = await testAccount(app(), 'passenger');
+      const other = await testAccount(app(), 'passenger');
       const claim = (
         await http()
           .post('/v1/me/concessions')
@@ -208,7 +196,7 @@ describe('accounts over HTTP', () => {
     });
 
     it("refuses an operator's staff another operator's data with 403, and serves their own", async () => {
-      const staff = await testAccount(app, 'operator', { operatorId: 'hmc' });
+      const staff = await testAccount(app(), 'operator', { operatorId: 'hmc' });
       expectError(await http().get('/v1/devices').query({ operatorId: 'transerco' }).set('Authorization', staff.bearer), 403, 'OPERATOR_SCOPE');
       const own = await http().get('/v1/devices').query({ operatorId: 'hmc' }).set('Authorization', staff.bearer).expect(200);
       expect(own.body.every((device: { operatorId: string }) => device.operatorId === 'hmc')).toBe(true);
@@ -217,8 +205,8 @@ describe('accounts over HTTP', () => {
 
   describe('concessions', () => {
     it('approving a claim changes the category the passenger rides at, and the fare quoted', async () => {
-      const rider = await testAccount(app, 'passenger');
-      const admin = await testAccount(app, 'admin');
+      const rider = await testAccount(app(), 'passenger');
+      const admin = await testAccount(app(), 'admin');
       const line = (await http().get('/v1/lines/metro-2a').expect(200)).body as { stations: Array<{ id: string }> };
       const quote = () =>
         http()
@@ -261,8 +249,8 @@ describe('accounts over HTTP', () => {
     });
 
     it('an approval with an expiry, a rejection, and claims that do not qualify', async () => {
-      const rider = await testAccount(app, 'passenger');
-      const admin = await testAccount(app, 'admin');
+      const rider = await testAccount(app(), 'passenger');
+      const admin = await testAccount(app(), 'admin');
       const claim = async (body: object) => http().post('/v1/me/concessions').set('Authorization', rider.bearer).send(body);
       const decide = (id: string, body: object) => http().post(`/v1/admin/concessions/${id}/decision`).set('Authorization', admin.bearer).send(body);
 
@@ -287,22 +275,14 @@ describe('accounts over HTTP', () => {
 });
 
 describe('login rate limiting', () => {
-  let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
+  const { app, http } = useTestApp({ TRUST_PROXY: '127.0.0.1', LOGIN_ATTEMPTS_PER_ACCOUNT: '3', LOGIN_ATTEMPTS_PER_ADDRESS: '6' });
   // The app trusts X-Forwarded-For from the test client, so each test can be its own address.
   const address = () => `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
-
-  beforeAll(async () => {
-    app = await startTestApp({ TRUST_PROXY: '127.0.0.1', LOGIN_ATTEMPTS_PER_ACCOUNT: '3', LOGIN_ATTEMPTS_PER_ADDRESS: '6' });
-  });
-  afterAll(async () => {
-    await app.close();
-  });
 
   /** An account that has not logged in yet (testAccount would log in from the shared loopback address). */
   async function newRider(): Promise<{ email: string; password: string }> {
     const rider = { email: uniqueEmail(), password: PASSWORD };
-    await upsertAccount(app.get(DataSource), { ...rider, fullName: 'Rate Limited', role: 'passenger' });
+    await upsertAccount(app().get(DataSource), { ...rider, fullName: 'Rate Limited', role: 'passenger' });
     return rider;
   }
   const login = (from: string, email: string, password: string) => http().post('/v1/auth/login').set('X-Forwarded-For', from).send({ email, password });

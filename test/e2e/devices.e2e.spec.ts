@@ -1,26 +1,18 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { testAccount } from '../support/auth';
 import { startTestApp } from '../support/test-app';
+import { expectError, useTestApp } from '../support/http';
 
 describe('validator devices over HTTP', () => {
-  let app: NestFastifyApplication;
+  const { app, http } = useTestApp();
   let admin: string;
-  const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    app = await startTestApp();
-    admin = (await testAccount(app, 'admin')).bearer;
-  });
-  afterAll(async () => {
-    await app.close();
+    admin = (await testAccount(app(), 'admin')).bearer;
   });
 
-  function expectError(response: request.Response, status: number, code: string): void {
-    expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
-  }
 
   const register = (body: object) => http().post('/v1/admin/devices').set('Authorization', admin).send(body);
   const exchange = (deviceId: string, secret: string) => http().post('/v1/devices/token').send({ deviceId, secret });
@@ -37,7 +29,7 @@ describe('validator devices over HTTP', () => {
       kind: 'gate',
       createdAt: expect.any(String),
     });
-    const [stored] = await app.get(DataSource).query('SELECT to_jsonb(d) AS row FROM devices d WHERE id = $1', [deviceId]);
+    const [stored] = await app().get(DataSource).query('SELECT to_jsonb(d) AS row FROM devices d WHERE id = $1', [deviceId]);
     expect(JSON.stringify(stored.row)).not.toContain(secret);
     const listed = await http().get('/v1/devices').query({ operatorId: 'hmc' }).set('Authorization', admin).expect(200);
     expect(listed.body).toContainEqual(expect.objectContaining({ deviceId }));
@@ -111,7 +103,7 @@ describe('validator devices over HTTP', () => {
 
   it('404 for disabling an unknown device; only admins register or disable', async () => {
     expectError(await http().post('/v1/admin/devices/no-such-device/disable').set('Authorization', admin), 404, 'NOT_FOUND');
-    const staff = await testAccount(app, 'operator', { operatorId: 'hmc' });
+    const staff = await testAccount(app(), 'operator', { operatorId: 'hmc' });
     expectError(await http().post('/v1/admin/devices/anything/disable').set('Authorization', staff.bearer), 403, 'FORBIDDEN');
     expectError(await register({}).set('Authorization', staff.bearer), 403, 'FORBIDDEN');
   });

@@ -1,8 +1,8 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomInt, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { bearerFor } from '../support/auth';
 import { startTestApp } from '../support/test-app';
+import { expectError, useTestApp } from '../support/http';
 
 /** Under the Aug 2025 tariff, outside every seeded waiver. */
 const OCT_2025 = '2025-10-15T08:00:00+07:00';
@@ -14,22 +14,13 @@ function farFuture(): Date {
 }
 
 describe('fares over HTTP', () => {
-  let app: NestFastifyApplication;
+  const { app, http } = useTestApp();
   let admin: string;
-  const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    app = await startTestApp();
-    admin = await bearerFor(app, 'admin');
-  });
-  afterAll(async () => {
-    await app.close();
+    admin = await bearerFor(app(), 'admin');
   });
 
-  function expectError(response: request.Response, status: number, code: string): void {
-    expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
-    expect(response.body.requestId).toBe(response.headers['x-request-id']);
-  }
 
   const quote = (query: Record<string, string>) => http().get('/v1/fares/quote').query(query);
 
@@ -155,7 +146,7 @@ describe('fares over HTTP', () => {
 
     it('is for admins only', async () => {
       expectError(await http().post('/v1/admin/fare-tables').send(table(farFuture().toISOString())), 401, 'UNAUTHENTICATED');
-      const passenger = await bearerFor(app, 'passenger');
+      const passenger = await bearerFor(app(), 'passenger');
       expectError(await http().post('/v1/admin/fare-tables').set('Authorization', passenger).send(table(farFuture().toISOString())), 403, 'FORBIDDEN');
     });
   });

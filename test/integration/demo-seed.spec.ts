@@ -1,24 +1,14 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { DEMO_ACCOUNTS, DEMO_GATES, seedDemoCredentials } from '../../src/accounts/demo-seed';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
-import { startTestApp } from '../support/test-app';
+import { useTestApp } from '../support/http';
 
 describe('development seed', () => {
-  let app: NestFastifyApplication;
-  const http = () => request(app.getHttpServer());
-
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app.close();
-  });
+  const { app, http } = useTestApp();
 
   it('seeds an admin, one staff account per operator, a passenger and a gate per metro station, again and again', async () => {
-    const first = await seedDemoCredentials(app.get(DataSource));
-    const second = await seedDemoCredentials(app.get(DataSource));
+    const first = await seedDemoCredentials(app().get(DataSource));
+    const second = await seedDemoCredentials(app().get(DataSource));
     expect(second).toEqual(first);
     const metroStations = HANOI_LINES.filter((line) => line.mode === 'metro').flatMap((line) => line.stations);
     expect(DEMO_GATES.map((gate) => gate.stationId)).toEqual(metroStations.map((station) => station.id));
@@ -28,7 +18,7 @@ describe('development seed', () => {
   });
 
   it('prints credentials that work', async () => {
-    await seedDemoCredentials(app.get(DataSource));
+    await seedDemoCredentials(app().get(DataSource));
     for (const account of DEMO_ACCOUNTS) {
       const login = await http().post('/v1/auth/login').send({ email: account.email, password: account.password }).expect(200);
       const me = await http().get('/v1/me').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
