@@ -13,7 +13,9 @@ import { FaresModule } from './fares/fares.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NetworkModule } from './network/network.module';
+import { PaymentsModule } from './payments/payments.module';
 import { RedisModule } from './redis/redis.module';
+import { TicketsModule } from './tickets/tickets.module';
 
 @Module({})
 export class AppModule {
@@ -31,6 +33,8 @@ export class AppModule {
         FaresModule,
         AccountsModule,
         DevicesModule,
+        PaymentsModule,
+        TicketsModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

@@ -7,6 +7,7 @@ import { requestIdFor } from './common/request-id';
 import type { AppConfig } from './config/config';
 import { setUpDocs } from './docs/openapi';
 import { MetricsService } from './metrics/metrics.service';
+import type { RawBodyRequest } from './payments/raw-body';
 
 /** Builds the whole service, ready to listen. The service and the e2e tests both start here. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -33,6 +34,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // Kept as received: payment webhooks are signed over the exact bytes (see RawBodyRequest).
+    (request as RawBodyRequest).rawBody = body as string;
     void parseJson(request, body as string, (error: Error | null, value?: unknown) =>
       error ? done(new DomainError('invalid', 'MALFORMED_JSON', 'The body is not valid JSON'), undefined) : done(null, value),
     );

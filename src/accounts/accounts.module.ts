@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PaymentsModule } from '../payments/payments.module';
 import { AccessTokens } from './access-tokens';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
@@ -9,6 +10,7 @@ import { PasswordHasher } from './password-hasher';
 import { SessionStore } from './sessions';
 
 @Module({
+  imports: [PaymentsModule],
   controllers: [AccountsController, ConcessionsController],
   providers: [AccessTokens, AccountsService, ConcessionsService, LoginLimiter, PasswordHasher, SessionStore],
   exports: [AccessTokens, AccountsService],

@@ -14,6 +14,7 @@ import { PasswordHasher } from './password-hasher';
 import { assertPasswordAcceptable } from './password-policy';
 import { localDate, riderCategoryOn } from './rider-category-rules';
 import { SessionStore, type SessionTokens } from './sessions';
+import { PaymentsService } from '../payments/payments.service';
 
 /** What the guard and the profile need about an account, read in one query. */
 interface AccountRow {
@@ -38,6 +39,7 @@ export class AccountsService {
     private readonly limiter: LoginLimiter,
     private readonly sessions: SessionStore,
     private readonly tokens: AccessTokens,
+    private readonly payments: PaymentsService,
   ) {}
 
   /** A new passenger. A declared date of birth is kept but grants nothing: concessions need an approved claim. */
@@ -113,6 +115,7 @@ export class AccountsService {
   async profile(accountId: string): Promise<ProfileDto> {
     const [row] = await this.db.query<AccountRow[]>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1`, [accountId]);
     if (!row) throw new NotFoundError('Account', accountId);
+    const wallet = await this.payments.walletBalance(accountId);
     return {
       id: row.id,
       email: row.email,
@@ -121,9 +124,8 @@ export class AccountsService {
       ...(row.operator_id === null ? {} : { operatorId: row.operator_id }),
       riderCategory: riderCategoryOf(row),
       ...(row.verified_date_of_birth === null ? {} : { verifiedDateOfBirth: row.verified_date_of_birth }),
-      // The wallet (issue 5) does not exist yet: nobody can hold a balance.
-      balance: 0,
-      currency: 'VND',
+      balance: wallet.balance,
+      currency: wallet.currency,
     };
   }
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, DEVELOPMENT_DEFAULTS, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -58,7 +59,9 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://app:s3cret@db/lienthong',
       REDIS_URL: 'redis://cache:6379',
-      AUTH_TOKEN_KEYS: 'prod-1:a-production-token-key-of-at-least-32-chars',
+      AUTH_TOKEN_KEYS: 'prod-1:0123456789abcdef0123456789abcdef-production',
+      PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
+      QR_SIGNING_KEYS: `qr-1:${generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`,
     };
 
     it('starts with production values', () => {

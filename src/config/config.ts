@@ -2,6 +2,8 @@
  * Configuration is read from the environment once, at boot, into a typed object.
  * A bad or missing value stops the start with a message naming the variable.
  */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { join, resolve } from 'node:path';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -30,6 +32,54 @@ export interface AppConfig {
    */
   readonly trustProxy: false | number | string[];
   readonly auth: AuthConfig;
+  readonly payments: PaymentsConfig;
+  readonly tickets: TicketsConfig;
+  readonly gate: GateConfig;
+}
+
+/** The gate path (validation): journeys, tap idempotency, the tap stream and its persister. */
+export interface GateConfig {
+  /** A journey left open longer than this is closed (pay-as-you-go: at the line's maximum fare). */
+  readonly journeyLimitMinutes: number;
+  /** How long a device's tap id is remembered; a repeat within it returns the first verdict. */
+  readonly tapMemorySeconds: number;
+  readonly streamKey: string;
+  readonly consumerGroup: string;
+  /** Taps the persister writes to Postgres in one transaction. */
+  readonly persistBatchSize: number;
+  /** A pending tap idle this long (its consumer died) is claimed by another consumer. */
+  readonly claimIdleSeconds: number;
+  /** Rebuild the gate state from Postgres at start when Redis holds none. */
+  readonly rebuildOnEmptyRedis: boolean;
+}
+
+export interface PaymentsConfig {
+  /** Where clients reach this service; payment redirect URLs start with it. */
+  readonly publicBaseUrl: string;
+  /** HMAC-SHA256 key of the payment gateway's webhook signatures. */
+  readonly webhookSecret: string;
+  /** A payment not confirmed within this many seconds expires. */
+  readonly paymentTtlSeconds: number;
+  readonly expirySweepSeconds: number;
+}
+
+/** An ES256 key for QR tokens; only the first of the list signs, every one verifies. */
+export interface QrSigningKey {
+  readonly kid: string;
+  /** null for a retired key kept only to verify what it signed. */
+  readonly privateKey: KeyObject | null;
+  readonly publicKey: KeyObject;
+}
+
+export interface TicketsConfig {
+  /** From QR_SIGNING_KEYS; undefined outside production when unset: a development key is generated into devKeyFile. */
+  readonly qrSigningKeys: readonly QrSigningKey[] | undefined;
+  readonly qrDevKeyFile: string;
+  /** How long an account's pay-as-you-go QR token is valid; the app fetches a fresh one before then. */
+  readonly accountQrTtlSeconds: number;
+  readonly singleTripValidityHours: number;
+  /** A pass starts on a chosen date, or at its first use, at most this many days after purchase. */
+  readonly passStartWithinDays: number;
 }
 
 export interface TokenKey {
@@ -69,12 +119,14 @@ export const DEVELOPMENT_DEFAULTS = {
   DATABASE_URL: 'postgres://lienthong:lienthong-dev@127.0.0.1:5433/lienthong',
   REDIS_URL: 'redis://127.0.0.1:6380',
   AUTH_TOKEN_KEYS: 'dev-1:lienthong-dev-access-token-key-do-not-use-in-production',
+  PAYMENT_WEBHOOK_SECRET: 'lienthong-dev-payment-webhook-secret-do-not-use-in-production',
 } as const;
 
 /** Secrets that ship in this repository; production refuses to start with any of them. */
 const DEVELOPMENT_SECRETS: ReadonlyArray<{ variable: string; secret: string }> = [
   { variable: 'DATABASE_URL', secret: 'lienthong-dev' },
   { variable: 'AUTH_TOKEN_KEYS', secret: 'lienthong-dev-access-token-key' },
+  { variable: 'PAYMENT_WEBHOOK_SECRET', secret: 'lienthong-dev-payment-webhook-secret' },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -112,6 +164,28 @@ export function loadConfig(env: Env = process.env): AppConfig {
       loginAttemptsPerAddress: integer(env, 'LOGIN_ATTEMPTS_PER_ADDRESS', 100, 1, 100_000),
       loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 15 * 60, 1, 24 * 3600),
       disabledDevicesRefreshSeconds: integer(env, 'DISABLED_DEVICES_REFRESH_SECONDS', 60, 1, 3600),
+    },
+    payments: {
+      publicBaseUrl: url(env, 'PUBLIC_BASE_URL', ['http:', 'https:'], 'http://localhost:3000').replace(/\/+$/, ''),
+      webhookSecret: secret(env, 'PAYMENT_WEBHOOK_SECRET', production ? undefined : DEVELOPMENT_DEFAULTS.PAYMENT_WEBHOOK_SECRET),
+      paymentTtlSeconds: integer(env, 'PAYMENT_TTL_SECONDS', 15 * 60, 60, 24 * 3600),
+      expirySweepSeconds: integer(env, 'PAYMENT_EXPIRY_SWEEP_SECONDS', 60, 1, 3600),
+    },
+    tickets: {
+      qrSigningKeys: qrSigningKeys(env, 'QR_SIGNING_KEYS', production),
+      qrDevKeyFile: resolve(text(env, 'QR_DEV_KEY_FILE', join(raw(env, 'LOCAL_DATA_DIR') ?? join(__dirname, '..', '..', '.local'), 'qr-dev-signing-key.pem'))),
+      accountQrTtlSeconds: integer(env, 'QR_ACCOUNT_TOKEN_TTL_SECONDS', 24 * 3600, 300, 30 * 24 * 3600),
+      singleTripValidityHours: integer(env, 'SINGLE_TRIP_VALIDITY_HOURS', 24, 1, 24 * 366),
+      passStartWithinDays: integer(env, 'PASS_START_WITHIN_DAYS', 30, 1, 366),
+    },
+    gate: {
+      journeyLimitMinutes: integer(env, 'GATE_JOURNEY_LIMIT_MINUTES', 180, 10, 24 * 60),
+      tapMemorySeconds: integer(env, 'GATE_TAP_MEMORY_SECONDS', 3 * 24 * 3600, 60, 30 * 24 * 3600),
+      streamKey: text(env, 'GATE_TAP_STREAM', 'gate:taps'),
+      consumerGroup: text(env, 'GATE_TAP_CONSUMER_GROUP', 'tap-persister'),
+      persistBatchSize: integer(env, 'GATE_PERSIST_BATCH_SIZE', 500, 1, 10_000),
+      claimIdleSeconds: integer(env, 'GATE_CLAIM_IDLE_SECONDS', 30, 1, 3600),
+      rebuildOnEmptyRedis: boolean(env, 'GATE_REBUILD_ON_EMPTY_REDIS', true),
     },
   };
   if (production) {
@@ -178,6 +252,49 @@ function tokenKeys(env: Env, name: string, fallback?: string): TokenKey[] {
     if (secret.length < 32) throw new ConfigError(name, `has a secret shorter than 32 characters for kid "${kid}"`);
     return { kid, secret };
   });
+  if (new Set(keys.map((key) => key.kid)).size !== keys.length) throw new ConfigError(name, 'names a kid twice');
+  return keys;
+}
+
+function secret(env: Env, name: string, fallback?: string): string {
+  const value = required(name, fallback, raw(env, name));
+  if (value.length < 32) throw new ConfigError(name, 'must be at least 32 characters');
+  return value;
+}
+
+/**
+ * `kid:key` pairs separated by commas, each key base64 DER: a PKCS#8 EC P-256 private key, or for a
+ * retired key an SPKI public key. The first must be private: it signs.
+ */
+function qrSigningKeys(env: Env, name: string, production: boolean): QrSigningKey[] | undefined {
+  const value = raw(env, name);
+  if (value === undefined) {
+    if (production) throw new ConfigError(name, 'is required');
+    return undefined;
+  }
+  const keys = value.split(',').map((pair): QrSigningKey => {
+    const separator = pair.indexOf(':');
+    const kid = pair.slice(0, separator).trim();
+    if (separator < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(kid)) {
+      throw new ConfigError(name, 'must be a comma-separated list of kid:base64-DER pairs (kid of letters, digits, ".", "_" or "-")');
+    }
+    const der = Buffer.from(pair.slice(separator + 1).trim(), 'base64');
+    let privateKey: KeyObject | null = null;
+    let publicKey: KeyObject;
+    try {
+      privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      publicKey = createPublicKey(privateKey);
+    } catch {
+      try {
+        publicKey = createPublicKey({ key: der, format: 'der', type: 'spki' });
+      } catch {
+        throw new ConfigError(name, `has a key for kid "${kid}" that is neither a PKCS#8 private key nor an SPKI public key`);
+      }
+    }
+    if (publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new ConfigError(name, `has a key for kid "${kid}" that is not EC P-256 (ES256)`);
+    return { kid, privateKey, publicKey };
+  });
+  if (!keys[0]?.privateKey) throw new ConfigError(name, 'must start with a private key: the first key signs');
   if (new Set(keys.map((key) => key.kid)).size !== keys.length) throw new ConfigError(name, 'names a kid twice');
   return keys;
 }

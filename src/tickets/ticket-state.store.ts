@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { join } from 'node:path';
+import { LuaScript } from '../redis/lua-script';
+import { RedisService } from '../redis/redis.service';
+
+/**
+ * A ticket's state as the gates read it. Each hash lives under `{t:<ticketId>}:state`: the hash tag
+ * keeps every key of one ticket in one Redis Cluster slot, for the gate's Lua script.
+ *
+ * Fields (epoch milliseconds, '' when unknown):
+ *   status        active | refunding (a refund is committing) | refunded | revoked
+ *   kind          single | pass          account   the owner's account id
+ *   riderCategory                        modes, lineIds   comma-separated ('' lineIds: every line)
+ *   origin, destination                  single trips' stations
+ *   activation    fixed | first_use      validFrom, validUntil, validityDays, firstUseBy
+ *   firstUsedAt   set by the gate path on first use; never cleared from here
+ *   version       Postgres' state_version: an older write never overwrites a newer one
+ */
+export interface TicketState {
+  ticketId: string;
+  version: number;
+  status: 'active' | 'refunded' | 'revoked';
+  kind: 'single' | 'pass';
+  accountId: string;
+  riderCategory: string;
+  modes: readonly string[];
+  lineIds: readonly string[] | null;
+  originStationId: string | null;
+  destinationStationId: string | null;
+  activation: 'fixed' | 'first_use';
+  validFrom: Date | null;
+  validUntil: Date | null;
+  validityDays: number | null;
+  firstUseBy: Date | null;
+  firstUsedAt: Date | null;
+}
+
+export type RefundClaim = 'claimed' | 'missing' | 'used' | 'refunding' | 'refunded' | 'revoked';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long a ticket's state outlives its validity, so a late tap still finds why it is refused. */
+const KEEP_AFTER_EXPIRY_MS = 7 * DAY_MS;
+
+export function ticketStateKey(ticketId: string): string {
+  return `{t:${ticketId}}:state`;
+}
+
+@Injectable()
+export class TicketStateStore {
+  private readonly writeScript = LuaScript.fromFile(join(__dirname, 'write-ticket-state.lua'));
+  private readonly claimScript = LuaScript.fromFile(join(__dirname, 'claim-ticket-refund.lua'));
+
+  constructor(private readonly redis: RedisService) {}
+
+  /** Writes each ticket's state (in one pipeline), skipping any Redis already holds at a newer version. */
+  async write(states: readonly TicketState[]): Promise<void> {
+    await Promise.all(states.map((state) => this.writeScript.run(this.redis.client, [ticketStateKey(state.ticketId)], stateArguments(state))));
+  }
+
+  /** Blocks the ticket at the gates unless a gate has used it; see claim-ticket-refund.lua. */
+  async claimForRefund(ticketId: string): Promise<RefundClaim> {
+    return (await this.claimScript.run(this.redis.client, [ticketStateKey(ticketId)], [])) as RefundClaim;
+  }
+}
+
+function stateArguments(state: TicketState): string[] {
+  const lastValidDay = state.validUntil ?? new Date((state.firstUseBy?.getTime() ?? Date.now()) + (state.validityDays ?? 0) * DAY_MS);
+  return [
+    String(state.version),
+    String(lastValidDay.getTime() + KEEP_AFTER_EXPIRY_MS),
+    ms(state.firstUsedAt),
+    'status', state.status,
+    'kind', state.kind,
+    'account', state.accountId,
+    'riderCategory', state.riderCategory,
+    'modes', state.modes.join(','),
+    'lineIds', state.lineIds?.join(',') ?? '',
+    'origin', state.originStationId ?? '',
+    'destination', state.destinationStationId ?? '',
+    'activation', state.activation,
+    'validFrom', ms(state.validFrom),
+    'validUntil', ms(state.validUntil),
+    'validityDays', state.validityDays === null ? '' : String(state.validityDays),
+    'firstUseBy', ms(state.firstUseBy),
+  ];
+}
+
+function ms(date: Date | null): string {
+  return date === null ? '' : String(date.getTime());
+}
