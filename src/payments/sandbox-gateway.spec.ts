@@ -1,19 +1,10 @@
-import { DomainError } from '../common/domain-error';
 import { loadConfig } from '../config/config';
 import { SandboxGateway, webhookSignature } from './sandbox-gateway';
+import { domainErrorCode } from '../../test/support/errors';
 
 const gateway = new SandboxGateway(loadConfig({ PAYMENT_WEBHOOK_SECRET: 'a-test-secret-a-test-secret-a-test-secret', PUBLIC_BASE_URL: 'https://pay.example/' }));
 const callback = { paymentId: 'p-1', gatewayReference: 'sbx_p-1', amount: 50_000, currency: 'VND', outcome: 'succeeded' as const };
 
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-  throw new Error('did not throw');
-}
 
 describe('SandboxGateway', () => {
   it('accepts the callbacks it signed, over the exact bytes', () => {
@@ -25,17 +16,17 @@ describe('SandboxGateway', () => {
 
   it('refuses a missing, malformed, foreign or stale signature', () => {
     const { body, signature } = gateway.signedCallback(callback);
-    expect(codeOf(() => gateway.verifyCallback(body, undefined))).toBe('INVALID_SIGNATURE');
-    expect(codeOf(() => gateway.verifyCallback(body, 'zz'))).toBe('INVALID_SIGNATURE');
-    expect(codeOf(() => gateway.verifyCallback(body, webhookSignature('another-secret-another-secret-another', body)))).toBe('INVALID_SIGNATURE');
-    expect(codeOf(() => gateway.verifyCallback(body.replace('50000', '500000'), signature))).toBe('INVALID_SIGNATURE');
-    expect(codeOf(() => gateway.verifyCallback(`${body} `, signature))).toBe('INVALID_SIGNATURE');
+    expect(domainErrorCode(() => gateway.verifyCallback(body, undefined))).toBe('INVALID_SIGNATURE');
+    expect(domainErrorCode(() => gateway.verifyCallback(body, 'zz'))).toBe('INVALID_SIGNATURE');
+    expect(domainErrorCode(() => gateway.verifyCallback(body, webhookSignature('another-secret-another-secret-another', body)))).toBe('INVALID_SIGNATURE');
+    expect(domainErrorCode(() => gateway.verifyCallback(body.replace('50000', '500000'), signature))).toBe('INVALID_SIGNATURE');
+    expect(domainErrorCode(() => gateway.verifyCallback(`${body} `, signature))).toBe('INVALID_SIGNATURE');
   });
 
   it('refuses a signed body that is not a callback', () => {
     const body = JSON.stringify({ paymentId: 'p-1', amount: '50000' });
-    expect(codeOf(() => gateway.verifyCallback(body, webhookSignature('a-test-secret-a-test-secret-a-test-secret', body)))).toBe('MALFORMED_CALLBACK');
-    expect(codeOf(() => gateway.verifyCallback('null', webhookSignature('a-test-secret-a-test-secret-a-test-secret', 'null')))).toBe('MALFORMED_CALLBACK');
+    expect(domainErrorCode(() => gateway.verifyCallback(body, webhookSignature('a-test-secret-a-test-secret-a-test-secret', body)))).toBe('MALFORMED_CALLBACK');
+    expect(domainErrorCode(() => gateway.verifyCallback('null', webhookSignature('a-test-secret-a-test-secret-a-test-secret', 'null')))).toBe('MALFORMED_CALLBACK');
   });
 
   it('sends the payer to its page under the public base URL', () => {

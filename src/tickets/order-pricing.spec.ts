@@ -1,24 +1,15 @@
-import { DomainError } from '../common/domain-error';
 import { FareCalculator } from '../fares/domain/fare-calculator';
 import { localDayNumber } from '../fares/domain/local-time';
 import { HANOI_FARE_TABLES, HANOI_PRODUCTS, HANOI_WAIVERS, HANOI_ZONES } from '../fares/hanoi-fares';
 import { HANOI_LINES } from '../network/hanoi-network';
 import { dayNumberOfDate, priceOrderItems, type OrderItemRequest } from './order-pricing';
+import { domainErrorCode } from '../../test/support/errors';
 
 const fares = new FareCalculator({ lines: HANOI_LINES, zones: HANOI_ZONES, fareTables: HANOI_FARE_TABLES, products: HANOI_PRODUCTS, waivers: HANOI_WAIVERS });
 /** Under the Aug 2025 tariff, outside every waiver. */
 const NOW = Date.parse('2025-10-15T08:00:00+07:00');
 const price = (items: OrderItemRequest[], riderCategory: 'adult' | 'priority' | 'elderly' = 'adult') => priceOrderItems(fares, items, riderCategory, NOW, 30);
 
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error.code;
-    throw error;
-  }
-  throw new Error('did not throw');
-}
 
 describe('priceOrderItems', () => {
   it('prices a single trip with the fare table, for the line of its stations', () => {
@@ -49,9 +40,9 @@ describe('priceOrderItems', () => {
 
   it('binds a single-route pass to the chosen line of its modes', () => {
     expect(price([{ productId: 'bus-month-single-route', lineId: 'brt01' }])[0].lineIds).toEqual(['brt01']);
-    expect(codeOf(() => price([{ productId: 'bus-month-single-route', lineId: 'metro-2a' }]))).toBe('PRODUCT_NOT_VALID_ON_LINE');
-    expect(codeOf(() => price([{ productId: 'bus-month-single-route' }]))).toBe('LINE_REQUIRED');
-    expect(codeOf(() => price([{ productId: 'bus-month-inter-route', lineId: 'brt01' }]))).toBe('FIELD_NOT_APPLICABLE');
+    expect(domainErrorCode(() => price([{ productId: 'bus-month-single-route', lineId: 'metro-2a' }]))).toBe('PRODUCT_NOT_VALID_ON_LINE');
+    expect(domainErrorCode(() => price([{ productId: 'bus-month-single-route' }]))).toBe('LINE_REQUIRED');
+    expect(domainErrorCode(() => price([{ productId: 'bus-month-inter-route', lineId: 'brt01' }]))).toBe('FIELD_NOT_APPLICABLE');
   });
 
   it('accepts a pass start from today to the configured horizon, in local dates', () => {
@@ -60,19 +51,19 @@ describe('priceOrderItems', () => {
     expect(dayNumberOfDate(date(today))).toBe(today);
     expect(price([{ productId: 'metro-week', validFrom: date(today) }])[0].validFrom).toBe(date(today));
     expect(price([{ productId: 'metro-week', validFrom: date(today + 30) }])[0].validFrom).toBe(date(today + 30));
-    expect(codeOf(() => price([{ productId: 'metro-week', validFrom: date(today - 1) }]))).toBe('INVALID_VALID_FROM');
-    expect(codeOf(() => price([{ productId: 'metro-week', validFrom: date(today + 31) }]))).toBe('INVALID_VALID_FROM');
+    expect(domainErrorCode(() => price([{ productId: 'metro-week', validFrom: date(today - 1) }]))).toBe('INVALID_VALID_FROM');
+    expect(domainErrorCode(() => price([{ productId: 'metro-week', validFrom: date(today + 31) }]))).toBe('INVALID_VALID_FROM');
   });
 
   it('refuses what cannot be sold as a ticket', () => {
-    expect(codeOf(() => price([{ productId: 'pay-as-you-go' }]))).toBe('PRODUCT_NOT_SOLD_AS_TICKET');
-    expect(codeOf(() => price([{ productId: 'nothing' }]))).toBe('UNKNOWN_PRODUCT');
-    expect(codeOf(() => price([{ productId: 'metro-single', originStationId: '2a-cat-linh' }]))).toBe('ORIGIN_DESTINATION_REQUIRED');
-    expect(codeOf(() => price([{ productId: 'metro-single', originStationId: '2a-cat-linh', destinationStationId: '2a-cat-linh' }]))).toBe('SAME_STATION');
-    expect(codeOf(() => price([{ productId: 'bus-single', originStationId: '3-nhon', destinationStationId: '3-cau-giay' }]))).toBe('PRODUCT_NOT_VALID_ON_LINE');
-    expect(codeOf(() => price([{ productId: 'metro-day', originStationId: '3-nhon', destinationStationId: '3-cau-giay' }]))).toBe('FIELD_NOT_APPLICABLE');
+    expect(domainErrorCode(() => price([{ productId: 'pay-as-you-go' }]))).toBe('PRODUCT_NOT_SOLD_AS_TICKET');
+    expect(domainErrorCode(() => price([{ productId: 'nothing' }]))).toBe('UNKNOWN_PRODUCT');
+    expect(domainErrorCode(() => price([{ productId: 'metro-single', originStationId: '2a-cat-linh' }]))).toBe('ORIGIN_DESTINATION_REQUIRED');
+    expect(domainErrorCode(() => price([{ productId: 'metro-single', originStationId: '2a-cat-linh', destinationStationId: '2a-cat-linh' }]))).toBe('SAME_STATION');
+    expect(domainErrorCode(() => price([{ productId: 'bus-single', originStationId: '3-nhon', destinationStationId: '3-cau-giay' }]))).toBe('PRODUCT_NOT_VALID_ON_LINE');
+    expect(domainErrorCode(() => price([{ productId: 'metro-day', originStationId: '3-nhon', destinationStationId: '3-cau-giay' }]))).toBe('FIELD_NOT_APPLICABLE');
     const offSale = new FareCalculator({ ...fares.snapshot, products: fares.snapshot.products.map((product) => ({ ...product, onSale: product.productId !== 'metro-day' })) });
-    expect(codeOf(() => priceOrderItems(offSale, [{ productId: 'metro-day' }], 'adult', NOW, 30))).toBe('PRODUCT_NOT_ON_SALE');
+    expect(domainErrorCode(() => priceOrderItems(offSale, [{ productId: 'metro-day' }], 'adult', NOW, 30))).toBe('PRODUCT_NOT_ON_SALE');
   });
 
   it('keeps the price a product had when it was sold: a later version does not reach back', () => {

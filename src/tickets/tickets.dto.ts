@@ -4,6 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { TRANSPORT_MODES, type TransportMode } from '../network/hanoi-network';
 import { PaymentDto } from '../payments/payments.dto';
+import { PageLimit } from '../common/dto-decorators';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -118,12 +119,7 @@ export class ListTicketsQuery {
   @IsIn(TICKET_STATUSES)
   status?: TicketStatus;
 
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit()
   limit?: number;
 }
 
