@@ -16,6 +16,7 @@ import { NetworkModule } from './network/network.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RedisModule } from './redis/redis.module';
 import { TicketsModule } from './tickets/tickets.module';
+import { ValidationModule } from './validation/validation.module';
 
 @Module({})
 export class AppModule {
@@ -35,6 +36,7 @@ export class AppModule {
         DevicesModule,
         PaymentsModule,
         TicketsModule,
+        ValidationModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

@@ -1,11 +1,15 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import jwt from 'jsonwebtoken';
 import { AccessTokens } from '../accounts/access-tokens';
 import { AccountsService } from '../accounts/accounts.service';
 import { DisabledDevices } from '../devices/disabled-devices';
 import { ACCESS_METADATA, type AccessRule } from './access.decorator';
 import type { AuthUser } from './auth-user';
 import { DomainError } from './domain-error';
+
+/** Verified validator tokens kept at most; a full cache starts over (devices then verify once more). */
+const MAX_CACHED_DEVICE_TOKENS = 20_000;
 
 interface GuardedRequest {
   headers: { authorization?: string };
@@ -21,6 +25,8 @@ interface GuardedRequest {
 @Injectable()
 export class AccessGuard implements CanActivate {
   private readonly logger = new Logger(AccessGuard.name);
+  /** The gate path's fast path: a device sends the same token with every tap until it expires. */
+  private readonly deviceTokens = new Map<string, { user: AuthUser; expiresAt: number }>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -48,18 +54,29 @@ export class AccessGuard implements CanActivate {
     return true;
   }
 
-  /** Validators cost a signature check and a Set lookup (no I/O); people one query, so revocations and approvals apply at once. */
+  /** Validators cost a signature check (once per token) and a Set lookup, no I/O; people one query, so revocations and approvals apply at once. */
   private async authenticate(token: string): Promise<AuthUser> {
+    const cached = this.deviceTokens.get(token);
+    if (cached && cached.expiresAt > Date.now()) {
+      this.disabledDevices.assertEnabled(cached.user.id);
+      return cached.user;
+    }
     const claims = this.tokens.verify(token);
     if (claims.subject === 'account') return this.accounts.authenticate(claims);
     this.disabledDevices.assertEnabled(claims.deviceId);
-    return {
+    const user: AuthUser = {
       id: claims.deviceId,
       role: 'validator',
       operatorId: claims.operatorId,
       lineId: claims.lineId,
       ...(claims.stationId === null ? {} : { stationId: claims.stationId }),
     };
+    const { exp } = jwt.decode(token, { json: true }) ?? {};
+    if (typeof exp === 'number') {
+      if (this.deviceTokens.size >= MAX_CACHED_DEVICE_TOKENS) this.deviceTokens.clear();
+      this.deviceTokens.set(token, { user: Object.freeze(user), expiresAt: exp * 1000 });
+    }
+    return user;
   }
 }
 

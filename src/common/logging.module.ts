@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../config/config';
 
@@ -23,6 +23,8 @@ export class LoggingModule {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
+          // The gate path answers thousands of taps a second and records each in Postgres: no per-request logger there.
+          exclude: [{ method: RequestMethod.POST, path: 'v1/validations' }],
           pinoHttp: {
             level: config.logLevel,
             base: { service: 'lien-thong' },

@@ -51,6 +51,8 @@ export interface GateConfig {
   readonly claimIdleSeconds: number;
   /** Rebuild the gate state from Postgres at start when Redis holds none. */
   readonly rebuildOnEmptyRedis: boolean;
+  /** Run the tap persister in this process (off for command-line tools, or copies that only answer gates). */
+  readonly persisterEnabled: boolean;
 }
 
 export interface PaymentsConfig {
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       persistBatchSize: integer(env, 'GATE_PERSIST_BATCH_SIZE', 500, 1, 10_000),
       claimIdleSeconds: integer(env, 'GATE_CLAIM_IDLE_SECONDS', 30, 1, 3600),
       rebuildOnEmptyRedis: boolean(env, 'GATE_REBUILD_ON_EMPTY_REDIS', true),
+      persisterEnabled: boolean(env, 'GATE_PERSISTER_ENABLED', true),
     },
   };
   if (production) {

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { join } from 'node:path';
+import { LuaScript } from '../redis/lua-script';
+import { RedisService } from '../redis/redis.service';
+import { walletKey } from './gate-keys';
+
+export interface RestoredAccount {
+  accountId: string;
+  balance: number;
+  blocked: boolean;
+  /** What gate.lua keeps in `{a:<id>}:spend` for the caps. */
+  spend: { day: number; daySpent: number; dayModes: number; week: number; weekSpent: number; weekModes: number };
+}
+
+/** As gate.lua keeps it: a spend hash outlives its week by a day. */
+const SPEND_TTL_MS = 8 * 24 * 3600 * 1000;
+
+/**
+ * The gates' copy of a pay-as-you-go account: `{a:<id>}:wallet` with `balance` (đồng) and `status`
+ * (active | blocked). The gate script charges it at exits; money that moves in Postgres moves it too:
+ * call `credit`/`debit` after the transaction that moved the wallet has committed. A rebuild
+ * restores what Redis lost from Postgres (`restore`).
+ */
+@Injectable()
+export class AccountGateState {
+  private readonly restoreSpend = LuaScript.fromFile(join(__dirname, 'restore-spend.lua'));
+
+  constructor(private readonly redis: RedisService) {}
+
+  /** A committed top-up or refund into the wallet. */
+  async credit(accountId: string, amount: number): Promise<number> {
+    return this.redis.client.hIncrBy(walletKey(accountId), 'balance', amount);
+  }
+
+  /** A committed payment out of the wallet (a purchase paid from it). */
+  async debit(accountId: string, amount: number): Promise<number> {
+    return this.redis.client.hIncrBy(walletKey(accountId), 'balance', -amount);
+  }
+
+  async setBlocked(accountId: string, blocked: boolean): Promise<void> {
+    await this.redis.client.hSet(walletKey(accountId), 'status', blocked ? 'blocked' : 'active');
+  }
+
+  async balance(accountId: string): Promise<number | null> {
+    const value = await this.redis.client.hGet(walletKey(accountId), 'balance');
+    return value === null ? null : Number(value);
+  }
+
+  /**
+   * Writes accounts as Postgres has them (rebuild), in one pipeline: the block always; the balance
+   * and the spend only where Redis has none — live ones may hold charges still on their way to Postgres.
+   */
+  async restore(accounts: readonly RestoredAccount[]): Promise<void> {
+    if (accounts.length === 0) return;
+    const multi = this.redis.client.multi();
+    for (const { accountId, balance, blocked } of accounts) {
+      multi.hSetNX(walletKey(accountId), 'balance', String(balance));
+      multi.hSet(walletKey(accountId), 'status', blocked ? 'blocked' : 'active');
+    }
+    await multi.exec();
+    const spenders = accounts.filter(({ spend }) => spend.weekSpent > 0 || spend.weekModes !== 0);
+    await Promise.all(
+      spenders.map(({ accountId, spend }) =>
+        this.restoreSpend.run(this.redis.client, [`{a:${accountId}}:spend`], [spend.day, spend.daySpent, spend.dayModes, spend.week, spend.weekSpent, spend.weekModes, SPEND_TTL_MS].map(String)),
+      ),
+    );
+  }
+}

@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { DomainError, NotFoundError } from '../common/domain-error';
+import { isUuid } from '../common/uuid';
+import { modeBitsOf } from '../fares/domain/fare-calculator';
+import { localDayNumber, localDayStartMs, localWeekNumber } from '../fares/domain/local-time';
+import type { TransportMode } from '../network/hanoi-network';
+import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
+import { AccountGateState } from './account-gate-state';
+import type { DenylistEntryDto, DenylistPageDto } from './validation.dto';
+
+const REBUILD_BATCH = 500;
+
+interface RebuildRow {
+  id: string;
+  unpaid: string;
+  blocked: boolean;
+  day_spent: string;
+  day_modes: TransportMode[];
+  week_spent: string;
+  week_modes: TransportMode[];
+}
+const DENYLIST_PAGE = 1000;
+/** Changes younger than this are left for the next page: a transaction that began earlier may still commit one before them. */
+const DENYLIST_SETTLE_MS = 2_000;
+
+/** Accounts at the gates: blocking, rebuilding their Redis state from Postgres, and the denylist feed. */
+@Injectable()
+export class GateAccountsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly ledger: Ledger,
+    private readonly state: AccountGateState,
+  ) {}
+
+  /** Blocks (or unblocks) an account's pay-as-you-go QR at every gate. */
+  async setBlocked(accountId: string, blocked: boolean, reason: string): Promise<void> {
+    if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
+    const [account] = await this.db.query<unknown[]>(`SELECT 1 FROM accounts WHERE id = $1`, [accountId]);
+    if (!account) throw new NotFoundError('Account', accountId);
+    await this.db.query(
+      `INSERT INTO gate_account_blocks (account_id, blocked, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (account_id) DO UPDATE SET blocked = EXCLUDED.blocked, reason = EXCLUDED.reason, changed_at = now()`,
+      [accountId, blocked, reason.trim()],
+    );
+    await this.state.setBlocked(accountId, blocked);
+  }
+
+  /**
+   * Restores every passenger account's gate state: the wallet balance less what the gates charged
+   * but the wallet could not cover (where Redis holds no balance), whether it is blocked, and the
+   * day's and week's pay-as-you-go spend for the caps (where Redis holds none).
+   */
+  async rebuild(progress: (done: number, total: number) => void = () => undefined, now = Date.now()): Promise<number> {
+    const [{ count }] = await this.db.query<Array<{ count: string }>>(`SELECT count(*) FROM accounts WHERE role = 'passenger'`);
+    const total = Number(count);
+    const day = localDayNumber(now);
+    const week = localWeekNumber(now);
+    // Fare weeks start on a Monday: localWeekNumber counts from the Monday three days before 1970-01-01.
+    const weekStart = new Date(localDayStartMs(week * 7 - 3));
+    let after = '00000000-0000-0000-0000-000000000000';
+    let done = 0;
+    for (;;) {
+      const rows = await this.db.query<RebuildRow[]>(
+        `SELECT a.id,
+                coalesce((SELECT sum(j.unpaid) FROM journeys j WHERE j.account_id = a.id::text AND j.unpaid > 0), 0) AS unpaid,
+                coalesce(b.blocked, false) AS blocked,
+                s.day_spent, s.day_modes, s.week_spent, s.week_modes
+           FROM accounts a
+           LEFT JOIN gate_account_blocks b ON b.account_id = a.id
+           LEFT JOIN LATERAL (
+             SELECT coalesce(sum(j.charge) FILTER (WHERE coalesce(j.exited_at, j.entered_at) >= $3), 0) AS day_spent,
+                    coalesce(array_agg(DISTINCT l.mode) FILTER (WHERE coalesce(j.exited_at, j.entered_at) >= $3), '{}') AS day_modes,
+                    coalesce(sum(j.charge), 0) AS week_spent,
+                    coalesce(array_agg(DISTINCT l.mode), '{}') AS week_modes
+               FROM journeys j JOIN lines l ON l.id = j.line_id
+              WHERE j.account_id = a.id::text AND j.subject_kind = 'payg' AND j.status <> 'open' AND coalesce(j.exited_at, j.entered_at) >= $2
+           ) s ON true
+          WHERE a.role = 'passenger' AND a.id > $1 ORDER BY a.id LIMIT ${REBUILD_BATCH}`,
+        [after, weekStart, new Date(localDayStartMs(day))],
+      );
+      if (rows.length === 0) return done;
+      const balances = await Promise.all(rows.map((row) => this.ledger.walletBalance(this.db.manager, row.id)));
+      await this.state.restore(
+        rows.map((row, index) => ({
+          accountId: row.id,
+          balance: balances[index].balance - Number(row.unpaid),
+          blocked: row.blocked,
+          spend: { day, daySpent: Number(row.day_spent), dayModes: modeBitsOf(row.day_modes), week, weekSpent: Number(row.week_spent), weekModes: modeBitsOf(row.week_modes) },
+        })),
+      );
+      done += rows.length;
+      after = rows[rows.length - 1].id;
+      progress(done, total);
+    }
+  }
+
+  /**
+   * Takes what the account owes for journeys its wallet could not cover (offline trips) from the
+   * wallet, oldest first, as far as the balance goes, in the caller's transaction. Payments call it
+   * in the transaction that credits a top-up; the gates' balance mirror needs no change (it already
+   * counted those fares). Returns the amount collected.
+   */
+  async collectOwedFares(em: EntityManager, accountId: string): Promise<number> {
+    const owed = await em.query<Array<{ id: string; entered_at: Date; unpaid: string }>>(
+      `SELECT id, entered_at, unpaid FROM journeys WHERE account_id = $1 AND unpaid > 0 ORDER BY entered_at FOR UPDATE`,
+      [accountId],
+    );
+    let { balance } = await this.ledger.walletBalance(em, accountId);
+    let collected = 0;
+    for (const journey of owed) {
+      const amount = Math.min(balance, Number(journey.unpaid));
+      if (amount <= 0) break;
+      await this.ledger.transfer(em, { kind: 'fare', reference: journey.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.ticketSales, amount });
+      await em.query(`UPDATE journeys SET unpaid = unpaid - $3 WHERE id = $1 AND entered_at = $2`, [journey.id, journey.entered_at, amount]);
+      balance -= amount;
+      collected += amount;
+    }
+    return collected;
+  }
+
+  /** Revoked tickets and blocked or unblocked accounts, oldest change first, after the cursor. */
+  async denylist(since: string | undefined): Promise<DenylistPageDto> {
+    const [afterMicros, afterId] = decodeCursor(since);
+    const rows = await this.db.query<Array<{ kind: 'ticket' | 'account'; id: string; status: DenylistEntryDto['status']; at_us: string; at: Date }>>(
+      `SELECT * FROM (
+         SELECT 'ticket' AS kind, id::text AS id, 'revoked' AS status, revoked_at AS at,
+                (extract(epoch FROM revoked_at) * 1000000)::bigint AS at_us
+           FROM tickets WHERE revoked_at IS NOT NULL
+         UNION ALL
+         SELECT 'account', account_id::text, CASE WHEN blocked THEN 'blocked' ELSE 'unblocked' END, changed_at,
+                (extract(epoch FROM changed_at) * 1000000)::bigint
+           FROM gate_account_blocks
+       ) changes
+       WHERE (at_us, id) > ($1::bigint, $2::text) AND at < now() - make_interval(secs => $3)
+       ORDER BY at_us, id LIMIT ${DENYLIST_PAGE}`,
+      [afterMicros, afterId, DENYLIST_SETTLE_MS / 1000],
+    );
+    const last = rows[rows.length - 1];
+    return {
+      entries: rows.map((row) => ({ kind: row.kind, id: row.id, status: row.status, at: row.at.toISOString() })),
+      cursor: last ? encodeCursor(last.at_us, last.id) : (since ?? encodeCursor('0', '')),
+    };
+  }
+}
+
+function encodeCursor(micros: string, id: string): string {
+  return Buffer.from(`${micros}|${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): [string, string] {
+  if (cursor === undefined) return ['0', ''];
+  const [micros, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!micros || !/^\d{1,20}$/.test(micros) || id === undefined) {
+    throw new DomainError('invalid', 'VALIDATION_FAILED', 'since is not a cursor this feed returned', [{ field: 'since', problem: 'is not a cursor' }]);
+  }
+  return [micros, id];
+}

@@ -1,0 +1,159 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import type { RiderCategory } from '../fares/rider-category';
+import { RedisService } from '../redis/redis.service';
+import { TicketsService } from '../tickets/tickets.service';
+import { GateAccountsService } from './gate-accounts.service';
+import { GATE_STATE_BUILT_KEY, OPEN_JOURNEYS_KEY } from './gate-keys';
+import { GateScript } from './gate-script';
+import { GateService } from './gate.service';
+
+export interface RebuildProgress {
+  (step: 'tickets' | 'accounts' | 'journeys', done: number, total: number | null): void;
+}
+
+interface OpenJourneyRow {
+  id: string;
+  entered_at: Date;
+  subject_kind: 'single' | 'pass' | 'payg';
+  ticket_id: string | null;
+  account_id: string | null;
+  rider_category: RiderCategory;
+  line_id: string;
+  entry_station_id: string;
+}
+
+const SWEEP_EVERY_MS = 15_000;
+const SWEEP_BATCH = 200;
+
+/**
+ * Keeps the gate state whole: builds it from Postgres when Redis comes up empty (start-up) or on
+ * demand (`npm run rebuild-gate-state`), and closes journeys left open past the limit.
+ */
+@Injectable()
+export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(GateStateBuilder.name);
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly moduleRef: ModuleRef,
+    private readonly redis: RedisService,
+    private readonly accounts: GateAccountsService,
+    private readonly gate: GateService,
+    private readonly script: GateScript,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.gate.rebuildOnEmptyRedis && !(await this.redis.client.exists(GATE_STATE_BUILT_KEY))) {
+      this.logger.warn('Redis holds no gate state: rebuilding it from Postgres');
+      await this.rebuild(undefined, true);
+    }
+    this.timer = setInterval(() => void this.sweepLogged(), SWEEP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * Tickets (through the tickets module), accounts, and with `openJourneys` the journeys Postgres
+   * knows to be open. Only after Redis lost its data: on a live Redis a journey closed at a gate but
+   * not yet in Postgres would be opened again.
+   */
+  async rebuild(progress: RebuildProgress = () => undefined, openJourneys = false): Promise<{ tickets: number; accounts: number; journeys: number }> {
+    progress('tickets', 0, null);
+    const tickets = await this.moduleRef.get(TicketsService, { strict: false }).rebuildGateState();
+    progress('tickets', tickets, tickets);
+    const accounts = await this.accounts.rebuild((done, total) => progress('accounts', done, total));
+    const journeys = openJourneys ? await this.restoreOpenJourneys((done, total) => progress('journeys', done, total)) : 0;
+    await this.redis.client.set(GATE_STATE_BUILT_KEY, new Date().toISOString());
+    return { tickets, accounts, journeys };
+  }
+
+  /**
+   * Puts back the open journeys Postgres holds where Redis has none, so that their exits match and
+   * those never closed still time out at the maximum fare.
+   */
+  private async restoreOpenJourneys(progress: (done: number, total: number) => void): Promise<number> {
+    const rows = await this.db.query<OpenJourneyRow[]>(
+      `SELECT id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id FROM journeys WHERE status = 'open'`,
+    );
+    const limitMs = this.config.gate.journeyLimitMinutes * 60_000;
+    let restored = 0;
+    for (const row of rows) {
+      const payg = row.subject_kind === 'payg';
+      const subjectId = payg ? row.account_id : row.ticket_id;
+      if (subjectId === null) continue;
+      const tag = payg ? `{a:${subjectId}}` : `{t:${subjectId}}`;
+      const enteredAt = row.entered_at.getTime();
+      const fares = payg ? this.gate.timeoutFares(row.line_id, row.rider_category, enteredAt) : undefined;
+      // Claiming the journey id first leaves alone a journey the gates opened meanwhile.
+      if (await this.redis.client.hSetNX(`${tag}:trip`, 'jid', row.id)) {
+        await this.redis.client.hSet(`${tag}:trip`, {
+          st: row.entry_station_id,
+          ln: row.line_id,
+          at: String(enteredAt),
+          bit: String(this.gate.modeBitOf(row.line_id)),
+          max: String(fares?.maxFare ?? 0),
+          full: String(fares?.maxFullFare ?? 0),
+          cat: row.rider_category,
+        });
+        await this.redis.client.zAdd(OPEN_JOURNEYS_KEY, { score: enteredAt + limitMs, value: `${payg ? 'a' : 't'}:${subjectId}` });
+        restored++;
+      }
+      progress(restored, rows.length);
+    }
+    progress(restored, restored);
+    return restored;
+  }
+
+  /** Closes the journeys whose time is up; returns how many it closed. */
+  async sweep(now = Date.now()): Promise<number> {
+    const due = await this.redis.client.zRangeByScore(OPEN_JOURNEYS_KEY, '-inf', now, { LIMIT: { offset: 0, count: SWEEP_BATCH } });
+    let closed = 0;
+    for (const member of due) {
+      const payg = member.startsWith('a:');
+      const subjectId = member.slice(2);
+      const tag = payg ? `{a:${subjectId}}` : `{t:${subjectId}}`;
+      const [lineId, riderCategory, kind] = await Promise.all([
+        this.redis.client.hGet(`${tag}:trip`, 'ln'),
+        this.redis.client.hGet(`${tag}:trip`, 'cat'),
+        payg ? Promise.resolve('payg') : this.redis.client.hGet(`${tag}:state`, 'kind'),
+      ]);
+      if (lineId === null || riderCategory === null) {
+        await this.redis.client.zRem(OPEN_JOURNEYS_KEY, member); // closed meanwhile
+        continue;
+      }
+      const fares = payg ? this.gate.timeoutFares(lineId, riderCategory as RiderCategory, now) : undefined;
+      const stale = await this.script.closeIfStale({
+        at: now,
+        direction: 'timeout',
+        kind: kind === 'single' ? 'single' : payg ? 'payg' : 'pass',
+        subjectId,
+        nodeReason: '',
+        deviceId: 'sweeper',
+        tapId: 'timeout',
+        stationId: '',
+        lineId,
+        modeBit: 0,
+        journeyId: '',
+        offline: false,
+        riderCategory,
+        ...(fares && { fares }),
+      });
+      if (stale) closed++;
+    }
+    return closed;
+  }
+
+  private async sweepLogged(): Promise<void> {
+    await this.sweep().catch((error: unknown) => this.logger.error({ err: error }, 'closing timed-out journeys failed'));
+  }
+}

@@ -1,0 +1,208 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../common/domain-error';
+import { MODE_BITS, type FareCalculator } from '../fares/domain/fare-calculator';
+import type { NetworkLine } from '../fares/domain/fare-model';
+import { localDayNumber, localWeekNumber } from '../fares/domain/local-time';
+import { FaresService } from '../fares/fares.service';
+import type { RiderCategory } from '../fares/rider-category';
+import { GateScript, type GateCall, type PayAsYouGoFares } from './gate-script';
+import { QrVerifier, type QrClaims } from './qr-verifier';
+import type { TapInput } from './tap-input';
+
+/** The device a tap comes from, as its token says. */
+export interface GateDevice {
+  id: string;
+  lineId: string;
+  /** Gates stand in a station; bus validators send the stop with each tap. */
+  stationId?: string;
+}
+
+export interface TapVerdict {
+  verdict: 'accept' | 'reject';
+  reason: string;
+  ticketId?: string;
+  accountId?: string;
+  /** Pay-as-you-go exits: what was charged. */
+  fare?: number;
+  /** Pay-as-you-go: the balance after the tap. */
+  balance?: number;
+  journeyId?: string;
+  /** Offline uploads: false when the tap would have been refused online. */
+  valid?: boolean;
+}
+
+interface IndexedStation {
+  id: string;
+  line: NetworkLine;
+  positionM: number;
+}
+
+interface NetworkIndex {
+  stations: Map<string, IndexedStation>;
+  lines: Map<string, NetworkLine>;
+}
+
+const INVALID_QR: TapVerdict = { verdict: 'reject', reason: 'INVALID_QR' };
+/** Capping looks at the modes of the day as bits; these are all seven combinations. */
+const MODE_COMBINATIONS = 7;
+
+/**
+ * Decides a tap: the QR's signature and its signed claims here, in memory; the ticket's or
+ * account's state, the journey and the charge in one Lua script (gate.lua). No SQL.
+ */
+@Injectable()
+export class GateService {
+  private readonly indexes = new WeakMap<FareCalculator, NetworkIndex>();
+
+  constructor(
+    private readonly fares: FaresService,
+    private readonly qr: QrVerifier,
+    private readonly script: GateScript,
+  ) {}
+
+  async validate(device: GateDevice, tap: TapInput, offline: boolean): Promise<TapVerdict> {
+    const calculator = this.fares.calculator();
+    const network = this.networkOf(calculator);
+    const station = this.stationOf(device, tap, network);
+    const stationId = station.id;
+    const line = station.line;
+    const at = tap.occurredAt ?? Date.now();
+
+    const checked = this.qr.check(tap.qr);
+    if (!checked.ok) return INVALID_QR;
+    const claims = checked.claims;
+    const call: GateCall = {
+      at,
+      direction: tap.direction,
+      kind: claims.kind,
+      subjectId: claims.sub,
+      nodeReason: tap.direction === 'entry' ? entryReason(claims, line, station, network, calculator, at) : exitReason(claims, station, network),
+      deviceId: device.id,
+      tapId: tap.tapId,
+      stationId,
+      lineId: line.id,
+      modeBit: MODE_BITS[line.mode],
+      journeyId: tap.direction === 'entry' ? randomUUID() : '',
+      offline,
+      riderCategory: claims.riderCategory,
+    };
+    if (claims.kind === 'payg') call.fares = payAsYouGoFares(calculator, line, stationId, tap.direction, claims.riderCategory, at);
+    const outcome = await this.script.run(call);
+
+    const verdict: TapVerdict = { verdict: outcome.verdict, reason: outcome.reason };
+    if (claims.kind === 'payg') {
+      verdict.accountId = claims.sub;
+      if (outcome.balance !== null) verdict.balance = outcome.balance;
+      if (outcome.verdict === 'accept' && tap.direction === 'exit') verdict.fare = outcome.charge;
+    } else {
+      verdict.ticketId = claims.sub;
+    }
+    if (outcome.journeyId !== null) verdict.journeyId = outcome.journeyId;
+    if (offline) verdict.valid = outcome.valid;
+    return verdict;
+  }
+
+  /**
+   * Taps a validator accepted offline, applied one after the other in the device's order with their
+   * own times. Every station is checked before any tap is applied, so a malformed batch changes nothing.
+   */
+  async validateOffline(device: GateDevice, taps: readonly TapInput[]): Promise<Array<TapVerdict & { tapId: string }>> {
+    for (const tap of taps) this.stationOf(device, tap);
+    const results: Array<TapVerdict & { tapId: string }> = [];
+    for (const tap of taps) results.push({ tapId: tap.tapId, ...(await this.validate(device, tap, true)) });
+    return results;
+  }
+
+  /** The mode bit of a line (0 for a line the fare data does not know). */
+  modeBitOf(lineId: string): number {
+    const line = this.networkOf(this.fares.calculator()).lines.get(lineId);
+    return line ? MODE_BITS[line.mode] : 0;
+  }
+
+  /** Where the tap happened: the gate's station, or the stop a bus validator sent (400 when it is not on the device's line). */
+  stationOf(device: GateDevice, tap: TapInput, network = this.networkOf(this.fares.calculator())): IndexedStation {
+    const stationId = device.stationId ?? tap.stationId;
+    if (stationId === undefined) throw invalidTap('stationId', 'is required from a bus validator');
+    const station = network.stations.get(stationId);
+    if (!station || station.line.id !== device.lineId) throw invalidTap('stationId', `is not a station of line ${device.lineId}`);
+    return station;
+  }
+
+  /** The fare data a sweeper needs to close a pay-as-you-go journey left open on a line. */
+  timeoutFares(lineId: string, riderCategory: RiderCategory, at: number): PayAsYouGoFares | undefined {
+    const calculator = this.fares.calculator();
+    const line = this.networkOf(calculator).lines.get(lineId);
+    if (!line) return undefined;
+    return payAsYouGoFares(calculator, line, line.stations[0].id, 'entry', riderCategory, at);
+  }
+
+  private networkOf(calculator: FareCalculator): NetworkIndex {
+    let index = this.indexes.get(calculator);
+    if (!index) {
+      index = { stations: new Map(), lines: new Map() };
+      for (const line of calculator.snapshot.lines) {
+        index.lines.set(line.id, line);
+        for (const station of line.stations) index.stations.set(station.id, { id: station.id, line, positionM: station.positionM });
+      }
+      this.indexes.set(calculator, index);
+    }
+    return index;
+  }
+}
+
+/** What the signed QR alone says against an entry here, or ''. */
+function entryReason(claims: QrClaims, line: NetworkLine, station: IndexedStation, network: NetworkIndex, calculator: FareCalculator, at: number): string {
+  if (!claims.modes.includes(line.mode) || (claims.lineIds !== null && !claims.lineIds.includes(line.id))) return 'NOT_COVERED';
+  if (claims.kind === 'payg' && !calculator.coversLine(line.id, at)) return 'NOT_COVERED';
+  if (claims.kind === 'single' && !withinPaidTrip(claims, station, network)) return 'NOT_COVERED';
+  if (claims.expiresAt <= at) return 'EXPIRED';
+  if (claims.notBefore > at) return 'NOT_YET_VALID';
+  return '';
+}
+
+/** A single trip's exit outside the stations it was paid between is UNDERPAID. */
+function exitReason(claims: QrClaims, station: IndexedStation, network: NetworkIndex): string {
+  return claims.kind === 'single' && !withinPaidTrip(claims, station, network) ? 'UNDERPAID' : '';
+}
+
+function withinPaidTrip(claims: QrClaims, station: IndexedStation, network: NetworkIndex): boolean {
+  const origin = network.stations.get(claims.originStationId!);
+  const destination = network.stations.get(claims.destinationStationId!);
+  if (!origin || !destination || origin.line !== station.line) return false;
+  const low = Math.min(origin.positionM, destination.positionM);
+  const high = Math.max(origin.positionM, destination.positionM);
+  return station.positionM >= low && station.positionM <= high;
+}
+
+/** A line the fare table does not price costs nothing (its entries are refused as NOT_COVERED). */
+function payAsYouGoFares(calculator: FareCalculator, line: NetworkLine, stationId: string, direction: 'entry' | 'exit', riderCategory: RiderCategory, at: number): PayAsYouGoFares {
+  const priced = calculator.coversLine(line.id, at);
+  const maximum = priced ? calculator.maximumFare(line.id, riderCategory, at) : { amount: 0, fullAmount: 0 };
+  const dayCaps: number[] = [-1];
+  const weekCaps: number[] = [-1];
+  for (let bits = 1; bits <= MODE_COMBINATIONS; bits++) {
+    dayCaps.push(calculator.capFor('day', bits, riderCategory, at) ?? -1);
+    weekCaps.push(calculator.capFor('week', bits, riderCategory, at) ?? -1);
+  }
+  const faresToHere: string[] = [];
+  if (direction === 'exit' && priced) {
+    for (const entry of line.stations) {
+      const quote = calculator.quote(line.id, entry.id, stationId, riderCategory, at);
+      faresToHere.push(entry.id, String(quote.amount), String(quote.fullAmount));
+    }
+  }
+  return {
+    dayNumber: localDayNumber(at),
+    weekNumber: localWeekNumber(at),
+    maxFare: maximum.amount,
+    maxFullFare: maximum.fullAmount,
+    dayCaps,
+    weekCaps,
+    faresToHere,
+  };
+}
+
+function invalidTap(field: string, problem: string): DomainError {
+  return new DomainError('invalid', 'VALIDATION_FAILED', `The tap is malformed: ${field} ${problem}`, [{ field, problem }]);
+}

@@ -1,0 +1,15 @@
+/** The contract's reason codes for a tap's verdict. */
+export const REASON_CODES = [
+  'OK',
+  'INVALID_QR',
+  'EXPIRED',
+  'NOT_YET_VALID',
+  'REVOKED',
+  'ALREADY_USED',
+  'PASSBACK',
+  'NO_ENTRY',
+  'NOT_COVERED',
+  'INSUFFICIENT_BALANCE',
+  'UNDERPAID',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];

@@ -1,0 +1,61 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes, randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { upsertDevice } from '../../src/devices/device-seeder';
+import { HANOI_LINES } from '../../src/network/hanoi-network';
+
+export interface GateDevice {
+  deviceId: string;
+  bearer: string;
+  lineId: string;
+  stationId?: string;
+}
+
+/** A gate standing in a station (any seeded line), or with `bus: true` a bus validator on the line. */
+export async function gateAt(app: NestFastifyApplication, lineId: string, stationId: string | null): Promise<GateDevice> {
+  const line = HANOI_LINES.find((candidate) => candidate.id === lineId);
+  if (!line) throw new Error(`no line ${lineId}`);
+  const deviceId = `test-gate-${randomUUID()}`;
+  const secret = randomBytes(32).toString('base64url');
+  await upsertDevice(app.get(DataSource), {
+    deviceId,
+    secret,
+    operatorId: line.operatorId,
+    lineId,
+    ...(stationId !== null && { stationId }),
+    kind: stationId === null ? 'bus' : 'gate',
+  });
+  const response = await request(app.getHttpServer()).post('/v1/devices/token').send({ deviceId, secret });
+  if (response.status !== 200) throw new Error(`device token failed: ${response.status}`);
+  return { deviceId, lineId, ...(stationId !== null && { stationId }), bearer: `Bearer ${(response.body as { accessToken: string }).accessToken}` };
+}
+
+export interface TapBody {
+  tapId?: string;
+  qr: string;
+  direction: 'entry' | 'exit';
+  stationId?: string;
+  occurredAt?: string;
+}
+
+export interface Verdict {
+  verdict: 'accept' | 'reject';
+  reason: string;
+  ticketId?: string;
+  accountId?: string;
+  fare?: number;
+  balance?: number;
+  journeyId?: string;
+  valid?: boolean;
+}
+
+/** One online tap through HTTP; 200 expected. */
+export async function tap(app: NestFastifyApplication, device: GateDevice, body: TapBody): Promise<Verdict> {
+  const response = await request(app.getHttpServer())
+    .post('/v1/validations')
+    .set('Authorization', device.bearer)
+    .send({ tapId: randomUUID(), ...body });
+  if (response.status !== 200) throw new Error(`tap failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body as Verdict;
+}
