@@ -5,6 +5,7 @@ import { dataSourceOptions } from '../database/data-source-options';
 import { migrateWithLock } from '../database/migrate';
 import { seedFares } from '../fares/fares.seeder';
 import { seedNetwork } from '../network/network.seeder';
+import { seedAllocationKeys } from '../settlement/allocation-keys';
 import { runCommand } from './run-command';
 
 /** `npm run migrate` applies pending migrations; `npm run seed` also writes the Hà Nội network and fares. */
@@ -18,6 +19,7 @@ export async function migrateAndMaybeSeed(databaseUrl: string, seed: boolean, sa
       say(`Seeded the Hà Nội network: ${counts.operators} operators, ${counts.lines} lines, ${counts.stations} stations`);
       const fares = await seedFares(dataSource);
       say(`Seeded the Hà Nội fares: ${fares.fareTables} fare tables, ${fares.products} products, ${fares.waivers} waivers, ${fares.zones} zones`);
+      say(`Seeded the settlement allocation keys of ${await seedAllocationKeys(dataSource)} passes`);
     }
   } finally {
     await dataSource.destroy();

@@ -1,6 +1,6 @@
-import { canonicalJson } from './idempotency';
+import canonicalJson from 'fast-json-stable-stringify';
 
-describe('canonicalJson', () => {
+describe('the canonical JSON behind request fingerprints', () => {
   it('is the same for the same body whatever the order of its fields', () => {
     const a = { payWith: 'wallet', items: [{ productId: 'metro-day', quantity: 2 }] };
     const b = { items: [{ quantity: 2, productId: 'metro-day' }], payWith: 'wallet' };

@@ -1,6 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ApiHeader, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import stableStringify from 'fast-json-stable-stringify';
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
@@ -32,7 +33,7 @@ export const IdempotencyKey = createParamDecorator((_: unknown, context: Executi
     ]);
   }
   const path = request.url.split('?', 1)[0];
-  const fingerprint = createHash('sha256').update(`${request.method} ${path}\n${canonicalJson(request.body ?? null)}`).digest();
+  const fingerprint = createHash('sha256').update(`${request.method} ${path}\n${stableStringify(request.body ?? null)}`).digest();
   return { key, fingerprint };
 });
 
@@ -46,18 +47,6 @@ export const ApiIdempotencyKey = () =>
     }),
     ApiUnprocessableEntityResponse({ description: 'IDEMPOTENCY_KEY_REUSED: the key was used for another request' }),
   );
-
-/** JSON with object keys sorted, so that the same body sent with its fields in another order matches. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([name, item]) => `${JSON.stringify(name)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /**
  * Runs a money-moving use case at most once per caller and key.

@@ -1,0 +1,87 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { ALLOCATION_KEYS } from './domain/allocation';
+
+const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class DailyStatementQuery {
+  @ApiProperty({ example: '2026-11-21', description: 'The local day (Asia/Ho_Chi_Minh)' })
+  @Matches(LOCAL_DATE, { message: 'date must be a local date YYYY-MM-DD' })
+  date!: string;
+
+  @ApiPropertyOptional({ example: 'hmc', description: "Operator staff: only their own (the default). Admins: any; none for the scheme-wide statement" })
+  @IsOptional()
+  @IsString()
+  operatorId?: string;
+}
+
+export const FARE_TRANSACTION_FORMATS = ['json', 'csv'] as const;
+export type FareTransactionFormat = (typeof FARE_TRANSACTION_FORMATS)[number];
+
+export class FareTransactionsQuery extends DailyStatementQuery {
+  @ApiPropertyOptional({ enum: FARE_TRANSACTION_FORMATS, default: 'json' })
+  @IsOptional()
+  @IsIn(FARE_TRANSACTION_FORMATS)
+  format?: FareTransactionFormat;
+}
+
+class CheckDto {
+  @ApiProperty({ description: "The day's revenue: single tickets sold and not refunded, pass day parts, pay-as-you-go collected" }) revenue!: number;
+  @ApiProperty({ description: 'Late events of closed days landing on this day' }) adjustments!: number;
+  @ApiProperty({ description: 'Allocated to operators, adjustments included' }) allocated!: number;
+  @ApiProperty({ description: 'Shown unallocated (passes not used that day), adjustments included' }) unallocated!: number;
+  @ApiProperty({ description: 'revenue + adjustments = allocated + unallocated, to the đồng' }) balanced!: boolean;
+}
+
+class OperatorLineDto {
+  @ApiProperty() operatorId!: string;
+  @ApiProperty() singleTickets!: number;
+  @ApiProperty({ description: 'Day parts of passes valid on this operator only' }) passes!: number;
+  @ApiProperty() payAsYouGo!: number;
+  @ApiProperty({ description: "Share of network passes' day parts, by each product's key" }) passAllocation!: number;
+  @ApiProperty() adjustments!: number;
+  @ApiProperty() total!: number;
+}
+
+class AllocationKeyDto {
+  @ApiProperty({ enum: ALLOCATION_KEYS }) key!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, nullable: true, description: 'Fixed shares: operator id → weight' }) shares!: Record<string, number> | null;
+  @ApiProperty({ enum: ['table', 'default'] }) source!: string;
+  @ApiProperty({ nullable: true, type: String }) effectiveFrom!: string | null;
+  @ApiProperty() note!: string;
+}
+
+class PassAllocationDto {
+  @ApiProperty() productId!: string;
+  @ApiProperty({ type: AllocationKeyDto }) allocationKey!: AllocationKeyDto;
+  @ApiProperty({ enum: ALLOCATION_KEYS }) appliedKey!: string;
+  @ApiProperty() passesUsed!: number;
+  @ApiProperty() amount!: number;
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: '{operatorId, trips, passengerKm, weight, amount}' }) operators!: object[];
+  @ApiProperty() unallocated!: number;
+}
+
+export class DailyStatementDto {
+  @ApiProperty({ example: '2026-11-21' }) date!: string;
+  @ApiProperty({ example: 'Asia/Ho_Chi_Minh' }) timeZone!: string;
+  @ApiProperty({ example: 'VND' }) currency!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'null: the scheme-wide statement' }) operatorId!: string | null;
+  @ApiProperty({ enum: ['open', 'closed'] }) status!: string;
+  @ApiProperty({ nullable: true, type: String }) closedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'SHA-256 of the closed statement\'s canonical JSON (keys sorted, this field null)' }) sha256!: string | null;
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Allocation keys in force that day: {productId, key, shares, effectiveFrom, note}' }) allocationKeys!: object[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Tickets sold: {productId, riderCategory, kind, operatorId, count, amount}' }) sales!: object[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Tickets refunded, same shape' }) refunds!: object[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: '{operatorId, lineId, journeys, charged, unpaid, collected}' }) payAsYouGo!: object[];
+  @ApiProperty({ type: 'object', additionalProperties: true, description: '{singleTickets, passDayParts, payAsYouGo, total}' }) revenue!: object;
+  @ApiProperty({ type: [OperatorLineDto] }) operators!: OperatorLineDto[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Passes valid on one operator: {productId, operatorId, passes, amount}' }) directPasses!: object[];
+  @ApiProperty({ type: [PassAllocationDto] }) passAllocation!: PassAllocationDto[];
+  @ApiProperty({ type: 'object', additionalProperties: true, description: '{unusedPasses: [{productId, passes, amount}], poolRemainders, total}' }) unallocated!: object;
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: '{operatorId, lineId, rides, passengerKm}' }) freeRides!: object[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: '{operatorId, lineId, reason, taps}' }) rejectedTaps!: object[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Offline taps accepted but invalid: {operatorId, lineId, reason, taps, fareAtRisk}' }) revenueAtRisk!: object[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Journeys timed out at the maximum fare: {operatorId, lineId, subjectKind, journeys, charged}' }) maximumFareJourneys!: object[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Late events of closed days: {belongsTo, operatorId (null: unallocated), amount}' }) adjustments!: object[];
+  @ApiProperty({ type: CheckDto }) check!: CheckDto;
+}

@@ -1,0 +1,367 @@
+import type { EntityManager } from 'typeorm';
+import { FREE_RIDER_CATEGORIES } from '../fares/rider-category';
+import type { AllocationKey } from './domain/allocation';
+
+/**
+ * Every SQL statement settlement runs against other modules' tables, in one place. Each one
+ * aggregates a local day in Postgres (the day's taps and journeys are never loaded into memory) and
+ * returns a few rows per operator, line or product. Tables and columns read:
+ * - network: lines (id, mode, operator_id), stations (id, line_id, position_m);
+ * - tickets: tickets (id, product_id, kind, rider_category, price, modes, line_ids, origin_station_id,
+ *   validity_days, valid_from, first_used_at, status, issued_at, refunded_at);
+ * - validation: journeys (entered_at, subject_kind, ticket_id, rider_category, line_id, entry_station_id,
+ *   exit_station_id, status, fare, charge, unpaid), taps (device_id, tap_id, occurred_at, direction,
+ *   station_id, line_id, subject_kind, ticket_id, account_id, rider_category, verdict, reason, valid,
+ *   offline, journey_id, fare, full_fare, charge, recorded_at).
+ * Parameters of every day query: $1 the day's first instant, $2 the next day's; pass queries $3 the local date.
+ */
+
+const ZONE = `'Asia/Ho_Chi_Minh'`;
+
+/** The one operator a ticket is valid on, or null for a network product: singles by their origin's line, passes by coverage. */
+const TICKET_SOLE_OPERATOR = `
+  CASE WHEN t.kind = 'single'
+    THEN (SELECT l.operator_id FROM stations s JOIN lines l ON l.id = s.line_id WHERE s.id = t.origin_station_id)
+    ELSE (SELECT CASE WHEN count(DISTINCT l.operator_id) = 1 THEN min(l.operator_id) END FROM lines l
+           WHERE l.mode = ANY (t.modes) AND (t.line_ids IS NULL OR l.id = ANY (t.line_ids)))
+  END`;
+
+/**
+ * A journey's length in metres: entry to exit; without an exit (timed out, still open), entry to the
+ * farther end of the line, the ride the maximum fare assumes.
+ */
+const JOURNEY_METRES = `
+  abs(coalesce(x.position_m, CASE WHEN e.position_m - span.min_m > span.max_m - e.position_m THEN span.min_m ELSE span.max_m END) - e.position_m)`;
+
+const DAY_JOURNEYS = `
+  line_spans AS (SELECT line_id, min(position_m) AS min_m, max(position_m) AS max_m FROM stations GROUP BY line_id),
+  day_journeys AS (
+    SELECT j.*, l.operator_id, ${JOURNEY_METRES} AS metres
+      FROM journeys j
+      JOIN lines l ON l.id = j.line_id
+      JOIN stations e ON e.id = j.entry_station_id
+      JOIN line_spans span ON span.line_id = j.line_id
+      LEFT JOIN stations x ON x.id = j.exit_station_id
+     WHERE j.entered_at >= $1 AND j.entered_at < $2)`;
+
+/**
+ * The part of a pass's price on day `day_index` of its validity: the price spread evenly, the odd đồng
+ * on the first days. The same as passDayPart() in domain/allocation.ts.
+ */
+const PASS_DAY_PART = `(p.price / p.validity_days + CASE WHEN p.day_index < p.price % p.validity_days THEN 1 ELSE 0 END)`;
+
+/**
+ * Passes valid on the day, with their day index and sole operator. A pass starts at valid_from, or
+ * for first-use passes at the first use: tickets.first_used_at, else the first accepted entry tap.
+ */
+const DAY_PASSES = `
+  candidates AS (
+    SELECT t.*, ${TICKET_SOLE_OPERATOR} AS sole_operator
+      FROM tickets t
+     WHERE t.kind = 'pass' AND t.status <> 'refunded' AND t.issued_at < $2
+       AND (t.valid_from IS NULL OR (t.valid_from < $2 AND t.valid_until > $1))
+       AND (t.first_use_by IS NULL OR t.first_use_by > $1 - make_interval(days => t.validity_days))),
+  passes AS (
+    SELECT c.id::text AS ticket_id, c.product_id, c.price, c.validity_days, c.sole_operator,
+           $3::date - (start.at AT TIME ZONE ${ZONE})::date AS day_index
+      FROM candidates c
+      CROSS JOIN LATERAL (SELECT coalesce(c.valid_from, c.first_used_at,
+        (SELECT min(tp.occurred_at) FROM taps tp WHERE tp.ticket_id = c.id::text AND tp.verdict = 'accept' AND tp.direction = 'entry')) AS at) start
+     WHERE start.at < $2),
+  day_passes AS (SELECT * FROM passes p WHERE p.day_index >= 0 AND p.day_index < p.validity_days)`;
+
+export interface SalesRow {
+  productId: string;
+  riderCategory: string;
+  kind: 'single' | 'pass';
+  /** The one operator the product is valid on; null for network products. */
+  operatorId: string | null;
+  count: number;
+  amount: number;
+}
+
+export interface DirectSinglesRow {
+  operatorId: string;
+  count: number;
+  amount: number;
+}
+
+export interface PassPartsRow {
+  productId: string;
+  operatorId: string | null;
+  used: boolean;
+  passes: number;
+  amount: number;
+}
+
+export interface PassUseRow {
+  productId: string;
+  operatorId: string;
+  trips: number;
+  passengerMetres: number;
+}
+
+export interface LineFiguresRow {
+  operatorId: string;
+  lineId: string;
+}
+
+export interface PayAsYouGoRow extends LineFiguresRow {
+  journeys: number;
+  charged: number;
+  unpaid: number;
+}
+
+export interface FreeRidesRow extends LineFiguresRow {
+  rides: number;
+  passengerMetres: number;
+}
+
+export interface MaximumFareRow extends LineFiguresRow {
+  subjectKind: string;
+  journeys: number;
+  charged: number;
+}
+
+export interface TapReasonRow extends LineFiguresRow {
+  reason: string;
+  taps: number;
+  /** Offline taps accepted but invalid: the full fares known for them (exits only). */
+  fareAtRisk: number;
+}
+
+export interface AllocationKeyRow {
+  productId: string;
+  key: AllocationKey;
+  shares: Record<string, number> | null;
+  effectiveFrom: string;
+  note: string;
+}
+
+/**
+ * A fare transaction as TIDES `fare_transactions` names its fields (TIDES-transit/TIDES,
+ * spec/fare_transactions.schema.json, the version with `token_id` and `num_riders`; earlier drafts
+ * called the instrument `fare_media_id` and the medium `media_type`). Fields we cannot fill
+ * (trip_id_performed, pattern_id, stop_sequence, vehicle_id, fare_id, fare_period, balance) are left
+ * out; TIDES requires only transaction_id, service_date, event_timestamp, amount and fare_action.
+ */
+export interface TidesFareTransaction {
+  transaction_id: string;
+  service_date: string;
+  event_timestamp: string;
+  /** đồng: purchases positive, refunds negative, entries 0, exits the fare charged (pay as you go). */
+  amount: number;
+  currency_type: 'VND';
+  fare_action: 'Purchase' | 'Adjust' | 'Enter' | 'Exit';
+  device_id: string | null;
+  stop_id: string | null;
+  num_riders: 1;
+  /** The medium: gates read QR codes, TIDES "Optical scan"; null for purchases in the app. */
+  fare_media_id: 'Optical scan' | null;
+  rider_category: string;
+  fare_product: string;
+  fare_capped: boolean;
+  /** The instrument: the ticket, or for pay as you go the account. */
+  token_id: string | null;
+}
+
+export const TIDES_FARE_TRANSACTION_FIELDS: ReadonlyArray<keyof TidesFareTransaction> = [
+  'transaction_id',
+  'service_date',
+  'event_timestamp',
+  'amount',
+  'currency_type',
+  'fare_action',
+  'device_id',
+  'stop_id',
+  'num_riders',
+  'fare_media_id',
+  'rider_category',
+  'fare_product',
+  'fare_capped',
+  'token_id',
+];
+
+/** The day a query is about: its bounds as instants and its local date. */
+export interface DayBounds {
+  date: string;
+  start: Date;
+  end: Date;
+}
+
+const int = (value: string | number | null): number => Number(value ?? 0);
+
+/** Reads a day's figures from Postgres, always aggregated there. */
+export class SettlementQueries {
+  constructor(private readonly em: EntityManager) {}
+
+  private day<T>(sql: string, day: DayBounds, extra: unknown[] = []): Promise<T[]> {
+    return this.em.query<T[]>(sql, [day.start, day.end, ...extra]);
+  }
+
+  async sales(day: DayBounds, at: 'issued_at' | 'refunded_at'): Promise<SalesRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `SELECT t.product_id, t.rider_category, t.kind, ${TICKET_SOLE_OPERATOR} AS operator_id, count(*) AS count, sum(t.price) AS amount
+         FROM tickets t WHERE t.${at} >= $1 AND t.${at} < $2
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4`,
+      day,
+    );
+    return rows.map((row) => ({
+      productId: row.product_id,
+      riderCategory: row.rider_category,
+      kind: row.kind as SalesRow['kind'],
+      operatorId: row.operator_id,
+      count: int(row.count),
+      amount: int(row.amount),
+    }));
+  }
+
+  /** Single tickets sold on the day and not refunded since: revenue of the operator of their line. */
+  async directSingles(day: DayBounds): Promise<DirectSinglesRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `SELECT ${TICKET_SOLE_OPERATOR} AS operator_id, count(*) AS count, sum(t.price) AS amount
+         FROM tickets t WHERE t.kind = 'single' AND t.status <> 'refunded' AND t.issued_at >= $1 AND t.issued_at < $2
+        GROUP BY 1 ORDER BY 1`,
+      day,
+    );
+    return rows.map((row) => ({ operatorId: row.operator_id, count: int(row.count), amount: int(row.amount) }));
+  }
+
+  /** The day parts of the passes valid on the day, by product, sole operator and whether the pass was used that day. */
+  async passParts(day: DayBounds): Promise<PassPartsRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `WITH ${DAY_PASSES},
+       used AS (SELECT DISTINCT ticket_id FROM journeys WHERE entered_at >= $1 AND entered_at < $2 AND subject_kind = 'pass')
+       SELECT p.product_id, p.sole_operator AS operator_id, u.ticket_id IS NOT NULL AS used, count(*) AS passes, sum(${PASS_DAY_PART}) AS amount
+         FROM day_passes p LEFT JOIN used u ON u.ticket_id = p.ticket_id
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      day,
+      [day.date],
+    );
+    return rows.map((row) => ({
+      productId: row.product_id,
+      operatorId: row.operator_id,
+      used: row.used as unknown as boolean,
+      passes: int(row.passes),
+      amount: int(row.amount),
+    }));
+  }
+
+  /** The day's use of network passes (valid on more than one operator), by product and operator. */
+  async passUse(day: DayBounds): Promise<PassUseRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `WITH ${DAY_PASSES}, ${DAY_JOURNEYS}
+       SELECT p.product_id, j.operator_id, count(*) AS trips, sum(j.metres) AS metres
+         FROM day_journeys j JOIN day_passes p ON p.ticket_id = j.ticket_id
+        WHERE j.subject_kind = 'pass' AND p.sole_operator IS NULL
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      day,
+      [day.date],
+    );
+    return rows.map((row) => ({ productId: row.product_id, operatorId: row.operator_id, trips: int(row.trips), passengerMetres: int(row.metres) }));
+  }
+
+  /** Pay-as-you-go journeys of the day (by entry) that have closed: the fare charged, and what the wallet could not cover. */
+  async payAsYouGo(day: DayBounds): Promise<PayAsYouGoRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `WITH ${DAY_JOURNEYS}
+       SELECT operator_id, line_id, count(*) AS journeys, sum(charge) AS charged, sum(unpaid) AS unpaid
+         FROM day_journeys WHERE subject_kind = 'payg' AND status <> 'open'
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      day,
+    );
+    return rows.map((row) => ({ operatorId: row.operator_id, lineId: row.line_id, journeys: int(row.journeys), charged: int(row.charged), unpaid: int(row.unpaid) }));
+  }
+
+  /** Journeys of riders who travel free, for the city's subsidy. */
+  async freeRides(day: DayBounds): Promise<FreeRidesRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `WITH ${DAY_JOURNEYS}
+       SELECT operator_id, line_id, count(*) AS rides, sum(metres) AS metres
+         FROM day_journeys WHERE rider_category = ANY ($3::text[])
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      day,
+      [FREE_RIDER_CATEGORIES],
+    );
+    return rows.map((row) => ({ operatorId: row.operator_id, lineId: row.line_id, rides: int(row.rides), passengerMetres: int(row.metres) }));
+  }
+
+  /** Journeys closed at the line's maximum fare because no exit came (timed out). */
+  async maximumFareJourneys(day: DayBounds): Promise<MaximumFareRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `SELECT l.operator_id, j.line_id, j.subject_kind, count(*) AS journeys, sum(j.charge) AS charged
+         FROM journeys j JOIN lines l ON l.id = j.line_id
+        WHERE j.entered_at >= $1 AND j.entered_at < $2 AND j.status = 'timed_out'
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      day,
+    );
+    return rows.map((row) => ({ operatorId: row.operator_id, lineId: row.line_id, subjectKind: row.subject_kind, journeys: int(row.journeys), charged: int(row.charged) }));
+  }
+
+  /** Rejected taps, or offline taps a gate accepted that the record finds invalid (revenue at risk). */
+  async tapsByReason(day: DayBounds, which: 'rejected' | 'accepted_invalid'): Promise<TapReasonRow[]> {
+    const filter = which === 'rejected' ? `tp.verdict = 'reject'` : `tp.verdict = 'accept' AND NOT tp.valid AND tp.offline`;
+    const rows = await this.day<Record<string, string>>(
+      `SELECT l.operator_id, tp.line_id, tp.reason, count(*) AS taps, sum(coalesce(tp.full_fare, 0)) AS fare_at_risk
+         FROM taps tp JOIN lines l ON l.id = tp.line_id
+        WHERE tp.occurred_at >= $1 AND tp.occurred_at < $2 AND ${filter}
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      day,
+    );
+    return rows.map((row) => ({ operatorId: row.operator_id, lineId: row.line_id, reason: row.reason, taps: int(row.taps), fareAtRisk: int(row.fare_at_risk) }));
+  }
+
+  /** Each product's allocation key in force at the start of the day. */
+  async allocationKeys(day: DayBounds): Promise<AllocationKeyRow[]> {
+    const rows = await this.em.query<Array<{ product_id: string; key: AllocationKey; shares: Record<string, number> | null; effective_from: Date; note: string }>>(
+      `SELECT DISTINCT ON (product_id) product_id, key, shares, effective_from, note
+         FROM product_allocation_keys WHERE effective_from <= $1 ORDER BY product_id, effective_from DESC`,
+      [day.start],
+    );
+    return rows.map((row) => ({ productId: row.product_id, key: row.key, shares: row.shares, effectiveFrom: row.effective_from.toISOString(), note: row.note }));
+  }
+
+  /**
+   * The day's fare transactions in TIDES shape, for a server-side cursor (they can be millions):
+   * purchases and refunds of tickets, and accepted taps (entries, and exits with the fare charged).
+   * Parameters: $1, $2 the day's bounds, $3 an operator id or null for all.
+   */
+  static readonly FARE_TRANSACTIONS = `
+    WITH events AS (
+      SELECT 'purchase:' || t.id AS transaction_id, t.issued_at AS at, t.price AS amount, 'Purchase' AS fare_action, NULL AS device_id,
+             NULL AS stop_id, t.rider_category, t.product_id AS fare_product, false AS fare_capped, t.id::text AS token_id,
+             ${TICKET_SOLE_OPERATOR} AS operator_id
+        FROM tickets t WHERE t.issued_at >= $1 AND t.issued_at < $2
+      UNION ALL
+      SELECT 'refund:' || t.id, t.refunded_at, -t.price, 'Adjust', NULL, NULL, t.rider_category, t.product_id, false, t.id::text,
+             ${TICKET_SOLE_OPERATOR}
+        FROM tickets t WHERE t.refunded_at >= $1 AND t.refunded_at < $2
+      UNION ALL
+      SELECT 'tap:' || tp.device_id || ':' || tp.tap_id, tp.occurred_at, tp.charge, CASE tp.direction WHEN 'entry' THEN 'Enter' ELSE 'Exit' END,
+             tp.device_id, tp.station_id, tp.rider_category, coalesce(tk.product_id, 'pay-as-you-go'),
+             tp.subject_kind = 'payg' AND tp.direction = 'exit' AND tp.charge < coalesce(tp.fare, 0), coalesce(tp.ticket_id, tp.account_id), l.operator_id
+        FROM taps tp JOIN lines l ON l.id = tp.line_id LEFT JOIN tickets tk ON tk.id::text = tp.ticket_id
+       WHERE tp.occurred_at >= $1 AND tp.occurred_at < $2 AND tp.verdict = 'accept')
+    SELECT * FROM events WHERE $3::text IS NULL OR operator_id = $3 ORDER BY at, transaction_id`;
+}
+
+/** A row of SettlementQueries.FARE_TRANSACTIONS as TIDES names it. */
+export function toFareTransaction(date: string, row: Record<string, string | boolean | Date | null>): TidesFareTransaction {
+  const deviceId = row.device_id as string | null;
+  return {
+    transaction_id: row.transaction_id as string,
+    service_date: date,
+    event_timestamp: (row.at as Date).toISOString(),
+    amount: int(row.amount as string),
+    currency_type: 'VND',
+    fare_action: row.fare_action as TidesFareTransaction['fare_action'],
+    device_id: deviceId,
+    stop_id: row.stop_id as string | null,
+    num_riders: 1,
+    fare_media_id: deviceId === null ? null : 'Optical scan',
+    rider_category: row.rider_category as string,
+    fare_product: row.fare_product as string,
+    fare_capped: row.fare_capped as boolean,
+    token_id: row.token_id as string | null,
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * `npm run bench:settlement`: settles a synthetic day of about 3 million taps. Starts a throwaway
+ * Postgres, migrates and seeds it, writes the day with SQL generate_series straight into the gate
+ * path's tables (passes, singles, pay-as-you-go and free riders on every seeded line), settles it as
+ * `npm run settle` does, streams its TIDES fare transactions, and prints the times and this process's
+ * peak memory. Settlement aggregates in Postgres and the export reads through a cursor, so the memory
+ * stays flat whatever the number of taps.
+ * BENCH_JOURNEYS (default 1,500,000: an entry and an exit tap each, less timed-out ones, plus rejects).
+ */
+import 'reflect-metadata';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { migrateAndMaybeSeed } from '../../src/cli/migrate';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { startPostgres, type RunningServer } from '../../src/local-services/servers';
+import { freePort } from '../../src/local-services/system';
+import { dayBounds, SettlementService } from '../../src/settlement/settlement.service';
+import { ensureGatePartitions } from '../support/settlement';
+
+const DATE = '2026-11-20';
+const JOURNEYS = Number(process.env.BENCH_JOURNEYS ?? 1_500_000);
+const PASSES = 200_000;
+const SINGLES = 50_000;
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await work();
+  say(`${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+/** The synthetic day: passes of three kinds, single tickets sold that day, journeys on every line, and their taps. */
+async function generateDay(db: DataSource): Promise<number> {
+  const { start } = dayBounds(DATE);
+  await ensureGatePartitions(db, DATE);
+  const [account] = await db.query<Array<{ id: string }>>(
+    `INSERT INTO accounts (email, password_hash, full_name, role) VALUES ('bench@lienthong.local', 'x', 'Bench', 'passenger') RETURNING id`,
+  );
+  const [order] = await db.query<Array<{ id: string }>>(
+    `INSERT INTO orders (account_id, status, pay_with, total, rider_category, items, paid_at) VALUES ($1, 'paid', 'wallet', 0, 'adult', '[]', $2) RETURNING id`,
+    [account.id, start],
+  );
+  // Passes bought over the last month: multimodal (passenger-km), bus network (trips), metro only (direct).
+  await db.query(
+    `INSERT INTO tickets (order_id, order_position, account_id, product_id, product_version_id, kind, rider_category, price, modes, validity_days, activation, valid_from, valid_until, status, issued_at)
+     SELECT $1, g, $2, p.product_id, p.product_id || '@bench', 'pass', 'adult', p.price, p.modes, 30, 'fixed',
+            $3::timestamptz - make_interval(days => g % 30), $3::timestamptz - make_interval(days => g % 30) + interval '30 days', 'active',
+            $3::timestamptz - make_interval(days => g % 30)
+       FROM generate_series(0, $4 - 1) g
+       CROSS JOIN LATERAL (SELECT * FROM (VALUES
+         (0, 'bus-metro-month', 500000, ARRAY['metro', 'bus', 'brt']),
+         (1, 'bus-month-inter-route', 280000, ARRAY['bus', 'brt']),
+         (2, 'metro-month', 280000, ARRAY['metro'])) AS k (kind, product_id, price, modes) WHERE k.kind = g % 3) p`,
+    [order.id, account.id, start, PASSES],
+  );
+  await db.query(
+    `WITH metro AS (SELECT array_agg(id ORDER BY sequence) AS ids FROM stations WHERE line_id = 'metro-2a')
+     INSERT INTO tickets (order_id, order_position, account_id, product_id, product_version_id, kind, rider_category, price, modes, origin_station_id, destination_station_id,
+       activation, valid_from, valid_until, status, issued_at)
+     SELECT $1, $4 + g, $2, 'metro-single', 'metro-single@bench', 'single', 'adult', 8000 + 850 * (g % 12), ARRAY['metro'], metro.ids[1], metro.ids[2 + g % 11],
+            'fixed', $3::timestamptz + make_interval(secs => g % 86000), $3::timestamptz + make_interval(secs => g % 86000) + interval '1 day', 'active',
+            $3::timestamptz + make_interval(secs => g % 86000)
+       FROM generate_series(0, $5 - 1) g, metro`,
+    [order.id, account.id, start, PASSES, SINGLES],
+  );
+  await db.query(`CREATE TEMPORARY TABLE bench_lines AS
+    SELECT row_number() OVER (ORDER BY line_id) - 1 AS idx, line_id, array_agg(id ORDER BY sequence) AS stations, count(*)::int AS n FROM stations GROUP BY line_id`);
+  await db.query(`CREATE TEMPORARY TABLE bench_passes AS SELECT row_number() OVER (ORDER BY id) - 1 AS idx, id::text AS id FROM tickets WHERE kind = 'pass'`);
+  await db.query(`CREATE UNIQUE INDEX ON bench_passes (idx)`);
+  // 70 % on passes, 20 % pay as you go, 5 % free riders (pay as you go at 0), 5 % singles; 3 % time out at the maximum fare.
+  await db.query(
+    `INSERT INTO journeys (id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id, exit_station_id, exited_at, status, fare, full_fare, charge, unpaid)
+     SELECT gen_random_uuid(), t.entered_at, t.kind, CASE WHEN t.kind = 'payg' THEN NULL ELSE coalesce(p.id, gen_random_uuid()::text) END, NULL,
+            CASE WHEN g % 100 BETWEEN 90 AND 94 THEN 'elderly' ELSE 'adult' END, l.line_id, l.stations[1 + (g * 7) % l.n],
+            CASE WHEN t.timed_out THEN NULL ELSE l.stations[1 + (g * 13 + 3) % l.n] END,
+            CASE WHEN t.timed_out THEN NULL ELSE t.entered_at + interval '25 minutes' END,
+            CASE WHEN t.timed_out THEN 'timed_out' ELSE 'closed' END, t.fare, t.fare, t.charge, 0
+       FROM generate_series(0, $2 - 1) g
+       JOIN bench_lines l ON l.idx = g % (SELECT count(*) FROM bench_lines)
+       CROSS JOIN LATERAL (SELECT $1::timestamptz + make_interval(secs => (g * 37) % 84000) AS entered_at,
+                                  CASE WHEN g % 100 < 70 THEN 'pass' WHEN g % 100 < 95 THEN 'payg' ELSE 'single' END AS kind,
+                                  g % 33 = 0 AS timed_out,
+                                  CASE WHEN g % 100 BETWEEN 70 AND 89 THEN 8000 + (g % 10) * 850 ELSE 0 END AS fare,
+                                  CASE WHEN g % 100 BETWEEN 70 AND 89 THEN 8000 + (g % 10) * 850 ELSE 0 END AS charge) t
+       LEFT JOIN bench_passes p ON t.kind = 'pass' AND p.idx = g % $3`,
+    [start, JOURNEYS, PASSES],
+  );
+  const tapColumns = `device_id, tap_id, occurred_at, direction, station_id, line_id, subject_kind, ticket_id, account_id, rider_category, verdict, reason, valid, offline, journey_id, fare, full_fare, charge`;
+  await db.query(
+    `INSERT INTO taps (${tapColumns})
+     SELECT 'bench-' || line_id, id::text || ':in', entered_at, 'entry', entry_station_id, line_id, subject_kind, ticket_id, account_id, rider_category, 'accept', 'OK', true, false, id, NULL, NULL, 0
+       FROM journeys WHERE entered_at >= $1 AND entered_at < $1::timestamptz + interval '1 day'`,
+    [start],
+  );
+  await db.query(
+    `INSERT INTO taps (${tapColumns})
+     SELECT 'bench-' || line_id, id::text || ':out', exited_at, 'exit', exit_station_id, line_id, subject_kind, ticket_id, account_id, rider_category, 'accept', 'OK', true, false, id, fare, full_fare, charge
+       FROM journeys WHERE entered_at >= $1 AND entered_at < $1::timestamptz + interval '1 day' AND status = 'closed' AND exited_at < $1::timestamptz + interval '1 day'`,
+    [start],
+  );
+  // Rejected and offline-accepted-but-invalid taps, 3 % of the journeys.
+  await db.query(
+    `INSERT INTO taps (${tapColumns})
+     SELECT 'bench-' || l.line_id, 'reject:' || g, $1::timestamptz + make_interval(secs => (g * 53) % 86000), 'entry', l.stations[1], l.line_id, 'payg', NULL, NULL, 'adult',
+            CASE WHEN g % 10 = 0 THEN 'accept' ELSE 'reject' END, (ARRAY['INSUFFICIENT_BALANCE', 'PASSBACK', 'EXPIRED', 'REVOKED'])[1 + g % 4], false, g % 10 = 0, NULL, 8000, 8000, 0
+       FROM generate_series(0, $2 - 1) g JOIN bench_lines l ON l.idx = g % (SELECT count(*) FROM bench_lines)`,
+    [start, Math.round(JOURNEYS * 0.03)],
+  );
+  await db.query(`ANALYZE tickets, journeys, taps`);
+  const [{ taps }] = await db.query<Array<{ taps: string }>>(`SELECT count(*) AS taps FROM taps WHERE occurred_at >= $1 AND occurred_at < $1::timestamptz + interval '1 day'`, [start]);
+  return Number(taps);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lien-thong-settlement-bench-'));
+  chmodSync(dir, 0o755);
+  let postgres: RunningServer | undefined;
+  let db: DataSource | undefined;
+  try {
+    postgres = await startPostgres({ dataDir: join(dir, 'postgres'), port: await freePort(), user: 'lienthong', password: 'bench', database: 'lienthong_bench', ephemeral: true });
+    await migrateAndMaybeSeed(postgres.url, true, say);
+    db = await new DataSource(dataSourceOptions({ database: { url: postgres.url, poolSize: 2, migrateOnStart: false } })).initialize();
+    const connection = db;
+    const taps = await timed(`generated the day ${DATE}`, () => generateDay(connection));
+    say(`${taps.toLocaleString('en-US')} taps, ${JOURNEYS.toLocaleString('en-US')} journeys, ${PASSES.toLocaleString('en-US')} passes, ${SINGLES.toLocaleString('en-US')} single tickets`);
+
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+    const rssBefore = process.memoryUsage().rss;
+    const settlement = new SettlementService(connection);
+    const statement = await timed('settled the day', () => settlement.schemeStatement(dayBounds(DATE)));
+    const again = await timed('settled it again (an open day re-runs)', () => settlement.schemeStatement(dayBounds(DATE)));
+    const exported = await timed('streamed the TIDES fare transactions of the day', async () => {
+      let rows = 0;
+      let amount = 0;
+      for await (const row of settlement.fareTransactions({ id: 'bench', role: 'admin' }, DATE, undefined)) {
+        rows += 1;
+        amount += row.amount;
+      }
+      say(`  sum of their amounts: ${amount.toLocaleString('en-US')} VND`);
+      return rows;
+    });
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+
+    say(`${exported.toLocaleString('en-US')} fare transactions exported`);
+    say(`same figures on re-run: ${JSON.stringify(again) === JSON.stringify(statement)}`);
+    say(`check: revenue ${statement.check.revenue} = allocated ${statement.check.allocated} + unallocated ${statement.check.unallocated}: ${statement.check.balanced ? 'balanced' : 'NOT BALANCED'}`);
+    for (const row of statement.operators) say(`  ${row.operatorId}: ${row.total.toLocaleString('en-US')} VND`);
+    say(`memory: RSS before settling ${mb(rssBefore)}, peak while settling and exporting ${mb(peakRss)}, process maxRSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
+    if (!statement.check.balanced) process.exitCode = 1;
+  } finally {
+    await db?.destroy();
+    await postgres?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
+  process.exit(1);
+});
