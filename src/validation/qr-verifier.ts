@@ -26,6 +26,8 @@ export type QrCheck = { ok: true; claims: QrClaims } | { ok: false };
 
 const INVALID: QrCheck = { ok: false };
 const MAX_TOKEN_LENGTH = 2048;
+/** 64 bytes (r and s of P-256) in unpadded base64url. */
+const ES256_SIGNATURE_BASE64URL_LENGTH = 86;
 const RIDER_CATEGORY_SET: ReadonlySet<string> = new Set(RIDER_CATEGORIES);
 const MODE_SET: ReadonlySet<string> = new Set(TRANSPORT_MODES);
 
@@ -52,8 +54,12 @@ export class QrVerifier {
     if (firstDot <= 0 || secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) return INVALID;
     const key = this.keyFor(token.slice(0, firstDot));
     if (!key) return INVALID;
-    const signature = Buffer.from(token.slice(secondDot + 1), 'base64url');
-    if (signature.length !== 64) return INVALID;
+    // Only the canonical spelling of the signature: Node's decoder also takes '+' and '/' and ignores the
+    // last character's spare bits, so one signature would otherwise have several accepted spellings.
+    const encodedSignature = token.slice(secondDot + 1);
+    if (encodedSignature.length !== ES256_SIGNATURE_BASE64URL_LENGTH) return INVALID;
+    const signature = Buffer.from(encodedSignature, 'base64url');
+    if (signature.length !== 64 || signature.toString('base64url') !== encodedSignature) return INVALID;
     const signed = Buffer.from(token.slice(0, secondDot), 'latin1');
     if (!verifySignature('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)) return INVALID;
     const claims = toClaims(parseJson(Buffer.from(token.slice(firstDot + 1, secondDot), 'base64url').toString('utf8')));
