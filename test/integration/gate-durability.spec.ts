@@ -13,7 +13,8 @@ import { AccountGateState } from '../../src/validation/account-gate-state';
 import { GATE_STATE_BUILT_KEY } from '../../src/validation/gate-keys';
 import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { testAccount } from '../support/auth';
-import { gateAt, tap, type Verdict } from '../support/gate';
+import { gateAt, tap } from '../support/gate';
+import type { TapVerdict } from '../../src/validation/gate.service';
 import { topUp } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
@@ -59,7 +60,7 @@ describe('the gate path survives Postgres going away and a copy of the service d
 
     await postgres.stop();
     const tapIds: string[] = [];
-    const verdicts: Verdict[] = [];
+    const verdicts: TapVerdict[] = [];
     for (let trip = 0; trip < 20; trip++) {
       for (const [gate, direction] of [[entryGate, 'entry'], [exitGate, 'exit']] as const) {
         const tapId = randomUUID();

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { upsertDevice } from '../../src/devices/device-seeder';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
+import type { TapVerdict } from '../../src/validation/gate.service';
 
 export interface GateDevice {
   deviceId: string;
@@ -39,23 +40,13 @@ export interface TapBody {
   occurredAt?: string;
 }
 
-export interface Verdict {
-  verdict: 'accept' | 'reject';
-  reason: string;
-  ticketId?: string;
-  accountId?: string;
-  fare?: number;
-  balance?: number;
-  journeyId?: string;
-  valid?: boolean;
-}
 
 /** One online tap through HTTP; 200 expected. */
-export async function tap(app: NestFastifyApplication, device: GateDevice, body: TapBody): Promise<Verdict> {
+export async function tap(app: NestFastifyApplication, device: GateDevice, body: TapBody): Promise<TapVerdict> {
   const response = await request(app.getHttpServer())
     .post('/v1/validations')
     .set('Authorization', device.bearer)
     .send({ tapId: randomUUID(), ...body });
   if (response.status !== 200) throw new Error(`tap failed: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body as Verdict;
+  return response.body as TapVerdict;
 }
