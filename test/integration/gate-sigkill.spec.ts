@@ -1,0 +1,145 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { migrateAndMaybeSeed } from '../../src/cli/migrate';
+import { startPostgres, type RunningServer } from '../../src/local-services/servers';
+import { freePort } from '../../src/local-services/system';
+import { RedisService } from '../../src/redis/redis.service';
+import type { TapVerdict } from '../../src/validation/gate.service';
+import { testAccount } from '../support/auth';
+import { gateAt, type GateDevice } from '../support/gate';
+import { topUp } from '../support/money';
+import { startTestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TRIPS = 20;
+
+/**
+ * The real thing: the built service runs in a process of its own, answers taps while Postgres is
+ * down (so its persister holds them, read but unacknowledged), and is killed with SIGKILL. Another
+ * copy then claims what the dead one held, and every accepted tap lands in Postgres exactly once.
+ */
+describe('a copy of the service killed with SIGKILL mid-stream', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lien-thong-sigkill-'));
+  chmodSync(dir, 0o755);
+  const build = join(dir, 'dist');
+  const streamKey = `gate:taps:sigkill-${randomUUID()}`;
+  let postgres: RunningServer;
+  let postgresPort: number;
+  let env: Record<string, string>;
+  let child: ChildProcess | undefined;
+  const apps: NestFastifyApplication[] = [];
+
+  const startOwnPostgres = () =>
+    startPostgres({ dataDir: join(dir, 'postgres'), port: postgresPort, user: 'lienthong', password: 'test-password', database: 'lienthong_sigkill_test', ephemeral: true });
+
+  beforeAll(async () => {
+    // The service as it ships: compiled JavaScript, with its Lua scripts beside it.
+    const compiled = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', build, '--sourceMap', 'false'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (compiled.status !== 0) throw new Error(`the service does not compile:\n${compiled.stdout}${compiled.stderr}`);
+    cpSync(join(ROOT, 'src'), build, { recursive: true, filter: (path) => !/\.[a-z]+$/.test(path) || path.endsWith('.lua') });
+
+    postgresPort = await freePort();
+    postgres = await startOwnPostgres();
+    await migrateAndMaybeSeed(postgres.url, true, () => undefined);
+    env = {
+      DATABASE_URL: postgres.url,
+      GATE_TAP_STREAM: streamKey,
+      GATE_CLAIM_IDLE_SECONDS: '1',
+      GATE_REBUILD_ON_EMPTY_REDIS: 'false',
+      DATABASE_POOL_SIZE: '3',
+      QR_DEV_KEY_FILE: join(dir, 'qr-dev-key.pem'),
+    };
+  }, 180_000);
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    for (const app of apps) await app.close().catch(() => undefined);
+    await postgres?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loses no accepted tap and writes none twice', async () => {
+    // A copy that does not persist, to set the rider up through the API.
+    const helper = await startTestApp({ ...env, GATE_PERSISTER_ENABLED: 'false' });
+    apps.push(helper);
+    const passenger = await testAccount(helper, 'passenger');
+    await topUp(helper, passenger.bearer, 500_000);
+    const [entryGate, exitGate] = await Promise.all([gateAt(helper, 'metro-2a', '2a-cat-linh'), gateAt(helper, 'metro-2a', '2a-van-quan')]);
+    const { default: request } = await import('supertest');
+    const qr = (await request(helper.getHttpServer()).get('/v1/me/qr').query({ format: 'text' }).set('Authorization', passenger.bearer).expect(200)).text;
+
+    const port = await freePort();
+    child = spawn(process.execPath, [join(build, 'main.js')], {
+      // Compiled outside the project: it finds the project's packages through NODE_PATH.
+      env: { ...process.env, ...env, NODE_PATH: join(ROOT, 'node_modules'), NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', DOCS_ENABLED: 'false' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(
+      () => fetch(`${base}/health/ready`).then((response) => response.status, () => 0),
+      (status) => status === 200 || child?.exitCode !== null,
+      60_000,
+    );
+    expect({ exitCode: child.exitCode, stderr }).toEqual({ exitCode: null, stderr: '' });
+
+    await postgres.stop();
+    const tapIds: string[] = [];
+    const verdicts: TapVerdict[] = [];
+    const send = async (gate: GateDevice, direction: 'entry' | 'exit') => {
+      const tapId = randomUUID();
+      tapIds.push(tapId);
+      const response = await fetch(`${base}/v1/validations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: gate.bearer },
+        body: JSON.stringify({ tapId, qr, direction }),
+      });
+      expect(response.status).toBe(200);
+      verdicts.push((await response.json()) as TapVerdict);
+    };
+    for (let trip = 0; trip < TRIPS; trip++) {
+      await send(entryGate, 'entry');
+      await send(exitGate, 'exit');
+    }
+    expect(verdicts.filter((verdict) => verdict.verdict !== 'accept')).toEqual([]);
+    const charged = verdicts.reduce((sum, verdict) => sum + (verdict.fare ?? 0), 0);
+    expect(charged).toBeGreaterThan(0);
+
+    // The child's persister holds taps it read and could not write (pending under its name; it retries
+    // those before reading more), and the rest wait unread in the stream. Kill it there.
+    const redis = helper.get(RedisService).client;
+    await waitFor(() => redis.xPending(streamKey, 'tap-persister'), (summary) => summary.pending > 0, 30_000);
+    const exited = new Promise((resolveExit) => child?.once('exit', resolveExit));
+    child.kill('SIGKILL');
+    await exited;
+    child = undefined;
+
+    postgres = await startOwnPostgres();
+    const survivor = await startTestApp(env);
+    apps.push(survivor);
+    const db = survivor.get(DataSource);
+    const rows = await waitFor(
+      () => db.query<Array<{ tap_id: string; copies: number }>>(`SELECT tap_id, count(*)::int AS copies FROM taps WHERE tap_id = ANY($1) GROUP BY tap_id`, [tapIds]),
+      (found) => found.length === tapIds.length,
+      60_000,
+    );
+    expect(rows.filter((row) => row.copies !== 1)).toEqual([]);
+    const [journeys] = await db.query<Array<{ closed: number; charged: string }>>(
+      `SELECT count(*)::int AS closed, sum(charge) AS charged FROM journeys WHERE account_id = $1 AND status = 'closed'`,
+      [passenger.id],
+    );
+    expect({ closed: journeys.closed, charged: Number(journeys.charged) }).toEqual({ closed: TRIPS, charged });
+    await waitFor(() => redis.xPending(streamKey, 'tap-persister'), (summary) => summary.pending === 0, 30_000);
+    await redis.del(streamKey);
+  }, 240_000);
+});
