@@ -6,7 +6,10 @@ import { FaresService } from '../../src/fares/fares.service';
 import { bearerFor, testAccount } from '../support/auth';
 import { expectError, useTestApp } from '../support/http';
 import { expectLedgerBalanced, topUp } from '../support/money';
-import { createPassProduct, createSettlementDatabase, createSettlementNetwork, ensureGatePartitions, insertJourney, type SettlementNetwork } from '../support/settlement';
+import { createPassProduct, createSettlementDatabase, createSettlementNetwork, type SettlementNetwork } from '../support/settlement';
+import type { TapVerdict } from '../../src/validation/gate.service';
+import { gateAt, tap } from '../support/gate';
+import { waitFor } from '../support/wait';
 
 function localDate(days: number): string {
   return new Date((localDayNumber(Date.now()) + days) * 24 * 3600 * 1000).toISOString().slice(0, 10);
@@ -14,13 +17,12 @@ function localDate(days: number): string {
 
 /**
  * A small day through the HTTP API: purchases and a refund through the shop, a multimodal pass used
- * on two operators and a free rider, then the close and a late upload. The taps are written straight
- * into the gate path's tables (its HTTP path is another issue's, in progress), as its persister would.
- * The day is today (the shop sells now), in a database, network and product of this test's own.
+ * on two operators and a free rider tapped at their gates, then the close and a late offline upload from
+ * a bus validator; the tap persister writes the journeys the statements read. The day is today (the shop sells now), in a database, network and product of this test's own.
  */
 describe('daily settlement through HTTP', () => {
   // A database of its own: the day's statement sums everything, and closing today must not touch the
-  // common one. Nothing here runs the gate path, whose Redis stream the other files share.
+  // common one. The gate path's taps go through a stream of its own, into that database.
   const database: { url?: string } = {};
   beforeAll(async () => {
     database.url = await createSettlementDatabase();
@@ -30,7 +32,7 @@ describe('daily settlement through HTTP', () => {
     get DATABASE_URL() {
       return database.url!;
     },
-    GATE_PERSISTER_ENABLED: 'false',
+    GATE_TAP_STREAM: `gate:taps:settlement-${randomUUID()}`,
     GATE_REBUILD_ON_EMPTY_REDIS: 'false',
   });
   const today = localDate(0);
@@ -48,7 +50,6 @@ describe('daily settlement through HTTP', () => {
     net = await createSettlementNetwork(db);
     pass = await createPassProduct(db, { lineIds: [net.metroLine, net.busLine], price: 300_000, validityDays: 30, key: 'passenger_km' });
     await app().get(FaresService).reload();
-    await ensureGatePartitions(db, today);
     [admin, metroStaff, busStaff] = await Promise.all([
       bearerFor(app(), 'admin'),
       bearerFor(app(), 'operator', { operatorId: net.metroOperator }),
@@ -57,6 +58,22 @@ describe('daily settlement through HTTP', () => {
   });
 
   const statement = (bearer: string, query: Record<string, string>) => http().get('/v1/settlements/daily').set('Authorization', bearer).query(query);
+
+  /** A passenger whose approved concession (60 and over) makes them ride free. */
+  const elderlyRider = async () => {
+    const elder = await testAccount(app(), 'passenger');
+    const claim = await http()
+      .post('/v1/me/concessions')
+      .set('Authorization', elder.bearer)
+      .send({ category: 'elderly', evidence: 'CCCD 001045012345', dateOfBirth: '1945-05-01' })
+      .expect(201);
+    await http().post(`/v1/admin/concessions/${claim.body.id}/decision`).set('Authorization', admin).send({ approve: true }).expect(200);
+    return elder;
+  };
+
+  /** The tap persister writes journeys asynchronously. */
+  const journeysWritten = (db: DataSource, count: number) =>
+    waitFor(() => db.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM journeys WHERE status = 'closed'`), ([row]) => row.n === count, 30_000);
 
   it('settles the day to hand-computed figures, scoped per operator, then freezes it and adjusts the next day', async () => {
     const db = app().get(DataSource);
@@ -80,11 +97,23 @@ describe('daily settlement through HTTP', () => {
     expect([passTicket.price, longSingle.price, shortSingle.price]).toEqual([300_000, 18_625, 8_595]);
     await http().post(`/v1/tickets/${shortSingle.id}/refund`).set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).send().expect(200);
 
-    const now = Date.now();
-    const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000);
-    await insertJourney(db, { subjectKind: 'pass', ticketId: passTicket.id, accountId: rider.id, lineId: net.metroLine, entryStationId: net.metro[0], exitStationId: net.metro[3], enteredAt: at(3), exitedAt: at(2) });
-    await insertJourney(db, { subjectKind: 'pass', ticketId: passTicket.id, accountId: rider.id, lineId: net.busLine, entryStationId: net.bus[0], exitStationId: net.bus[2], enteredAt: at(2), exitedAt: at(1) });
-    await insertJourney(db, { subjectKind: 'payg', riderCategory: 'elderly', lineId: net.busLine, entryStationId: net.bus[0], exitStationId: net.bus[2], enteredAt: at(2), exitedAt: at(1) });
+    // The rides, tapped at gates of the two operators: the pass on both lines, and a free rider (60+) on the bus.
+    const [metroEntry, metroExit, busValidator] = await Promise.all([
+      gateAt(app(), net.metroLine, net.metro[0], net.metroOperator),
+      gateAt(app(), net.metroLine, net.metro[3], net.metroOperator),
+      gateAt(app(), net.busLine, null, net.busOperator),
+    ]);
+    const passQr = (await http().get(`/v1/tickets/${passTicket.id}/qr`).query({ format: 'text' }).set('Authorization', rider.bearer).expect(200)).text;
+    const elder = await elderlyRider();
+    const elderQr = (await http().get('/v1/me/qr').query({ format: 'text' }).set('Authorization', elder.bearer).expect(200)).text;
+    const accepted = (verdict: TapVerdict) => expect(verdict).toMatchObject({ verdict: 'accept', reason: 'OK' });
+    accepted(await tap(app(), metroEntry, { qr: passQr, direction: 'entry' }));
+    accepted(await tap(app(), metroExit, { qr: passQr, direction: 'exit' }));
+    accepted(await tap(app(), busValidator, { qr: passQr, direction: 'entry', stationId: net.bus[0] }));
+    accepted(await tap(app(), busValidator, { qr: passQr, direction: 'exit', stationId: net.bus[2] }));
+    accepted(await tap(app(), busValidator, { qr: elderQr, direction: 'entry', stationId: net.bus[0] }));
+    expect(await tap(app(), busValidator, { qr: elderQr, direction: 'exit', stationId: net.bus[2] })).toMatchObject({ verdict: 'accept', fare: 0 });
+    await journeysWritten(db, 3);
 
     // The pass's day part: 300,000 / 30 = 10,000, by passenger-km 12.5 : 5.1 → 7,102.27 and 2,897.73 → 7,102 and 2,898.
     const metro = (await statement(metroStaff, { date: today }).expect(200)).body;
@@ -152,7 +181,18 @@ describe('daily settlement through HTTP', () => {
 
     // A late upload of today's bus ride: today stays frozen; tomorrow carries the difference for today.
     // 10,000 by 12.5 : 7.2 km → 6,345.18 and 3,654.82 → 6,345 and 3,655: bus +757, metro −757.
-    await insertJourney(db, { subjectKind: 'pass', ticketId: passTicket.id, accountId: rider.id, lineId: net.busLine, entryStationId: net.bus[0], exitStationId: net.bus[1], enteredAt: at(1), exitedAt: at(0) });
+    const upload = await http()
+      .post('/v1/validations/batch')
+      .set('Authorization', busValidator.bearer)
+      .send({
+        taps: [
+          { tapId: randomUUID(), qr: passQr, direction: 'entry', stationId: net.bus[0], occurredAt: new Date(Date.now() - 60_000).toISOString() },
+          { tapId: randomUUID(), qr: passQr, direction: 'exit', stationId: net.bus[1], occurredAt: new Date().toISOString() },
+        ],
+      })
+      .expect(200);
+    expect(upload.body.results).toEqual([expect.objectContaining({ verdict: 'accept', valid: true }), expect.objectContaining({ verdict: 'accept', valid: true })]);
+    await journeysWritten(db, 4);
     expect((await statement(busStaff, { date: today }).expect(200)).body).toEqual({ ...bus, status: 'closed', closedAt: closed.closedAt, sha256: closed.sha256, check: closed.check });
     const busTomorrow = (await statement(busStaff, { date: tomorrow }).expect(200)).body;
     expect(busTomorrow.adjustments).toEqual([{ belongsTo: today, operatorId: net.busOperator, amount: 757 }]);

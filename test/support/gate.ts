@@ -13,9 +13,12 @@ export interface GateDevice {
   stationId?: string;
 }
 
-/** A gate standing in a station (any seeded line), or with `bus: true` a bus validator on the line. */
-export async function gateAt(app: NestFastifyApplication, lineId: string, stationId: string | null): Promise<GateDevice> {
-  const line = HANOI_LINES.find((candidate) => candidate.id === lineId);
+/**
+ * A gate standing in a station, or with `stationId: null` a bus validator on the line. Lines other than
+ * the seeded ones need their `operatorId`.
+ */
+export async function gateAt(app: NestFastifyApplication, lineId: string, stationId: string | null, operatorId?: string): Promise<GateDevice> {
+  const line = operatorId ? { operatorId } : HANOI_LINES.find((candidate) => candidate.id === lineId);
   if (!line) throw new Error(`no line ${lineId}`);
   const deviceId = `test-gate-${randomUUID()}`;
   const secret = randomBytes(32).toString('base64url');
