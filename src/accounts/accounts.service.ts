@@ -12,7 +12,8 @@ import { normaliseEmail } from './email';
 import { LoginLimiter } from './login-limiter';
 import { PasswordHasher } from './password-hasher';
 import { assertPasswordAcceptable } from './password-policy';
-import { localDate, riderCategoryOn } from './rider-category-rules';
+import { localDateAt } from '../fares/domain/local-time';
+import { riderCategoryOn } from './rider-category-rules';
 import { SessionStore, type SessionTokens } from './sessions';
 import { PaymentsService } from '../payments/payments.service';
 
@@ -43,7 +44,7 @@ export class AccountsService {
   ) {}
 
   /** A new passenger. A declared date of birth is kept but grants nothing: concessions need an approved claim. */
-  async register(input: RegisterDto, today = localDate(new Date())): Promise<RegisteredDto> {
+  async register(input: RegisterDto, today = localDateAt(Date.now())): Promise<RegisteredDto> {
     const email = normaliseEmail(input.email);
     assertPasswordAcceptable(input.password, email);
     if (input.dateOfBirth !== undefined && (input.dateOfBirth > today || input.dateOfBirth < '1900-01-01')) {
@@ -136,7 +137,7 @@ export class AccountsService {
 }
 
 function riderCategoryOf(row: AccountRow): RiderCategory {
-  return riderCategoryOn({ verifiedDateOfBirth: row.verified_date_of_birth, approvedCategories: row.approved_categories }, localDate(new Date()));
+  return riderCategoryOn({ verifiedDateOfBirth: row.verified_date_of_birth, approvedCategories: row.approved_categories }, localDateAt(Date.now()));
 }
 
 function authUserOf(row: AccountRow): AuthUser {

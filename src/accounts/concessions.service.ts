@@ -6,7 +6,8 @@ import { isUuid } from '../common/uuid';
 import { isUniqueViolation } from '../database/postgres-errors';
 import type { RiderCategory } from '../fares/rider-category';
 import type { ClaimConcessionDto, ClaimStatus, ConcessionClaimDto, ConcessionDecisionDto, ListClaimsQuery } from './concessions.dto';
-import { ageOn, CHILD_UNDER_AGE, ELDERLY_FROM_AGE, localDate } from './rider-category-rules';
+import { localDateAt } from '../fares/domain/local-time';
+import { ageOn, CHILD_UNDER_AGE, ELDERLY_FROM_AGE } from './rider-category-rules';
 
 interface ClaimRow {
   id: string;
@@ -34,7 +35,7 @@ export class ConcessionsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** A pending claim; one pending claim per category at a time. */
-  async claim(accountId: string, input: ClaimConcessionDto, today = localDate(new Date())): Promise<ConcessionClaimDto> {
+  async claim(accountId: string, input: ClaimConcessionDto, today = localDateAt(Date.now())): Promise<ConcessionClaimDto> {
     const ageRule = AGE_RULES[input.category];
     if (input.dateOfBirth !== undefined && (input.dateOfBirth > today || input.dateOfBirth < '1900-01-01')) {
       throw invalid('dateOfBirth', 'must be a past date after 1900');

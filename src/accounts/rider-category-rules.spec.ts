@@ -1,11 +1,4 @@
-import { ageOn, localDate, riderCategoryOn } from './rider-category-rules';
-
-describe('localDate', () => {
-  it("is Hà Nội's calendar day (UTC+7)", () => {
-    expect(localDate(new Date('2026-03-01T16:59:59Z'))).toBe('2026-03-01');
-    expect(localDate(new Date('2026-03-01T17:00:00Z'))).toBe('2026-03-02');
-  });
-});
+import { ageOn, riderCategoryOn } from './rider-category-rules';
 
 describe('ageOn', () => {
   it('counts whole years, turning on the birthday', () => {

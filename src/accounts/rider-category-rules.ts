@@ -1,15 +1,7 @@
 import { CONCESSION_CATEGORIES, FREE_RIDER_CATEGORIES, RiderCategory } from '../fares/rider-category';
 
-/** The scheme's local zone: a birthday begins at local midnight. */
-const LOCAL_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric', month: '2-digit', day: '2-digit' });
-
 export const ELDERLY_FROM_AGE = 60;
 export const CHILD_UNDER_AGE = 6;
-
-/** The local calendar date (YYYY-MM-DD) in Hà Nội at an instant. */
-export function localDate(at: Date): string {
-  return LOCAL_DATE.format(at);
-}
 
 /**
  * Whole years from a date of birth to a local date (both YYYY-MM-DD). Someone born on 29 February

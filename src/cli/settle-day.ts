@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import { loadConfig } from '../config/config';
 import { dataSourceOptions } from '../database/data-source-options';
-import { localDayNumber } from '../fares/domain/local-time';
+import { localDate, localDayNumber } from '../fares/domain/local-time';
 import { dayBounds, SettlementService, type SettlementProgress } from '../settlement/settlement.service';
 import type { DailyStatement } from '../settlement/statement';
 import { runCommand } from './run-command';
@@ -29,7 +29,7 @@ export async function settleDay(argv: readonly string[], out: Output): Promise<D
     if (values.help) process.exit(0);
     process.exit(2);
   }
-  const date = positionals[0] ?? new Date((localDayNumber(Date.now()) - 1) * 86_400_000).toISOString().slice(0, 10);
+  const date = positionals[0] ?? localDate(localDayNumber(Date.now()) - 1);
   const day = dayBounds(date);
   const db = await new DataSource(dataSourceOptions({ database: { url: loadConfig().database.url, poolSize: 2, migrateOnStart: false } })).initialize();
   try {

@@ -7,7 +7,7 @@ import type { AuthUser } from '../common/auth-user';
 import { DomainError } from '../common/domain-error';
 import { operatorScope } from '../common/operator-scope';
 import { isUniqueViolation } from '../database/postgres-errors';
-import { localDayNumber } from '../fares/domain/local-time';
+import { localDateAt, localDayNumber } from '../fares/domain/local-time';
 import { SettlementQueries, toFareTransaction, type DayBounds, type TidesFareTransaction } from './settlement.queries';
 import { adjustmentsFor, buildStatement, forOperator, settledAmounts, type AdjustmentLine, type DailyStatement, type DayFigures } from './statement';
 
@@ -27,7 +27,7 @@ const DAY_STEPS = ['sales', 'refunds', 'single tickets', 'pass day parts', 'pass
 /** A local date `YYYY-MM-DD` as the bounds of its day in Asia/Ho_Chi_Minh, or 400 when it is no date. */
 export function dayBounds(date: string): DayBounds {
   const start = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00+07:00`) : NaN;
-  if (Number.isNaN(start) || new Date(start + 7 * 3_600_000).toISOString().slice(0, 10) !== date) {
+  if (Number.isNaN(start) || localDateAt(start) !== date) {
     throw new DomainError('invalid', 'VALIDATION_FAILED', `${JSON.stringify(date)} is not a date`, [{ field: 'date', problem: 'must be a local date YYYY-MM-DD' }]);
   }
   return { date, start: new Date(start), end: new Date(start + DAY_MS) };

@@ -6,7 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { localDayNumber, localDayStartMs } from '../fares/domain/local-time';
+import { compactLocalDate, localDayNumber, localDayStartMs } from '../fares/domain/local-time';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
 import { RedisService, type RedisClient } from '../redis/redis.service';
 
@@ -204,7 +204,7 @@ export class TapPersister implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Today's tap and journey partitions, created once per process and day (under a lock: copies race). */
   private async ensurePartitions(day: number): Promise<void> {
-    const suffix = new Date(day * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+    const suffix = compactLocalDate(day);
     if (this.knownPartitions.has(suffix)) return;
     const from = new Date(localDayStartMs(day)).toISOString();
     const to = new Date(localDayStartMs(day + 1)).toISOString();

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { upsertAccount } from '../../src/accounts/account-seeder';
 import { migrateAndMaybeSeed } from '../../src/cli/migrate';
-import { gtfsDate, localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
+import { compactLocalDate, localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
 import { FareStore } from '../../src/fares/fare-store';
 import type { RiderCategory } from '../../src/fares/rider-category';
 
@@ -114,7 +114,7 @@ export async function ensureGatePartitions(db: DataSource, date: string): Promis
   await db.transaction(async (em) => {
     await em.query(`SELECT pg_advisory_xact_lock(hashtext('gate-partitions'))`);
     for (const table of ['taps', 'journeys']) {
-      await em.query(`CREATE TABLE IF NOT EXISTS ${table}_${gtfsDate(day)} PARTITION OF ${table} FOR VALUES FROM ('${from}') TO ('${to}')`);
+      await em.query(`CREATE TABLE IF NOT EXISTS ${table}_${compactLocalDate(day)} PARTITION OF ${table} FOR VALUES FROM ('${from}') TO ('${to}')`);
     }
   });
 }

@@ -21,7 +21,17 @@ export function localDayStartMs(dayNumber: number): number {
   return dayNumber * DAY_MS - LOCAL_UTC_OFFSET_MS;
 }
 
-/** `YYYYMMDD` of a local day, as GTFS writes dates. */
-export function gtfsDate(dayNumber: number): string {
-  return new Date(dayNumber * DAY_MS).toISOString().slice(0, 10).replace(/-/g, '');
+/** `YYYY-MM-DD` of a local day. */
+export function localDate(dayNumber: number): string {
+  return new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The local calendar date (`YYYY-MM-DD`) at an instant. */
+export function localDateAt(atMs: number): string {
+  return localDate(localDayNumber(atMs));
+}
+
+/** `YYYYMMDD` of a local day, as GTFS writes dates and partitions are named. */
+export function compactLocalDate(dayNumber: number): string {
+  return localDate(dayNumber).replace(/-/g, '');
 }

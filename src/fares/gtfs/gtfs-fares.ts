@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FareCalculator } from '../domain/fare-calculator';
 import type { FareWaiver, NetworkLine, ProductVersion } from '../domain/fare-model';
-import { gtfsDate, localDayNumber, localDayStartMs } from '../domain/local-time';
+import { compactLocalDate, localDayNumber, localDayStartMs } from '../domain/local-time';
 import { RIDER_CATEGORIES, type RiderCategory } from '../rider-category';
 
 /**
@@ -104,7 +104,7 @@ export function buildGtfsFares(calculator: FareCalculator, at: number): Map<stri
     }
     for (const piece of waiverTimeframes(waiver)) {
       timeframes.push({ timeframe_group_id: waiver.id, start_time: piece.startTime, end_time: piece.endTime, service_id: piece.serviceId });
-      for (const day of piece.days) calendarDates.push({ service_id: piece.serviceId, date: gtfsDate(day), exception_type: '1' });
+      for (const day of piece.days) calendarDates.push({ service_id: piece.serviceId, date: compactLocalDate(day), exception_type: '1' });
     }
   }
 
