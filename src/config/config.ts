@@ -244,19 +244,24 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 
 /** `kid:secret` pairs separated by commas; secrets of at least 32 characters, kids unique. */
 function tokenKeys(env: Env, name: string, fallback?: string): TokenKey[] {
-  const value = required(name, fallback, raw(env, name));
-  const keys = value.split(',').map((pair) => {
-    const separator = pair.indexOf(':');
-    const kid = pair.slice(0, separator).trim();
-    const secret = pair.slice(separator + 1).trim();
-    if (separator < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(kid)) {
-      throw new ConfigError(name, 'must be a comma-separated list of kid:secret pairs (kid of letters, digits, ".", "_" or "-")');
-    }
+  return kidPairs(name, required(name, fallback, raw(env, name)), 'secret').map(({ kid, value: secret }) => {
     if (secret.length < 32) throw new ConfigError(name, `has a secret shorter than 32 characters for kid "${kid}"`);
     return { kid, secret };
   });
-  if (new Set(keys.map((key) => key.kid)).size !== keys.length) throw new ConfigError(name, 'names a kid twice');
-  return keys;
+}
+
+/** A comma-separated list of `kid:value` pairs, kids of letters, digits, ".", "_" or "-", each named once. */
+function kidPairs(name: string, list: string, valueName: string): Array<{ kid: string; value: string }> {
+  const pairs = list.split(',').map((pair) => {
+    const separator = pair.indexOf(':');
+    const kid = pair.slice(0, separator).trim();
+    if (separator < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(kid)) {
+      throw new ConfigError(name, `must be a comma-separated list of kid:${valueName} pairs (kid of letters, digits, ".", "_" or "-")`);
+    }
+    return { kid, value: pair.slice(separator + 1).trim() };
+  });
+  if (new Set(pairs.map((pair) => pair.kid)).size !== pairs.length) throw new ConfigError(name, 'names a kid twice');
+  return pairs;
 }
 
 function secret(env: Env, name: string, fallback?: string): string {
@@ -275,13 +280,8 @@ function qrSigningKeys(env: Env, name: string, production: boolean): QrSigningKe
     if (production) throw new ConfigError(name, 'is required');
     return undefined;
   }
-  const keys = value.split(',').map((pair): QrSigningKey => {
-    const separator = pair.indexOf(':');
-    const kid = pair.slice(0, separator).trim();
-    if (separator < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(kid)) {
-      throw new ConfigError(name, 'must be a comma-separated list of kid:base64-DER pairs (kid of letters, digits, ".", "_" or "-")');
-    }
-    const der = Buffer.from(pair.slice(separator + 1).trim(), 'base64');
+  const keys = kidPairs(name, value, 'base64-DER').map(({ kid, value: encoded }): QrSigningKey => {
+    const der = Buffer.from(encoded, 'base64');
     let privateKey: KeyObject | null = null;
     let publicKey: KeyObject;
     try {
@@ -298,7 +298,6 @@ function qrSigningKeys(env: Env, name: string, production: boolean): QrSigningKe
     return { kid, privateKey, publicKey };
   });
   if (!keys[0]?.privateKey) throw new ConfigError(name, 'must start with a private key: the first key signs');
-  if (new Set(keys.map((key) => key.kid)).size !== keys.length) throw new ConfigError(name, 'names a kid twice');
   return keys;
 }
 
