@@ -10,12 +10,18 @@ import { compactLocalDate, localDayNumber, localDayStartMs } from '../fares/doma
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
 import { RedisService, type RedisClient } from '../redis/redis.service';
 
-/** A stream entry as gate.lua wrote it (see finish() and closeStale() there). */
+/** A tap or a journey's timeout as gate.lua appends it (see append() there): field names to strings. */
 export type TapEvent = Record<string, string>;
 
 interface StreamEntry {
   id: string;
-  message: TapEvent;
+  message: Record<string, string>;
+}
+
+/** The event a stream entry carries, as JSON in its one field. */
+export function tapEventOf(message: Record<string, string>): TapEvent {
+  if (message.t === undefined) throw new Error(`a stream entry without a tap event: ${JSON.stringify(message)}`);
+  return JSON.parse(message.t) as TapEvent;
 }
 
 const READ_BLOCK_MS = 500;
@@ -147,7 +153,7 @@ export class TapPersister implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async persistAndAck(entries: StreamEntry[]): Promise<void> {
-    await this.persist(entries.map((entry) => entry.message));
+    await this.persist(entries.map((entry) => tapEventOf(entry.message)));
     await this.client!.xAck(
       this.config.gate.streamKey,
       this.config.gate.consumerGroup,
@@ -226,60 +232,42 @@ function tapKey(deviceId: string, tapId: string): string {
   return `${deviceId}\u0000${tapId}`;
 }
 
+/** The batch's events as Postgres rows: json_to_recordset reads them in C, with no per-value work here. */
+const EVENT_ROWS = `json_to_recordset($1::json) AS e (ev text, at text, dev text, tap text, dir text, st text, ln text, kind text, sub text,
+  acct text, cat text, verdict text, reason text, valid text, off text, jid text, jat text, jst text, fare text, "full" text, charge text)`;
+
 /** Inserts the taps not seen before and returns their keys. */
 async function insertTaps(em: EntityManager, taps: readonly TapEvent[]): Promise<Set<string>> {
   if (taps.length === 0) return new Set();
-  const column = (pick: (tap: TapEvent) => string | number | boolean | null) => taps.map(pick);
   const rows = await em.query<Array<{ device_id: string; tap_id: string }>>(
-    `WITH batch AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-         $10::text[], $11::text[], $12::text[], $13::boolean[], $14::boolean[], $15::uuid[], $16::bigint[], $17::bigint[], $18::bigint[])
-         AS t (device_id, tap_id, at_ms, direction, station_id, line_id, subject_kind, ticket_id, account_id, rider_category,
-               verdict, reason, valid, offline, journey_id, fare, full_fare, charge)
-     ), fresh AS (
-       INSERT INTO tap_keys (device_id, tap_id) SELECT device_id, tap_id FROM batch ON CONFLICT DO NOTHING RETURNING device_id, tap_id
+    `WITH batch AS (SELECT * FROM ${EVENT_ROWS}),
+     fresh AS (
+       INSERT INTO tap_keys (device_id, tap_id) SELECT dev, tap FROM batch ON CONFLICT DO NOTHING RETURNING device_id, tap_id
      )
      INSERT INTO taps (device_id, tap_id, occurred_at, direction, station_id, line_id, subject_kind, ticket_id, account_id, rider_category,
        verdict, reason, valid, offline, journey_id, fare, full_fare, charge)
-     SELECT b.device_id, b.tap_id, to_timestamp(b.at_ms / 1000.0), b.direction, b.station_id, b.line_id, b.subject_kind, b.ticket_id, b.account_id,
-       b.rider_category, b.verdict, b.reason, b.valid, b.offline, b.journey_id, b.fare, b.full_fare, b.charge
-       FROM batch b JOIN fresh f USING (device_id, tap_id)
+     SELECT b.dev, b.tap, to_timestamp(b.at::bigint / 1000.0), b.dir, b.st, b.ln, b.kind, CASE WHEN b.kind = 'payg' THEN NULL ELSE b.sub END,
+       NULLIF(b.acct, ''), b.cat, b.verdict, b.reason, b.valid = '1', b.off = '1', NULLIF(b.jid, '')::uuid,
+       NULLIF(b.fare, '')::bigint, NULLIF(b."full", '')::bigint, b.charge::bigint
+       FROM batch b JOIN fresh f ON f.device_id = b.dev AND f.tap_id = b.tap
      RETURNING device_id, tap_id`,
-    [
-      column((tap) => tap.dev),
-      column((tap) => tap.tap),
-      column((tap) => Number(tap.at)),
-      column((tap) => tap.dir),
-      column((tap) => tap.st),
-      column((tap) => tap.ln),
-      column((tap) => tap.kind),
-      column((tap) => (tap.kind === 'payg' ? null : tap.sub)),
-      column((tap) => tap.acct || null),
-      column((tap) => tap.cat),
-      column((tap) => tap.verdict),
-      column((tap) => tap.reason),
-      column((tap) => tap.valid === '1'),
-      column((tap) => tap.off === '1'),
-      column((tap) => tap.jid || null),
-      column((tap) => (tap.fare ? Number(tap.fare) : null)),
-      column((tap) => (tap.full ? Number(tap.full) : null)),
-      column((tap) => Number(tap.charge)),
-    ],
+    [JSON.stringify(taps)],
   );
   return new Set(rows.map((row) => tapKey(row.device_id, row.tap_id)));
 }
 
-const JOURNEY_COLUMNS = `$1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]`;
+/** The entry side of a journey from any of its events: the journey id, and where and when it began. */
+const JOURNEY_ENTRY = `NULLIF(e.jid, '')::uuid, to_timestamp(e.jat::bigint / 1000.0), e.kind, CASE WHEN e.kind = 'payg' THEN NULL ELSE e.sub END,
+  NULLIF(e.acct, ''), e.cat, e.ln, e.jst`;
 
 /** The journeys these entries opened (an earlier copy of an entry already did: nothing). */
 async function openJourneys(em: EntityManager, entries: readonly TapEvent[]): Promise<void> {
   if (entries.length === 0) return;
   await em.query(
     `INSERT INTO journeys (id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id, status)
-     SELECT id, to_timestamp(at_ms / 1000.0), kind, ticket_id, account_id, category, line_id, station_id, 'open'
-       FROM unnest(${JOURNEY_COLUMNS}) AS j (id, at_ms, kind, ticket_id, account_id, category, line_id, station_id)
+     SELECT ${JOURNEY_ENTRY}, 'open' FROM ${EVENT_ROWS}
      ON CONFLICT (id, entered_at) DO NOTHING`,
-    journeyColumns(entries),
+    [JSON.stringify(entries)],
   );
 }
 
@@ -297,40 +285,18 @@ interface ClosedJourney {
  */
 async function closeJourneys(em: EntityManager, closes: readonly TapEvent[]): Promise<ClosedJourney[]> {
   if (closes.length === 0) return [];
-  const timedOut = (event: TapEvent) => event.ev === 'timeout';
   return em.query<ClosedJourney[]>(
     `INSERT INTO journeys (id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id,
        exit_station_id, exited_at, status, fare, full_fare, charge)
-     SELECT id, to_timestamp(at_ms / 1000.0), kind, ticket_id, account_id, category, line_id, station_id,
-            exit_station_id, to_timestamp(exit_ms / 1000.0), status, fare, full_fare, charge
-       FROM unnest(${JOURNEY_COLUMNS}, $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[])
-         AS j (id, at_ms, kind, ticket_id, account_id, category, line_id, station_id, exit_station_id, exit_ms, status, fare, full_fare, charge)
+     SELECT ${JOURNEY_ENTRY},
+            CASE WHEN e.ev = 'timeout' THEN NULL ELSE e.st END, CASE WHEN e.ev = 'timeout' THEN NULL ELSE to_timestamp(e.at::bigint / 1000.0) END,
+            CASE WHEN e.ev = 'timeout' THEN 'timed_out' ELSE 'closed' END,
+            COALESCE(NULLIF(e.fare, ''), '0')::bigint, COALESCE(NULLIF(e."full", ''), '0')::bigint, e.charge::bigint
+       FROM ${EVENT_ROWS}
      ON CONFLICT (id, entered_at) DO UPDATE SET exit_station_id = EXCLUDED.exit_station_id, exited_at = EXCLUDED.exited_at,
        status = EXCLUDED.status, fare = EXCLUDED.fare, full_fare = EXCLUDED.full_fare, charge = EXCLUDED.charge
      WHERE journeys.status = 'open'
      RETURNING id, entered_at, subject_kind, account_id, charge`,
-    [
-      ...journeyColumns(closes),
-      closes.map((event) => (timedOut(event) ? null : event.st)),
-      closes.map((event) => (timedOut(event) ? null : Number(event.at))),
-      closes.map((event) => (timedOut(event) ? 'timed_out' : 'closed')),
-      closes.map((event) => Number(event.fare || 0)),
-      closes.map((event) => Number(event.full || 0)),
-      closes.map((event) => Number(event.charge)),
-    ],
+    [JSON.stringify(closes)],
   );
-}
-
-/** The entry side of journeys: the journey id, and where and when it began. */
-function journeyColumns(events: readonly TapEvent[]): unknown[] {
-  return [
-    events.map((event) => event.jid),
-    events.map((event) => Number(event.jat)),
-    events.map((event) => event.kind),
-    events.map((event) => (event.kind === 'payg' ? null : event.sub)),
-    events.map((event) => event.acct || null),
-    events.map((event) => event.cat),
-    events.map((event) => event.ln),
-    events.map((event) => event.jst),
-  ];
 }

@@ -8,7 +8,7 @@ import { TicketStateStore } from '../../src/tickets/ticket-state.store';
 import { AccountGateState } from '../../src/validation/account-gate-state';
 import { GateAccountsService } from '../../src/validation/gate-accounts.service';
 import { GateScript } from '../../src/validation/gate-script';
-import { TapPersister } from '../../src/validation/tap-persister';
+import { TapPersister, tapEventOf } from '../../src/validation/tap-persister';
 import { testAccount } from '../support/auth';
 import { gateAt, tap, type GateDevice } from '../support/gate';
 import { useTestApp } from '../support/http';
@@ -27,7 +27,7 @@ describe('the gate path: the tap stream to Postgres, and races at the gate', () 
   const db = () => app().get(DataSource);
   const streamEventsOf = async (accountId: string) =>
     ((await app().get(RedisService).client.xRange(app().get<AppConfig>(APP_CONFIG).gate.streamKey, '-', '+')) ?? [])
-      .map((entry) => entry.message as Record<string, string>)
+      .map((entry) => tapEventOf(entry.message as Record<string, string>))
       .filter((event) => event.acct === accountId);
 
   it('writes every tap once, the journey with its fare, and the pay-as-you-go charge to the ledger; replays change nothing', async () => {
