@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AccountsModule } from './accounts/accounts.module';
-import { AccessGuard } from './common/access.guard';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AuthModule } from './common/auth.module';
 import { LoggingModule } from './common/logging.module';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/config';
@@ -35,6 +35,7 @@ export class AppModule {
         FaresModule,
         AccountsModule,
         DevicesModule,
+        AuthModule,
         PaymentsModule,
         TicketsModule,
         ValidationModule,
@@ -44,7 +45,6 @@ export class AppModule {
         // Global through the container, so every app built from this module, tests included, gets them.
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        { provide: APP_GUARD, useClass: AccessGuard },
       ],
     };
   }

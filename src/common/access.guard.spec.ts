@@ -7,6 +7,7 @@ import { deviceDisabled } from '../devices/disabled-devices';
 import { Public, Roles } from './access.decorator';
 import { AccessGuard } from './access.guard';
 import type { AuthUser } from './auth-user';
+import { Authenticator } from './authenticator';
 import { DomainError } from './domain-error';
 
 class Routes {
@@ -38,7 +39,7 @@ const disabledDevices = {
   },
 } as unknown as DisabledDevices;
 
-const guard = new AccessGuard(new Reflector(), tokens, accounts, disabledDevices);
+const guard = new AccessGuard(new Reflector(), new Authenticator(tokens, accounts, disabledDevices));
 
 async function call(handler: keyof Routes, authorization?: string): Promise<{ allowed?: boolean; code?: string; user?: AuthUser }> {
   const request: { headers: { authorization?: string }; user?: AuthUser } = { headers: authorization ? { authorization } : {} };

@@ -1,7 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { gateRouteDocs } from '../validation/gate.route';
+import { TapDto, TapVerdictDto } from '../validation/validation.dto';
 
-/** The OpenAPI document, generated from the controllers and DTOs. */
+/** The OpenAPI document, generated from the controllers and DTOs, and the gate route's entry (it has no controller). */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Liên Thông API')
@@ -9,7 +11,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth()
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [TapDto, TapVerdictDto] });
+  return { ...document, paths: { ...document.paths, ...gateRouteDocs() } };
 }
 
 /** GET /docs (Swagger UI) and GET /docs-json. */

@@ -1,12 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/access.decorator';
 import { CurrentUser, type AuthUser } from '../common/auth-user';
 import { GateAccountsService } from './gate-accounts.service';
-import { GateService, type GateDevice, type TapVerdict } from './gate.service';
-import { parseBatch, parseTap } from './tap-input';
-import { DenylistPageDto, DenylistQuery, GateBlockDto, TapBatchDto, TapBatchResultDto, TapDto, TapVerdictDto } from './validation.dto';
+import { gateDevice } from './gate.route';
+import { GateService } from './gate.service';
+import { parseBatch } from './tap-input';
+import { DenylistPageDto, DenylistQuery, GateBlockDto, TapBatchDto, TapBatchResultDto } from './validation.dto';
 
+/** The gate path's other routes; `POST /v1/validations` itself is served by GateRoute, outside Nest's pipeline. */
 @ApiTags('validation')
 @Controller('v1')
 export class ValidationController {
@@ -14,18 +16,6 @@ export class ValidationController {
     private readonly gate: GateService,
     private readonly accounts: GateAccountsService,
   ) {}
-
-  /** The gate path: the body is checked by hand (tap-input.ts), not by the global pipe, to keep it light. */
-  @Post('validations')
-  @HttpCode(200)
-  @Roles('validator')
-  @ApiBearerAuth()
-  @ApiBody({ type: TapDto })
-  @ApiOkResponse({ type: TapVerdictDto, description: 'Every well-formed tap gets a verdict; the same tapId from the same device gets the same one again' })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: malformed tap' })
-  validate(@CurrentUser() device: AuthUser, @Body() body: unknown): Promise<TapVerdict> {
-    return this.gate.validate(gateDevice(device), parseTap(body, Date.now()), false);
-  }
 
   @Post('validations/batch')
   @HttpCode(200)
@@ -55,6 +45,3 @@ export class ValidationController {
   }
 }
 
-function gateDevice(user: AuthUser): GateDevice {
-  return { id: user.id, lineId: user.lineId!, ...(user.stationId !== undefined && { stationId: user.stationId }) };
-}

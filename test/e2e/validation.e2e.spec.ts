@@ -353,6 +353,17 @@ describe('the gate path: POST /v1/validations', () => {
       expect((await send(catLinh, good).expect(200)).body).toEqual({ verdict: 'reject', reason: 'INVALID_QR' });
     });
 
+    it('keeps the contract outside Nest: bad JSON, huge bodies, no body, request ids and metrics', async () => {
+      const raw = (body: string) => http().post('/v1/validations').set('Authorization', catLinh.bearer).set('Content-Type', 'application/json').send(body);
+      expectError(await raw('{"tapId": "t-1",'), 400, 'MALFORMED_JSON');
+      expectError(await raw(JSON.stringify({ tapId: 't-1', qr: 'x'.repeat(1024 * 1024), direction: 'entry' })), 413, 'PAYLOAD_TOO_LARGE');
+      expectError(await http().post('/v1/validations').set('Authorization', catLinh.bearer), 400, 'VALIDATION_FAILED');
+      const answered = await http().post('/v1/validations').set('Authorization', catLinh.bearer).set('X-Request-Id', 'gate-req-1').send({ tapId: 't-2', qr: 'x.y.z', direction: 'exit' });
+      expect({ status: answered.status, requestId: answered.headers['x-request-id'] }).toEqual({ status: 200, requestId: 'gate-req-1' });
+      const metrics = (await http().get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/http_requests_total\{[^}]*route="\/v1\/validations"[^}]*status="200"[^}]*\} [1-9]/);
+    });
+
     it('validators cannot call passenger or admin routes, and people cannot validate', async () => {
       const validator = catLinh.bearer;
       await http().get('/v1/tickets').set('Authorization', validator).expect(403);
