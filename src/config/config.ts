@@ -53,6 +53,8 @@ export interface GateConfig {
   readonly rebuildOnEmptyRedis: boolean;
   /** Run the tap persister in this process (off for command-line tools, or copies that only answer gates). */
   readonly persisterEnabled: boolean;
+  /** Run it in a worker thread of its own rather than on the event loop that answers gates. */
+  readonly persisterThread: boolean;
 }
 
 export interface PaymentsConfig {
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       claimIdleSeconds: integer(env, 'GATE_CLAIM_IDLE_SECONDS', 30, 1, 3600),
       rebuildOnEmptyRedis: boolean(env, 'GATE_REBUILD_ON_EMPTY_REDIS', true),
       persisterEnabled: boolean(env, 'GATE_PERSISTER_ENABLED', true),
+      persisterThread: boolean(env, 'GATE_PERSISTER_THREAD', true),
     },
   };
   if (production) {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -36,7 +36,7 @@ const MAX_BACKOFF_MS = 5_000;
  * consumer left pending are claimed after `claimIdleSeconds`.
  */
 @Injectable()
-export class TapPersister implements OnApplicationBootstrap, OnModuleDestroy {
+export class TapPersister implements OnModuleDestroy {
   private readonly logger = new Logger(TapPersister.name);
   /** Unique per instance: two copies must never share a consumer (one would ack what the other holds). */
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -52,8 +52,8 @@ export class TapPersister implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    if (!this.config.gate.persisterEnabled) return;
+  /** Starts the loop (TapPersisterRunner decides where: see tap-persister.runner.ts). */
+  async start(): Promise<void> {
     this.client = this.redis.client.duplicate();
     this.client.on('error', () => undefined);
     await this.client.connect();

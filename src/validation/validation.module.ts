@@ -10,6 +10,7 @@ import { GateRoute } from './gate.route';
 import { GateService } from './gate.service';
 import { QrVerifier } from './qr-verifier';
 import { TapPersister } from './tap-persister';
+import { TapPersisterRunner } from './tap-persister.runner';
 import { ValidationController } from './validation.controller';
 import { WalletMirror } from './wallet-mirror';
 
@@ -17,7 +18,7 @@ import { WalletMirror } from './wallet-mirror';
 @Module({
   imports: [FaresModule, PaymentsModule, AuthModule],
   controllers: [ValidationController],
-  providers: [QrVerifier, GateScript, GateService, GateRoute, AccountGateState, GateAccountsService, TapPersister, GateStateBuilder, WalletMirror],
+  providers: [QrVerifier, GateScript, GateService, GateRoute, AccountGateState, GateAccountsService, TapPersister, TapPersisterRunner, GateStateBuilder, WalletMirror],
   exports: [AccountGateState, GateAccountsService, GateStateBuilder],
 })
 export class ValidationModule {}

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { parentPort, workerData } from 'node:worker_threads';
+import { LoggingModule } from '../common/logging.module';
+import type { AppConfig } from '../config/config';
+import { ConfigModule } from '../config/config.module';
+import { DatabaseModule } from '../database/database.module';
+import { Ledger } from '../payments/ledger';
+import { RedisModule } from '../redis/redis.module';
+import { TapPersister } from './tap-persister';
+
+/** The persister's thread (see TapPersisterRunner): only what writing taps needs, a small pool, no migrations (the service ran them). */
+@Module({})
+class TapPersisterThreadModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const own: AppConfig = { ...config, database: { ...config.database, poolSize: 2, migrateOnStart: false } };
+    return {
+      module: TapPersisterThreadModule,
+      imports: [ConfigModule.forRoot(own), LoggingModule.forRoot(own), DatabaseModule, RedisModule],
+      providers: [Ledger, TapPersister],
+    };
+  }
+}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(TapPersisterThreadModule.forRoot((workerData as { config: AppConfig }).config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  await app.get(TapPersister).start();
+  parentPort!.once('message', () => void app.close());
+  parentPort!.postMessage('ready');
+}
+
+void main();
