@@ -1,13 +1,26 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { DomainError } from './common/domain-error';
+import { toErrorResponse } from './common/error-response';
 import { requestIdFor } from './common/request-id';
 import type { AppConfig } from './config/config';
 import { setUpDocs } from './docs/openapi';
 import { MetricsService } from './metrics/metrics.service';
 import type { RawBodyRequest } from './payments/raw-body';
+
+function frameworkError(error: FastifyError): unknown {
+  switch (error.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new DomainError('not_found', 'NOT_FOUND', 'No such resource');
+    case 'FST_ERR_BAD_URL':
+      return new DomainError('invalid', 'VALIDATION_FAILED', 'The URL is not valid', [{ field: 'url', problem: 'is not a valid URL' }]);
+    default:
+      return error;
+  }
+}
 
 /** Builds the whole service, ready to listen. The service and the e2e tests both start here. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -18,6 +31,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // A request id must never be taken from another header than ours.
     requestIdHeader: false,
     trustProxy: config.trustProxy,
+    // Fastify answers a few malformed URLs before any route runs: in the contract's shape too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toErrorResponse(frameworkError(error), request.id);
+      void reply.status(status).header('x-request-id', request.id).send(body);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,

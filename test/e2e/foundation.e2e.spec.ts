@@ -40,6 +40,11 @@ describe('foundation over HTTP', () => {
       expectError(await http().delete('/v1/lines'), 404, 'NOT_FOUND');
     });
 
+    it('answers URLs the router refuses in the contract shape: an over-long path parameter, bad percent-encoding', async () => {
+      expectError(await http().get(`/v1/lines/${'a'.repeat(200)}`), 404, 'NOT_FOUND');
+      expectError(await http().get('/v1/lines/%E0%A4%A'), 400, 'VALIDATION_FAILED');
+    });
+
     it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
       const response = await http().post('/v1/lines').set('Content-Type', 'application/json').send('{"items": [');
       expectError(response, 400, 'MALFORMED_JSON');
