@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsISO8601, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import type { Role } from '../common/access.decorator';
 import { ROLES } from '../common/access.decorator';
+import { MayBeOmitted, PersonName } from '../common/dto-decorators';
 import { PASSWORD_MAX_LENGTH } from './password-policy';
 
 /** A calendar date, YYYY-MM-DD. */
@@ -21,13 +22,11 @@ export class RegisterDto {
   password!: string;
 
   @ApiProperty({ example: 'Nguyễn Thị Lan' })
-  @IsString()
-  @Matches(/\S/, { message: 'must not be blank' })
-  @MaxLength(200)
+  @PersonName()
   fullName!: string;
 
   @ApiPropertyOptional({ example: '1990-05-17', description: 'Self-declared; grants no concession (a verified date comes with an approved claim)' })
-  @IsOptional()
+  @MayBeOmitted()
   @Matches(DATE_ONLY, { message: 'must be a date, YYYY-MM-DD' })
   @IsISO8601({ strict: true }, { message: 'must be a real calendar date' })
   dateOfBirth?: string;
@@ -56,6 +55,8 @@ export class RefreshDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
+  // Refresh tokens are base64url: anything else names no session.
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: '$property is not a refresh token' })
   refreshToken!: string;
 }
 

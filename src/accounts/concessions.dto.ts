@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
 import { CONCESSION_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { DATE_ONLY } from './accounts.dto';
-import { PageLimit } from '../common/dto-decorators';
+import { FreeText, MayBeOmitted, PageLimit } from '../common/dto-decorators';
 
 export const CLAIM_STATUSES = ['pending', 'approved', 'rejected'] as const;
 export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
@@ -13,16 +13,14 @@ export class ClaimConcessionDto {
   category!: RiderCategory;
 
   @ApiProperty({ example: 'CCCD 001050012345, issued 2021-06-01', description: 'What the reviewer checks: a document reference or description' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(2000)
+  @FreeText(2000)
   evidence!: string;
 
   @ApiPropertyOptional({
     example: '1960-03-01',
     description: 'The date of birth the evidence shows. Required for elderly and child; once approved it is the verified date of birth',
   })
-  @IsOptional()
+  @MayBeOmitted()
   @Matches(DATE_ONLY, { message: 'must be a date, YYYY-MM-DD' })
   @IsISO8601({ strict: true }, { message: 'must be a real calendar date' })
   dateOfBirth?: string;
@@ -57,14 +55,13 @@ export class ConcessionDecisionDto {
   approve!: boolean;
 
   @ApiPropertyOptional({ example: '2027-06-30T23:59:59+07:00', description: 'Approvals only: when the concession ends' })
-  @IsOptional()
+  @MayBeOmitted()
   @IsISO8601({ strict: true })
   @Matches(/(Z|[+-]\d{2}:\d{2})$/, { message: 'must carry a time-zone offset' })
   validUntil?: string;
 
   @ApiPropertyOptional({ example: 'Student card expired', description: 'Shown to the passenger' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @MayBeOmitted()
+  @FreeText(500)
   reason?: string;
 }

@@ -17,6 +17,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: error, method: request.method, url: request.url }, 'unhandled error');
     }
     if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
+    // A route may have set another content type (@Header('content-type', 'text/csv')) before it failed.
+    void reply.header('content-type', 'application/json; charset=utf-8');
     void reply.status(response.status).send(response.body);
   }
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsId, MayBeOmitted } from '../common/dto-decorators';
 
 export const DEVICE_KINDS = ['gate', 'bus'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
@@ -18,7 +19,7 @@ export class RegisterDeviceDto {
   lineId!: string;
 
   @ApiPropertyOptional({ example: '2a-cat-linh', description: 'Gates: the station they stand in (required); bus validators: none' })
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
@@ -67,7 +68,6 @@ export class DeviceTokenDto {
 export class ListDevicesQuery {
   @ApiPropertyOptional({ example: 'hmc', description: "Admins: any operator (default all). Operator staff: their own only (the default)" })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsId()
   operatorId?: string;
 }

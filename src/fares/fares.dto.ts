@@ -10,6 +10,7 @@ import {
   IsIn,
   IsInt,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -23,11 +24,11 @@ import {
 import { TRANSPORT_MODES, type TransportMode } from '../network/hanoi-network';
 import { CAP_PERIODS, FARE_METHODS, PRODUCT_KINDS, type CapPeriod, type ProductKind } from './domain/fare-model';
 import { RIDER_CATEGORIES, type RiderCategory } from './rider-category';
+import { FreeText, ID_PATTERN, MayBeOmitted } from '../common/dto-decorators';
 
 /** The largest amount of money any fare datum may hold: 100 million đồng. */
 const MAX_AMOUNT = 100_000_000;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** An ISO 8601 date-time with an offset, e.g. 2026-07-01T00:00:00+07:00. */
 function IsInstant(): PropertyDecorator {
@@ -48,7 +49,7 @@ function IsModes(): PropertyDecorator {
 }
 
 function IsLineIds(): PropertyDecorator {
-  return applyDecorators(IsOptional(), IsArray(), ArrayMinSize(1), ArrayMaxSize(500), ArrayUnique(), IsString({ each: true }), MaxLength(64, { each: true }));
+  return applyDecorators(MayBeOmitted(), IsArray(), ArrayMinSize(1), ArrayMaxSize(500), ArrayUnique(), IsString({ each: true }), MaxLength(64, { each: true }));
 }
 
 // ---- reads ----
@@ -153,46 +154,47 @@ export class ProductDto {
 
 export class CreateProductDto {
   @ApiProperty({ example: 'metro-weekend', description: 'Lower-case letters, digits and dashes' })
-  @Matches(ID, { message: '$property must be lower-case letters, digits and dashes (at most 64)' })
+  @Matches(ID_PATTERN, { message: '$property must be lower-case letters, digits and dashes (at most 64)' })
   id!: string;
 
-  @ApiProperty({ example: 'Metro weekend pass' }) @IsString() @MinLength(1) @MaxLength(200) name!: string;
+  @ApiProperty({ example: 'Metro weekend pass' }) @FreeText(200) name!: string;
   @ApiProperty({ enum: PRODUCT_KINDS }) @IsIn(PRODUCT_KINDS) kind!: ProductKind;
   @ApiProperty({ enum: TRANSPORT_MODES, isArray: true }) @IsModes() modes!: TransportMode[];
   @ApiPropertyOptional({ type: [String], description: 'Limit to these lines (default: every line of the modes)' }) @IsLineIds() lineIds?: string[];
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() singleLine?: boolean;
-  @ApiPropertyOptional({ example: 2, description: 'Passes only: consecutive local days of validity' }) @IsOptional() @IsInt() @Min(1) @Max(3660) validityDays?: number;
+  @ApiPropertyOptional({ default: false }) @MayBeOmitted() @IsBoolean() singleLine?: boolean;
+  @ApiPropertyOptional({ example: 2, description: 'Passes only: consecutive local days of validity' }) @MayBeOmitted() @IsInt() @Min(1) @Max(3660) validityDays?: number;
   @ApiPropertyOptional({ type: PricesDto, description: 'Passes only: the price for every rider category' })
-  @IsOptional()
+  @MayBeOmitted()
+  @IsObject()
   @ValidateNested()
   @Type(() => PricesDto)
   prices?: PricesDto;
   @ApiPropertyOptional({ enum: CAP_PERIODS, description: 'Passes only: cap pay-as-you-go spend over this period at the price' })
-  @IsOptional()
+  @MayBeOmitted()
   @IsIn(CAP_PERIODS)
   payAsYouGoCap?: CapPeriod;
-  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() onSale?: boolean;
-  @ApiPropertyOptional({ example: '2027-01-01T00:00:00+07:00', description: 'Default: now. Never in the past.' }) @IsOptional() @IsInstant() effectiveFrom?: string;
+  @ApiPropertyOptional({ default: true }) @MayBeOmitted() @IsBoolean() onSale?: boolean;
+  @ApiPropertyOptional({ example: '2027-01-01T00:00:00+07:00', description: 'Default: now. Never in the past.' }) @MayBeOmitted() @IsInstant() effectiveFrom?: string;
 }
 
 /** A new version of a product: the fields given replace those of the version in force at effectiveFrom. */
 export class AmendProductDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
-  @ApiPropertyOptional({ enum: TRANSPORT_MODES, isArray: true }) @IsOptional() @IsModes() modes?: TransportMode[];
+  @ApiPropertyOptional() @MayBeOmitted() @FreeText(200) name?: string;
+  @ApiPropertyOptional({ enum: TRANSPORT_MODES, isArray: true }) @MayBeOmitted() @IsModes() modes?: TransportMode[];
   @ApiPropertyOptional({ type: [String], nullable: true, description: 'null: every line of the modes' })
   @ValidateIf((_, value) => value !== null)
   @IsLineIds()
   lineIds?: string[] | null;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() singleLine?: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(3660) validityDays?: number;
-  @ApiPropertyOptional({ type: PricesDto }) @IsOptional() @ValidateNested() @Type(() => PricesDto) prices?: PricesDto;
+  @ApiPropertyOptional() @MayBeOmitted() @IsBoolean() singleLine?: boolean;
+  @ApiPropertyOptional() @MayBeOmitted() @IsInt() @Min(1) @Max(3660) validityDays?: number;
+  @ApiPropertyOptional({ type: PricesDto }) @MayBeOmitted() @IsObject() @ValidateNested() @Type(() => PricesDto) prices?: PricesDto;
   @ApiPropertyOptional({ enum: CAP_PERIODS, nullable: true })
   @ValidateIf((_, value) => value !== null)
-  @IsOptional()
+  @MayBeOmitted()
   @IsIn(CAP_PERIODS)
   payAsYouGoCap?: CapPeriod | null;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() onSale?: boolean;
-  @ApiPropertyOptional({ example: '2027-01-01T00:00:00+07:00', description: 'Default: now. Never in the past.' }) @IsOptional() @IsInstant() effectiveFrom?: string;
+  @ApiPropertyOptional() @MayBeOmitted() @IsBoolean() onSale?: boolean;
+  @ApiPropertyOptional({ example: '2027-01-01T00:00:00+07:00', description: 'Default: now. Never in the past.' }) @MayBeOmitted() @IsInstant() effectiveFrom?: string;
 }
 
 export class RouteLengthBandDto {
@@ -200,20 +202,25 @@ export class RouteLengthBandDto {
   @ApiProperty({ example: 10000 }) @IsAmount() amount!: number;
 }
 
+/** A rule's field is checked when its method needs it, and whenever it is sent at all. */
+function usedBy(method: (typeof FARE_METHODS)[number]): (rule: FareRuleDto, value: unknown) => boolean {
+  return (rule, value) => rule.method === method || value !== undefined;
+}
+
 export class FareRuleDto {
-  @ApiProperty({ example: 'metro-distance' }) @Matches(ID, { message: '$property must be lower-case letters, digits and dashes (at most 64)' }) id!: string;
+  @ApiProperty({ example: 'metro-distance' }) @Matches(ID_PATTERN, { message: '$property must be lower-case letters, digits and dashes (at most 64)' }) id!: string;
   @ApiProperty({ enum: TRANSPORT_MODES, isArray: true }) @IsModes() modes!: TransportMode[];
   @ApiPropertyOptional({ type: [String], description: 'Only these lines; wins over rules for the whole mode' }) @IsLineIds() lineIds?: string[];
   @ApiProperty({ enum: FARE_METHODS }) @IsIn(FARE_METHODS) method!: (typeof FARE_METHODS)[number];
-  @ApiPropertyOptional({ example: 8000, description: 'distance: fixed part' }) @ValidateIf((rule: FareRuleDto) => rule.method === 'distance') @IsAmount() baseAmount?: number;
+  @ApiPropertyOptional({ example: 8000, description: 'distance: fixed part' }) @ValidateIf(usedBy('distance')) @IsAmount() baseAmount?: number;
   @ApiPropertyOptional({ example: 850, description: 'distance: đồng per km, applied per metre and rounded down' })
-  @ValidateIf((rule: FareRuleDto) => rule.method === 'distance')
+  @ValidateIf(usedBy('distance'))
   @IsAmount()
   perKmAmount?: number;
-  @ApiPropertyOptional({ description: 'distance: the least fare' }) @IsOptional() @IsAmount() minAmount?: number;
-  @ApiPropertyOptional({ description: 'distance: the greatest fare' }) @IsOptional() @IsAmount() maxAmount?: number;
+  @ApiPropertyOptional({ description: 'distance: the least fare' }) @MayBeOmitted() @IsAmount() minAmount?: number;
+  @ApiPropertyOptional({ description: 'distance: the greatest fare' }) @MayBeOmitted() @IsAmount() maxAmount?: number;
   @ApiPropertyOptional({ type: [RouteLengthBandDto], description: 'route_length_bands: ascending, the first from 0 m' })
-  @ValidateIf((rule: FareRuleDto) => rule.method === 'route_length_bands')
+  @ValidateIf(usedBy('route_length_bands'))
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
@@ -247,20 +254,20 @@ export class FareTableDto {
 }
 
 export class CreateWaiverDto {
-  @ApiProperty({ example: 'Tết 2027: all riders free' }) @IsString() @MinLength(1) @MaxLength(200) name!: string;
+  @ApiProperty({ example: 'Tết 2027: all riders free' }) @FreeText(200) name!: string;
   @ApiProperty({ example: '2027-02-05T00:00:00+07:00', description: 'First instant of the waiver; never in the past' }) @IsInstant() effectiveFrom!: string;
   @ApiProperty({ example: '2027-02-12T00:00:00+07:00', description: 'First instant after the waiver' }) @IsInstant() effectiveUntil!: string;
   @ApiPropertyOptional({ type: [String] }) @IsLineIds() lineIds?: string[];
-  @ApiPropertyOptional({ enum: TRANSPORT_MODES, isArray: true }) @IsOptional() @IsModes() modes?: TransportMode[];
+  @ApiPropertyOptional({ enum: TRANSPORT_MODES, isArray: true }) @MayBeOmitted() @IsModes() modes?: TransportMode[];
   @ApiPropertyOptional({ enum: RIDER_CATEGORIES, isArray: true })
-  @IsOptional()
+  @MayBeOmitted()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayUnique()
   @IsIn(RIDER_CATEGORIES, { each: true })
   riderCategories?: RiderCategory[];
   @ApiPropertyOptional({ example: 'ring-road-1', description: 'Only trips that start and end inside this zone' })
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @MaxLength(64)
   zoneId?: string;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsId } from '../common/dto-decorators';
 import { TRANSPORT_MODES, type TransportMode } from './hanoi-network';
 
 export class OperatorDto {
@@ -37,7 +38,6 @@ export class ListLinesQuery {
 
   @ApiPropertyOptional({ example: 'hmc' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsId()
   operatorId?: string;
 }

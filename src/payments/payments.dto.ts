@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { MayBeOmitted } from '../common/dto-decorators';
 
 /** The most a single top-up may bring: 10 million đồng. */
 export const MAX_TOP_UP = 10_000_000;
@@ -36,7 +37,7 @@ export class WebhookResultDto {
 
 export class SandboxCompleteDto {
   @ApiPropertyOptional({ enum: ['succeeded', 'failed'], default: 'succeeded', description: 'How the payer leaves the sandbox page' })
-  @IsOptional()
+  @MayBeOmitted()
   @IsIn(['succeeded', 'failed'])
   outcome?: 'succeeded' | 'failed';
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { IsId } from '../common/dto-decorators';
 import { ALLOCATION_KEYS } from './domain/allocation';
 
 const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -11,7 +12,7 @@ export class DailyStatementQuery {
 
   @ApiPropertyOptional({ example: 'hmc', description: "Operator staff: only their own (the default). Admins: any; none for the scheme-wide statement" })
   @IsOptional()
-  @IsString()
+  @IsId()
   operatorId?: string;
 }
 

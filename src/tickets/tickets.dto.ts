@@ -4,43 +4,41 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { TRANSPORT_MODES, type TransportMode } from '../network/hanoi-network';
 import { PaymentDto } from '../payments/payments.dto';
-import { PageLimit } from '../common/dto-decorators';
-
-const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+import { FreeText, ID_PATTERN, MayBeOmitted, PageLimit } from '../common/dto-decorators';
 
 export class OrderItemDto {
   @ApiProperty({ example: 'metro-single' })
   @IsString()
-  @Matches(ID, { message: '$property must be a product id' })
+  @Matches(ID_PATTERN, { message: '$property must be a product id' })
   productId!: string;
 
   @ApiPropertyOptional({ default: 1, minimum: 1, maximum: 10 })
-  @IsOptional()
+  @MayBeOmitted()
   @IsInt()
   @Min(1)
   @Max(10)
   quantity?: number;
 
   @ApiPropertyOptional({ example: '2026-12-01', description: 'Passes: the local date the pass starts; without it, the pass starts on first use' })
-  @IsOptional()
+  @MayBeOmitted()
   @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: '$property must be a date, YYYY-MM-DD' })
   @IsISO8601({ strict: true }, { message: '$property is not a valid date' })
   validFrom?: string;
 
   @ApiPropertyOptional({ example: '2a-cat-linh', description: 'Single trips: where the trip starts' })
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @MaxLength(64)
   originStationId?: string;
 
   @ApiPropertyOptional({ example: '2a-ha-dong', description: 'Single trips: where the trip ends' })
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @MaxLength(64)
   destinationStationId?: string;
 
   @ApiPropertyOptional({ example: 'bus-32', description: 'Single-route passes: the route; single trips: optional check of the stations\' line' })
-  @IsOptional()
+  @MayBeOmitted()
   @IsString()
   @MaxLength(64)
   lineId?: string;
@@ -135,9 +133,7 @@ export class QrQuery {
 
 export class RevokeTicketDto {
   @ApiProperty({ example: 'Reported stolen', description: 'Why, for the audit trail' })
-  @IsString()
-  @MaxLength(500)
-  @Matches(/\S/, { message: '$property must not be blank' })
+  @FreeText(500)
   reason!: string;
 }
 

@@ -2,12 +2,15 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
+import type { AccessRule } from '../common/access.decorator';
 import type { AuthUser } from '../common/auth-user';
 import { Authenticator } from '../common/authenticator';
 import { GateService, type GateDevice, type TapVerdict } from './gate.service';
 import { parseTap } from './tap-input';
 
 export const GATE_ROUTE = '/v1/validations';
+/** Who may call it, as @Roles('validator') would say on a controller route. */
+export const GATE_ROUTE_ACCESS = { public: false, roles: ['validator'] } as const satisfies AccessRule;
 
 /**
  * `POST /v1/validations` straight on Fastify, outside Nest's pipeline of guards, pipes and
@@ -32,7 +35,7 @@ export class GateRoute implements OnModuleInit {
   }
 
   async validate(authorization: string | undefined, body: unknown): Promise<TapVerdict> {
-    const device = await this.authenticator.authorize(authorization, ['validator']);
+    const device = await this.authenticator.authorize(authorization, GATE_ROUTE_ACCESS.roles);
     return this.gate.validate(gateDevice(device), parseTap(body, Date.now()), false);
   }
 }

@@ -55,7 +55,10 @@ function readTap(body: unknown, prefix: string, now: number, details: ErrorDetai
   for (const field in body) if (!TAP_FIELDS.has(field)) details.push({ field: prefix + field, problem: 'is not allowed' });
   const { tapId, qr, direction, stationId, occurredAt } = body;
   if (typeof tapId !== 'string' || !TAP_ID.test(tapId)) details.push({ field: `${prefix}tapId`, problem: 'must be 1 to 64 letters, digits or ._:-' });
-  if (typeof qr !== 'string' || qr.length === 0 || qr.length > MAX_QR_LENGTH) details.push({ field: `${prefix}qr`, problem: `must be a string of 1 to ${MAX_QR_LENGTH} characters` });
+  // NUL is refused as in every other body (common/validation.pipe.ts); any other garbage is a QR that gets INVALID_QR.
+  if (typeof qr !== 'string' || qr.length === 0 || qr.length > MAX_QR_LENGTH || qr.includes('\u0000')) {
+    details.push({ field: `${prefix}qr`, problem: `must be a string of 1 to ${MAX_QR_LENGTH} characters, without NUL` });
+  }
   if (direction !== 'entry' && direction !== 'exit') details.push({ field: `${prefix}direction`, problem: 'must be entry or exit' });
   if (stationId !== undefined && (typeof stationId !== 'string' || !STATION_ID.test(stationId))) details.push({ field: `${prefix}stationId`, problem: 'must be a station id' });
   let at: number | undefined;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { FreeText } from '../common/dto-decorators';
 import { REASON_CODES } from './reason-codes';
 
 /** For the OpenAPI document only: the gate routes check their bodies by hand (see tap-input.ts). */
@@ -97,8 +98,7 @@ export class GateBlockDto {
   blocked!: boolean;
 
   @ApiProperty({ example: 'reported stolen phone' })
-  @IsString()
+  @FreeText(500)
   @MinLength(3)
-  @MaxLength(500)
   reason!: string;
 }
