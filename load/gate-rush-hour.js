@@ -1,7 +1,7 @@
 // k6 load test of the gate path at rush hour: riders tap in and out at metro gates and on buses.
 // Setup creates riders, tops up their wallets, buys tickets of every kind and registers validators,
-// all through the API; the test then ramps entry and exit taps up to a peak and holds it.
-// Run against a local service (k6 0.49 or older is enough):
+// all through the API (lib/setup.js, shared with rush-hour.js); the test then ramps entry and exit taps
+// up to a peak and holds it. Run against a local service (k6 0.49 or later):
 //   k6 run -e BASE_URL=http://localhost:3000 -e PEAK_RPS=400 -e RIDERS=300 load/gate-rush-hour.js
 // Admin credentials: ADMIN_EMAIL / ADMIN_PASSWORD (the development demo admin by default).
 // PAYG_SHARE is the share of riders on pay-as-you-go (default 0.2; 0 leaves them out).
@@ -10,13 +10,11 @@ import http from 'k6/http';
 import exec from 'k6/execution';
 import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
+import { BASE_URL, BATCH_OPTIONS, adminToken, checkReady, createRiders, lineStations, localDate, params, registerDevices, uuid, validatorToken } from './lib/setup.js';
 
-const BASE_URL = __ENV.BASE_URL || 'http://localhost:3000';
 const PEAK_RPS = Number(__ENV.PEAK_RPS || 400);
 const RIDERS = Number(__ENV.RIDERS || 300);
 const PAYG_SHARE = Number(__ENV.PAYG_SHARE || 0.2);
-const ADMIN_EMAIL = __ENV.ADMIN_EMAIL || 'admin@lienthong.local';
-const ADMIN_PASSWORD = __ENV.ADMIN_PASSWORD || 'Hoan-Kiem-demo-2026';
 
 const METRO_STATIONS = ['2a-cat-linh', '2a-thai-ha', '2a-lang', '2a-thuong-dinh', '2a-van-quan', '2a-ha-dong', '2a-yen-nghia'];
 const KINDS = ['single', 'metro-pass', 'bus-metro-pass', 'payg'];
@@ -27,7 +25,7 @@ const verdicts = new Counter('gate_verdicts');
 // Journeys per second at the peak: every journey is two taps.
 const PEAK_JOURNEYS = Math.max(1, Math.floor(PEAK_RPS / 2));
 
-export const options = {
+export const options = Object.assign({}, BATCH_OPTIONS, {
   setupTimeout: '15m',
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
   scenarios: {
@@ -52,77 +50,33 @@ export const options = {
     gate_unexpected_verdicts: ['rate<0.001'],
     checks: ['rate>0.999'],
   },
-};
+});
 
-function post(path, body, token, extraHeaders) {
-  const headers = Object.assign({ 'Content-Type': 'application/json' }, extraHeaders || {});
-  if (token) headers.Authorization = `Bearer ${token}`;
-  return http.post(`${BASE_URL}${path}`, JSON.stringify(body), { headers, tags: { route: 'setup' } });
-}
-
-function must(response, status, what) {
-  if (response.status !== status) throw new Error(`${what}: ${response.status} ${response.body}`);
-  return response.json();
-}
-
-function uuid() {
-  return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, (c) => {
-    const r = (Math.random() * 16) | 0;
-    return (c === 'x' ? r : (r & 0x3) | 0x8).toString(16);
-  });
-}
-
-function localDate() {
-  return new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
-}
-
-function buy(token, item) {
-  const order = must(post('/v1/orders', { payWith: 'wallet', items: [item] }, token, { 'Idempotency-Key': uuid() }), 201, 'order');
-  const ticketId = order.tickets[0].id;
-  const qr = http.get(`${BASE_URL}/v1/tickets/${ticketId}/qr?format=text`, { headers: { Authorization: `Bearer ${token}` }, tags: { route: 'setup' } });
-  if (qr.status !== 200) throw new Error(`qr: ${qr.status}`);
-  return qr.body;
+/** The order each kind of rider places in setup (pay-as-you-go riders buy nothing and show the account QR). */
+function itemsOf(kind) {
+  if (kind === 'single') return [{ productId: 'metro-single', originStationId: METRO_STATIONS[0], destinationStationId: METRO_STATIONS[METRO_STATIONS.length - 1] }];
+  if (kind === 'metro-pass') return [{ productId: 'metro-month' }];
+  if (kind === 'bus-metro-pass') return [{ productId: 'bus-metro-day', validFrom: localDate() }];
+  return undefined;
 }
 
 export function setup() {
-  const ready = http.get(`${BASE_URL}/health/ready`);
-  if (ready.status !== 200) throw new Error(`service not ready at ${BASE_URL}: ${ready.status}`);
-  const admin = must(post('/v1/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }), 200, 'admin login').accessToken;
+  checkReady();
+  const admin = adminToken();
 
   // Validators: a gate in every listed metro station, and one bus validator on route 32.
-  const device = (body) => {
-    const created = must(post('/v1/admin/devices', body, admin), 201, 'device');
-    return must(post('/v1/devices/token', { deviceId: created.deviceId, secret: created.secret }), 200, 'device token').accessToken;
-  };
-  const gates = METRO_STATIONS.map((stationId) => ({ stationId, token: device({ operatorId: 'hmc', lineId: 'metro-2a', stationId, kind: 'gate' }) }));
-  const busLine = must(http.get(`${BASE_URL}/v1/lines/bus-32`), 200, 'bus line');
-  const bus = { token: device({ operatorId: 'transerco', lineId: 'bus-32', kind: 'bus' }), stops: busLine.stations.map((station) => station.id) };
+  const gates = registerDevices(admin, METRO_STATIONS.map((stationId) => ({ operatorId: 'hmc', lineId: 'metro-2a', stationId, kind: 'gate' })));
+  const bus = { device: registerDevices(admin, [{ operatorId: 'transerco', lineId: 'bus-32', kind: 'bus' }])[0], stops: lineStations('bus-32') };
 
-  const riders = [];
-  const run = uuid().slice(0, 8);
-  for (let index = 0; index < RIDERS; index++) {
-    const email = `k6-${run}-${index}@load.lienthong.local`;
-    const password = `rush hour ${run} ${index} ride`;
-    must(post('/v1/auth/register', { email, password, fullName: `Rider ${index}` }), 201, 'register');
-    const token = must(post('/v1/auth/login', { email, password }), 200, 'login').accessToken;
-    const payment = must(post('/v1/wallet/top-ups', { amount: 500000 }, token, { 'Idempotency-Key': uuid() }), 201, 'top-up');
-    must(post(`/v1/payments/sandbox/${payment.id}/complete`, {}), 200, 'sandbox payment');
-    const kind = index < RIDERS * PAYG_SHARE ? 'payg' : KINDS[index % 3];
-    let qr;
-    if (kind === 'single') qr = buy(token, { productId: 'metro-single', originStationId: METRO_STATIONS[0], destinationStationId: METRO_STATIONS[METRO_STATIONS.length - 1] });
-    else if (kind === 'metro-pass') qr = buy(token, { productId: 'metro-month' });
-    else if (kind === 'bus-metro-pass') qr = buy(token, { productId: 'bus-metro-day', validFrom: localDate() });
-    else qr = http.get(`${BASE_URL}/v1/me/qr?format=text`, { headers: { Authorization: `Bearer ${token}` } }).body;
-    riders.push({ kind, qr });
-  }
+  const kinds = [];
+  for (let index = 0; index < RIDERS; index++) kinds.push(index < RIDERS * PAYG_SHARE ? 'payg' : KINDS[index % 3]);
+  const specs = kinds.map((kind) => (kind === 'payg' ? { topUp: 500000, accountQr: true } : { topUp: 500000, items: itemsOf(kind) }));
+  const riders = createRiders('gate', specs).map((rider, index) => ({ kind: kinds[index], qr: kinds[index] === 'payg' ? rider.accountQr : rider.tickets[0].qr }));
   return { gates, bus, riders };
 }
 
-function tap(token, body) {
-  const response = http.post(`${BASE_URL}/v1/validations`, JSON.stringify(body), {
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    tags: { route: 'validation' },
-  });
+function tap(device, body) {
+  const response = http.post(`${BASE_URL}/v1/validations`, JSON.stringify(body), params('validation', validatorToken(device)));
   check(response, { 'validation 200': (r) => r.status === 200 });
   return response.status === 200 ? response.json() : { verdict: 'error', reason: String(response.status) };
 }
@@ -143,8 +97,8 @@ export default function (data) {
   if (onBus) {
     const stops = data.bus.stops;
     const from = iteration % (stops.length - 1);
-    expect(rider.kind, 'entry', tap(data.bus.token, { tapId: `e-${id}`, qr: rider.qr, direction: 'entry', stationId: stops[from] }), 'OK');
-    expect(rider.kind, 'exit', tap(data.bus.token, { tapId: `x-${id}`, qr: rider.qr, direction: 'exit', stationId: stops[from + 1] }), 'OK');
+    expect(rider.kind, 'entry', tap(data.bus.device, { tapId: `e-${id}`, qr: rider.qr, direction: 'entry', stationId: stops[from] }), 'OK');
+    expect(rider.kind, 'exit', tap(data.bus.device, { tapId: `x-${id}`, qr: rider.qr, direction: 'exit', stationId: stops[from + 1] }), 'OK');
     return;
   }
   const gates = data.gates;
@@ -152,8 +106,8 @@ export default function (data) {
   const exitGate = rider.kind === 'single' ? gates[gates.length - 1] : gates[(iteration + 3) % gates.length];
   const entryExpected = rider.kind === 'single' && !firstJourney ? 'ALREADY_USED' : 'OK';
   const exitExpected = rider.kind === 'single' && !firstJourney ? 'NO_ENTRY' : 'OK';
-  expect(rider.kind, 'entry', tap(entryGate.token, { tapId: `e-${id}`, qr: rider.qr, direction: 'entry' }), entryExpected);
-  expect(rider.kind, 'exit', tap(exitGate.token, { tapId: `x-${id}`, qr: rider.qr, direction: 'exit' }), exitExpected);
+  expect(rider.kind, 'entry', tap(entryGate, { tapId: `e-${id}`, qr: rider.qr, direction: 'entry' }), entryExpected);
+  expect(rider.kind, 'exit', tap(exitGate, { tapId: `x-${id}`, qr: rider.qr, direction: 'exit' }), exitExpected);
 }
 
 export function handleSummary(data) {

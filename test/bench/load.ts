@@ -1,12 +1,18 @@
 import { Agent, request } from 'node:http';
 
-/** The same load generator for both servers: POSTs of JSON bodies over kept-alive connections. */
+/** The same load generator for every server: POSTs of JSON bodies over kept-alive connections. */
 export interface Target {
   port: number;
   path: string;
   headers: Record<string, string>;
   /** The i-th request's body. */
   body: (index: number) => string;
+  /** The i-th request's own headers on top of `headers` (a rider's token, an Idempotency-Key). */
+  headersOf?: (index: number) => Record<string, string>;
+  /** The status of a success (default 200). */
+  okStatus?: number;
+  /** Hands over every answer's status and body (0 and '' when the request failed); without it bodies are discarded unread. */
+  onAnswer?: (index: number, status: number, body: string) => void;
 }
 
 export interface RateResult {
@@ -17,28 +23,51 @@ export interface RateResult {
   max: number;
 }
 
-function post(agent: Agent, target: Target, body: string): Promise<boolean> {
+function post(agent: Agent, target: Target, index: number): Promise<boolean> {
+  const body = target.body(index);
+  const { onAnswer } = target;
   return new Promise((resolve) => {
     const req = request(
-      { agent, host: '127.0.0.1', port: target.port, path: target.path, method: 'POST', headers: { ...target.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: '127.0.0.1',
+        port: target.port,
+        path: target.path,
+        method: 'POST',
+        headers: { ...target.headers, ...target.headersOf?.(index), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode === 200));
+        const ok = response.statusCode === (target.okStatus ?? 200);
+        if (!onAnswer) {
+          response.resume();
+          response.on('end', () => resolve(ok));
+          return;
+        }
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          onAnswer(index, response.statusCode ?? 0, text);
+          resolve(ok);
+        });
       },
     );
-    req.on('error', () => resolve(false));
+    req.on('error', () => {
+      onAnswer?.(index, 0, '');
+      resolve(false);
+    });
     req.end(body);
   });
 }
 
-/** Closed model: `concurrency` requests always in flight for `seconds`; completed requests per second. */
+/** Closed model: `concurrency` requests always in flight for `seconds`; successful requests per second. */
 export async function maxThroughput(target: Target, concurrency: number, seconds: number): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let next = 0;
   let completed = 0;
   const end = Date.now() + seconds * 1000;
   const worker = async () => {
-    while (Date.now() < end) if (await post(agent, target, target.body(next++))) completed++;
+    while (Date.now() < end) if (await post(agent, target, next++)) completed++;
   };
   const started = Date.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -64,7 +93,7 @@ export async function fixedRate(target: Target, perSecond: number, seconds: numb
       while (sent < total && start + (sent * 1000) / perSecond <= now) {
         const scheduled = start + (sent * 1000) / perSecond;
         pending.push(
-          post(agent, target, target.body(firstIndex + sent)).then((ok) => {
+          post(agent, target, firstIndex + sent).then((ok) => {
             if (ok) latencies.push(performance.now() - scheduled);
             else failed++;
           }),

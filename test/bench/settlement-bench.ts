@@ -1,37 +1,32 @@
 /**
- * `npm run bench:settlement`: settles a synthetic day of about 3 million taps. Starts a throwaway
- * Postgres, migrates and seeds it, writes the day with SQL generate_series straight into the gate
- * path's tables (passes, singles, pay-as-you-go and free riders on every seeded line), settles it as
- * `npm run settle` does, streams its TIDES fare transactions, and prints the times and this process's
- * peak memory. Settlement aggregates in Postgres and the export reads through a cursor, so the memory
- * stays flat whatever the number of taps.
+ * `npm run bench -- settlement` (also `npm run bench:settlement`): settles a synthetic day of about
+ * 3 million taps. Starts a throwaway Postgres, migrates and seeds it, writes the day with SQL
+ * generate_series straight into the gate path's tables (passes, singles, pay-as-you-go and free riders
+ * on every seeded line), settles it as `npm run settle` does, streams its TIDES fare transactions, and
+ * prints the times and the peak memory of this process, which does the settling (run.ts starts each
+ * section in a process of its own, so the figure is the settlement's alone). Settlement aggregates in
+ * Postgres and the export reads through a cursor, so the memory stays flat whatever the number of taps.
  * BENCH_JOURNEYS (default 1,500,000: an entry and an exit tap each, less timed-out ones, plus rejects).
  */
 import 'reflect-metadata';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { migrateAndMaybeSeed } from '../../src/cli/migrate';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { startPostgres, type RunningServer } from '../../src/local-services/servers';
-import { freePort } from '../../src/local-services/system';
 import { dayBounds, SettlementService } from '../../src/settlement/settlement.service';
 import { ensureGatePartitions } from '../support/settlement';
+import { mb, printTable, runSection, say } from './harness';
 
 const DATE = '2026-11-20';
 const JOURNEYS = Number(process.env.BENCH_JOURNEYS ?? 1_500_000);
 const PASSES = 200_000;
 const SINGLES = 50_000;
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-
-async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+/** Runs `work`, says how long it took, and returns its result with the seconds. */
+async function timed<T>(label: string, work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
   const started = performance.now();
   const result = await work();
-  say(`${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return result;
+  const seconds = (performance.now() - started) / 1000;
+  say(`${label}: ${seconds.toFixed(1)} s`);
+  return { result, seconds };
 }
 
 /** The synthetic day: passes of three kinds, single tickets sold that day, journeys on every line, and their taps. */
@@ -116,52 +111,54 @@ async function generateDay(db: DataSource): Promise<number> {
   return Number(taps);
 }
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'lien-thong-settlement-bench-'));
-  chmodSync(dir, 0o755);
-  let postgres: RunningServer | undefined;
-  let db: DataSource | undefined;
-  try {
-    postgres = await startPostgres({ dataDir: join(dir, 'postgres'), port: await freePort(), user: 'lienthong', password: 'bench', database: 'lienthong_bench', ephemeral: true });
-    await migrateAndMaybeSeed(postgres.url, true, say);
-    db = await new DataSource(dataSourceOptions({ database: { url: postgres.url, poolSize: 2, migrateOnStart: false } })).initialize();
-    const connection = db;
-    const taps = await timed(`generated the day ${DATE}`, () => generateDay(connection));
-    say(`${taps.toLocaleString('en-US')} taps, ${JOURNEYS.toLocaleString('en-US')} journeys, ${PASSES.toLocaleString('en-US')} passes, ${SINGLES.toLocaleString('en-US')} single tickets`);
+runSection('settlement', async (run) => {
+  const postgres = await run.postgres(say);
+  const db = await new DataSource(dataSourceOptions({ database: { url: postgres.url, poolSize: 2, migrateOnStart: false } })).initialize();
+  run.defer(() => db.destroy());
+  const generated = await timed(`generated the day ${DATE}`, () => generateDay(db));
+  const taps = generated.result;
+  say(`${taps.toLocaleString('en-US')} taps, ${JOURNEYS.toLocaleString('en-US')} journeys, ${PASSES.toLocaleString('en-US')} passes, ${SINGLES.toLocaleString('en-US')} single tickets`);
 
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    const rssBefore = process.memoryUsage().rss;
-    const settlement = new SettlementService(connection);
-    const statement = await timed('settled the day', () => settlement.schemeStatement(dayBounds(DATE)));
-    const again = await timed('settled it again (an open day re-runs)', () => settlement.schemeStatement(dayBounds(DATE)));
-    const exported = await timed('streamed the TIDES fare transactions of the day', async () => {
-      let rows = 0;
-      let amount = 0;
-      for await (const row of settlement.fareTransactions({ id: 'bench', role: 'admin' }, DATE, undefined)) {
-        rows += 1;
-        amount += row.amount;
-      }
-      say(`  sum of their amounts: ${amount.toLocaleString('en-US')} VND`);
-      return rows;
-    });
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const rssBefore = process.memoryUsage().rss;
+  const settlement = new SettlementService(db);
+  const settled = await timed('settled the day', () => settlement.schemeStatement(dayBounds(DATE)));
+  const statement = settled.result;
+  const again = await timed('settled it again (an open day re-runs)', () => settlement.schemeStatement(dayBounds(DATE)));
+  const peakSettling = Math.max(peakRss, process.memoryUsage().rss);
+  const exported = await timed('streamed the TIDES fare transactions of the day', async () => {
+    let rows = 0;
+    let amount = 0;
+    for await (const row of settlement.fareTransactions({ id: 'bench', role: 'admin' }, DATE, undefined)) {
+      rows += 1;
+      amount += row.amount;
+    }
+    say(`  sum of their amounts: ${amount.toLocaleString('en-US')} VND`);
+    return rows;
+  });
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
-    say(`${exported.toLocaleString('en-US')} fare transactions exported`);
-    say(`same figures on re-run: ${JSON.stringify(again) === JSON.stringify(statement)}`);
-    say(`check: revenue ${statement.check.revenue} = allocated ${statement.check.allocated} + unallocated ${statement.check.unallocated}: ${statement.check.balanced ? 'balanced' : 'NOT BALANCED'}`);
-    for (const row of statement.operators) say(`  ${row.operatorId}: ${row.total.toLocaleString('en-US')} VND`);
-    say(`memory: RSS before settling ${mb(rssBefore)}, peak while settling and exporting ${mb(peakRss)}, process maxRSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
-    if (!statement.check.balanced) process.exitCode = 1;
-  } finally {
-    await db?.destroy();
-    await postgres?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
-  process.exit(1);
+  say(`${exported.result.toLocaleString('en-US')} fare transactions exported`);
+  const sameOnRerun = JSON.stringify(again.result) === JSON.stringify(statement);
+  say(`same figures on re-run: ${sameOnRerun}`);
+  say(`check: revenue ${statement.check.revenue} = allocated ${statement.check.allocated} + unallocated ${statement.check.unallocated}: ${statement.check.balanced ? 'balanced' : 'NOT BALANCED'}`);
+  for (const row of statement.operators) say(`  ${row.operatorId}: ${row.total.toLocaleString('en-US')} VND`);
+  say(`memory: RSS before settling ${mb(rssBefore)}, peak while settling and exporting ${mb(peakRss)}, process maxRSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
+  if (!statement.check.balanced || !sameOnRerun) process.exitCode = 1;
+  const seconds = (value: number) => `${value.toFixed(1)} s`.padStart(12);
+  printTable(
+    'settlement',
+    [
+      '',
+      `${''.padEnd(34)}${'seconds'.padStart(12)}${'peak RSS'.padStart(12)}`,
+      `${`settle ${DATE} (${(taps / 1e6).toFixed(1)} M taps)`.padEnd(34)}${seconds(settled.seconds)}${mb(peakSettling).padStart(12)}`,
+      `${'settle it again'.padEnd(34)}${seconds(again.seconds)}${''.padStart(12)}`,
+      `${`stream ${(exported.result / 1e6).toFixed(1)} M TIDES fare transactions`.padEnd(34)}${seconds(exported.seconds)}${mb(peakRss).padStart(12)}`,
+      `peak RSS of this process: while settling (both runs), then with the export; RSS before settling ${mb(rssBefore)}`,
+      `generating the day took ${generated.seconds.toFixed(0)} s; the statement ${statement.check.balanced ? 'balances' : 'DOES NOT BALANCE'}${sameOnRerun ? ' and is the same on re-run' : ' and DIFFERS on re-run'}`,
+      '',
+    ].join('\n'),
+  );
 });

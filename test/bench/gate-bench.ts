@@ -1,0 +1,166 @@
+/**
+ * `npm run bench -- gate`: the gate path of the real service against a bare floor server doing the
+ * same work (ES256 check, the gate Lua script), driven by the same load generator on this machine.
+ * Starts throwaway Postgres and Redis, seeds them, and prints for each server the maximum
+ * throughput and the p50/p99 latency at a fixed 1,000 validations/s, and the ratio service/floor.
+ */
+import 'reflect-metadata';
+import { fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient } from 'redis';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../../src/config/config';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { upsertDevice } from '../../src/devices/device-seeder';
+import { freePort } from '../../src/local-services/system';
+import { LuaScript } from '../../src/redis/lua-script';
+import type { RedisClient } from '../../src/redis/redis.service';
+import { QrTokens } from '../../src/tickets/qr-tokens';
+import { ticketStateKey } from '../../src/tickets/ticket-state.store';
+import { median, ms, printTable, REPOSITORY, runSection, say, serviceEnv } from './harness';
+import { fixedRate, maxThroughput, type RateResult, type Target } from './load';
+
+const TICKETS_PER_SERVER = 20_000;
+const RATE = 1_000;
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 15);
+const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DAY = 24 * 3600 * 1000;
+
+interface Figures {
+  maxPerSecond: number;
+  rounds: number[];
+  atRate: RateResult;
+  /** CPU time of the process (all threads) and of its main thread per validation, in µs, at maximum throughput. */
+  cpu: { process: number[]; main: number[] };
+}
+
+runSection('gate', async (run) => {
+  say('Starting throwaway Postgres and Redis…');
+  const databases = await run.databases();
+  const [servicePort, floorPort] = [await freePort(), await freePort()];
+  const env = serviceEnv(databases);
+  const config = loadConfig(env);
+
+  say(`Issuing ${2 * TICKETS_PER_SERVER} passes into Redis and signing their QR codes…`);
+  const tokens = new QrTokens(config);
+  const client: RedisClient = createClient({ url: databases.redis.url });
+  await client.connect();
+  const writeState = LuaScript.fromFile(join(REPOSITORY, 'src', 'tickets', 'write-ticket-state.lua'));
+  const now = Date.now();
+  const qrOf = async (): Promise<string> => {
+    const ticketId = randomUUID();
+    await writeState.run(client, [ticketStateKey(ticketId)], [
+      '1', String(now + 10 * DAY), '',
+      'status', 'active', 'kind', 'pass', 'account', randomUUID(), 'riderCategory', 'adult', 'modes', 'metro', 'lineIds', '',
+      'origin', '', 'destination', '', 'activation', 'fixed', 'validFrom', String(now - DAY), 'validUntil', String(now + 2 * DAY),
+      'validityDays', '', 'firstUseBy', '',
+    ]);
+    const validity = { validFrom: new Date(now - DAY), validUntil: new Date(now + 2 * DAY), validityDays: null, firstUseBy: null };
+    return tokens.forTicket({ ticketId, kind: 'pass', riderCategory: 'adult', modes: ['metro'], lineIds: null, originStationId: null, destinationStationId: null, ...validity }, new Date());
+  };
+  const qrCodes = { service: [] as string[], floor: [] as string[] };
+  for (let index = 0; index < TICKETS_PER_SERVER; index++) {
+    qrCodes.service.push(await qrOf());
+    qrCodes.floor.push(await qrOf());
+  }
+  await client.close();
+
+  const db = await new DataSource(dataSourceOptions({ database: { url: databases.postgres.url, poolSize: 1, migrateOnStart: false } })).initialize();
+  const deviceSecret = randomBytes(32).toString('base64url');
+  await upsertDevice(db, { deviceId: 'bench-gate', secret: deviceSecret, operatorId: 'hmc', lineId: 'metro-2a', stationId: '2a-cat-linh', kind: 'gate' });
+  await db.destroy();
+
+  say('Starting the service (node dist/main.js) and the floor server…');
+  const service = await run.service(env, servicePort);
+  const token = await deviceToken(servicePort, deviceSecret);
+  const floor = run.own(fork(join(__dirname, 'floor-server.js'), [String(floorPort)], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  await new Promise<void>((resolve, reject) => {
+    floor.once('message', () => resolve());
+    floor.once('exit', (code) => reject(new Error(`the floor server exited with ${code}`)));
+  });
+
+  const targetOf = (port: number, headers: Record<string, string>, codes: string[], label: string): Target => ({
+    port,
+    path: '/v1/validations',
+    headers,
+    body: (index) =>
+      JSON.stringify({ tapId: `${label}-${index}`, qr: codes[index % codes.length], direction: Math.floor(index / codes.length) % 2 === 0 ? 'entry' : 'exit' }),
+  });
+  const serviceTarget = targetOf(servicePort, { authorization: `Bearer ${token}` }, qrCodes.service, 'service');
+  const floorTarget = targetOf(floorPort, {}, qrCodes.floor, 'floor');
+
+  // Both servers share this machine with the load generator: rounds alternate between them so that a
+  // busy moment does not favour one, and each server's figure is its median round.
+  for (const [name, target] of [['service', serviceTarget], ['floor', floorTarget]] as const) {
+    say(`${name}: warming up…`);
+    await maxThroughput({ ...target, body: (index) => target.body(5_000_000 + index) }, CONCURRENCY, 3);
+  }
+  const rounds = { service: [] as number[], floor: [] as number[] };
+  const cpu = { service: { process: [] as number[], main: [] as number[] }, floor: { process: [] as number[], main: [] as number[] } };
+  const pids = { service: service.pid!, floor: floor.pid! };
+  let next = { service: 0, floor: 0 };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [name, target] of [['service', serviceTarget], ['floor', floorTarget]] as const) {
+      say(`${name}: maximum throughput, round ${round} of ${ROUNDS} (${CONCURRENCY} in flight, ${MAX_SECONDS} s)…`);
+      const first = next[name];
+      const before = cpuTime(pids[name]);
+      const perSecond = await maxThroughput({ ...target, body: (index) => target.body(first + index) }, CONCURRENCY, MAX_SECONDS);
+      const after = cpuTime(pids[name]);
+      const validations = perSecond * MAX_SECONDS;
+      cpu[name].process.push((1000 * (after.process - before.process)) / validations);
+      cpu[name].main.push((1000 * (after.main - before.main)) / validations);
+      next = { ...next, [name]: first + Math.ceil(perSecond * MAX_SECONDS) + CONCURRENCY };
+      rounds[name].push(perSecond);
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const atRate = { service: undefined as RateResult | undefined, floor: undefined as RateResult | undefined };
+  for (const [name, target] of [['service', serviceTarget], ['floor', floorTarget]] as const) {
+    say(`${name}: ${RATE}/s for ${RATE_SECONDS} s…`);
+    atRate[name] = await fixedRate(target, RATE, RATE_SECONDS, next[name]);
+  }
+  const serviceFigures: Figures = { maxPerSecond: median(rounds.service), rounds: rounds.service, atRate: atRate.service!, cpu: cpu.service };
+  const floorFigures: Figures = { maxPerSecond: median(rounds.floor), rounds: rounds.floor, atRate: atRate.floor!, cpu: cpu.floor };
+  printTable('gate', report(serviceFigures, floorFigures));
+});
+
+function report(service: Figures, floor: Figures): string {
+  const ratio = service.maxPerSecond / floor.maxPerSecond;
+  const row = (name: string, figures: Figures) =>
+    `${name.padEnd(22)}${`${Math.round(figures.maxPerSecond).toLocaleString('en')}/s`.padStart(16)}${ms(figures.atRate.p50).padStart(12)}${ms(figures.atRate.p99).padStart(12)}${ms(figures.atRate.max).padStart(12)}${String(figures.atRate.failed).padStart(9)}`;
+  return [
+    '',
+    `${''.padEnd(22)}${'max throughput'.padStart(16)}${`p50@${RATE}/s`.padStart(12)}${`p99@${RATE}/s`.padStart(12)}${'max'.padStart(12)}${'failed'.padStart(9)}`,
+    row('service (Nest+Fastify)', service),
+    row('floor (node:http)', floor),
+    `rounds (max throughput): service ${service.rounds.map(Math.round).join(', ')}; floor ${floor.rounds.map(Math.round).join(', ')}`,
+    `CPU per validation (median of rounds; the service's persister thread included in the first figure): service ${Math.round(median(service.cpu.process))} µs, main thread ${Math.round(median(service.cpu.main))} µs; floor ${Math.round(median(floor.cpu.process))} µs`,
+    '',
+    `ratio service/floor (max throughput): ${ratio.toFixed(2)}   target ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'SHORT'}`,
+    `service p99 at ${RATE}/s: ${ms(service.atRate.p99)}   target ≤ 10 ms: ${service.atRate.p99 <= 10 ? 'met' : 'SHORT'}`,
+    '',
+  ].join('\n');
+}
+
+/** CPU milliseconds the process and its main thread have used (Linux /proc; clock ticks are 10 ms). */
+function cpuTime(pid: number): { process: number; main: number } {
+  const ticks = (file: string) => {
+    const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
+  return { process: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
+async function deviceToken(port: number, secret: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/v1/devices/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ deviceId: 'bench-gate', secret }),
+  });
+  if (!response.ok) throw new Error(`device token: ${response.status}`);
+  return ((await response.json()) as { accessToken: string }).accessToken;
+}
