@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimitedError } from './domain-error';
 import { toErrorResponse } from './error-response';
 
-/** Every error thrown in a Nest handler leaves in the contract's shape; 5xx are logged, never leaked. */
+/** Every error thrown in a Nest handler leaves in the contract's shape; 500s are logged, never leaked. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -15,6 +15,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const response = toErrorResponse(error, request.id);
     if (response.internal) {
       this.logger.error({ err: error, method: request.method, url: request.url }, 'unhandled error');
+    } else if (response.status === 503) {
+      // Every request says so while Postgres or Redis is away; readiness and the 503 count in metrics tell operators.
+      this.logger.debug({ err: error, method: request.method, url: request.url }, 'a dependency is unavailable');
     }
     if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
     // A route may have set another content type (@Header('content-type', 'text/csv')) before it failed.

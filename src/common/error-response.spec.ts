@@ -1,4 +1,6 @@
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { ClientClosedError, SocketClosedUnexpectedlyError, TimeoutError } from 'redis';
+import { QueryFailedError } from 'typeorm';
 import { DomainError, NotFoundError } from './domain-error';
 import { toErrorResponse } from './error-response';
 
@@ -42,5 +44,18 @@ describe('toErrorResponse', () => {
     expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|hunter2/);
     expect(toErrorResponse(new HttpException('db exploded', 502), 'r').body.error).toMatchObject({ code: 'INTERNAL_ERROR' });
     expect(toErrorResponse('a string', 'r').status).toBe(500);
+  });
+
+  it('answers 503, retryable, when Postgres or Redis cannot be reached, drops the connection or does not answer, without saying more', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+    const shutdown = new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
+    const dropped = new Error('Connection terminated unexpectedly');
+    for (const error of [refused, shutdown, dropped, new TimeoutError('Command timeout: 5000ms'), new ClientClosedError(), new SocketClosedUnexpectedlyError()]) {
+      const response = toErrorResponse(error, 'req-5');
+      expect(response).toMatchObject({ status: 503, internal: false, body: { error: { code: 'SERVICE_UNAVAILABLE', details: [] }, requestId: 'req-5' } });
+      expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|10\.0\.0\.5|administrator|terminated/);
+    }
+    const unique = new QueryFailedError('INSERT', [], Object.assign(new Error('duplicate key'), { code: '23505' }));
+    expect(toErrorResponse(unique, 'r').status).toBe(500);
   });
 });

@@ -1,4 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../database/postgres-errors';
+import { isRedisUnavailable } from '../redis/redis-errors';
 import { DomainError, DomainErrorKind, ErrorDetail } from './domain-error';
 
 /** The contract's single error shape. */
@@ -10,7 +12,7 @@ export interface ErrorBody {
 export interface ErrorResponse {
   status: number;
   body: ErrorBody;
-  /** True when the cause is ours (5xx) and deserves a log line with the stack. */
+  /** True when the cause is ours (500) and deserves a log line with the stack; a 503 is a dependency's. */
   internal: boolean;
 }
 
@@ -46,7 +48,7 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   const respond = (status: number, code: string, message: string, details: ErrorDetail[] = []): ErrorResponse => ({
     status,
     body: { error: { code, message, details }, requestId },
-    internal: status >= 500,
+    internal: status === 500,
   });
 
   if (error instanceof DomainError) {
@@ -56,6 +58,10 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
     const status = error.getStatus();
     if (status >= 500) return internalError(requestId);
     return respond(status, CODE_BY_STATUS[status] ?? `HTTP_${status}`, httpExceptionMessage(error));
+  }
+  // Retryable, unlike a 500: clients retry (money-moving requests with the same Idempotency-Key).
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) {
+    return respond(HttpStatus.SERVICE_UNAVAILABLE, 'SERVICE_UNAVAILABLE', 'A server the service depends on cannot be reached just now; retry shortly.');
   }
   return internalError(requestId);
 }

@@ -4,3 +4,21 @@ import { QueryFailedError } from 'typeorm';
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
 }
+
+/** Connection exceptions (SQLSTATE class 08), and the server shutting down or still starting (57P01–57P03). */
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123])$/;
+/** Node's socket errors when the server cannot be reached or the connection breaks (Redis's connection says the same). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Postgres cannot be reached or dropped the connection (stopped, restarting, failing over): nothing
+ * the request asked for is wrong, and it may be retried (with its Idempotency-Key where it moves money).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const cause = error instanceof QueryFailedError && error.driverError instanceof Error ? error.driverError : error;
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNREACHABLE.has(code))) return true;
+  // node-postgres, when the server closes the socket under a query or a connection attempt.
+  return cause.message.startsWith('Connection terminated');
+}

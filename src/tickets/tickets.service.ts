@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError, NotFoundError } from '../common/domain-error';
@@ -10,6 +10,7 @@ import type { RiderCategory } from '../fares/rider-category';
 import type { TransportMode } from '../network/hanoi-network';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
+import { RedisRetries } from '../redis/redis-retries';
 import { dayNumberOfDate, type PricedItem } from './order-pricing';
 import { renderQr, type RenderedQr } from './qr-image';
 import { QrTokens } from './qr-tokens';
@@ -57,8 +58,6 @@ const REBUILD_BATCH = 1000;
 /** Issues tickets (in the paying transaction), shows them, refunds and revokes them, and keeps the gates' copy in step. */
 @Injectable()
 export class TicketsService {
-  private readonly logger = new Logger(TicketsService.name);
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -66,6 +65,7 @@ export class TicketsService {
     private readonly idempotency: IdempotencyStore,
     private readonly qrTokens: QrTokens,
     private readonly states: TicketStateStore,
+    private readonly redisRetries: RedisRetries,
   ) {}
 
   /** The tickets a paid order buys, written with the transaction that pays for them. */
@@ -107,12 +107,15 @@ export class TicketsService {
     return issued;
   }
 
-  /** Tells the gates, after the commit. Postgres is the record: a failure here is healed by `npm run rebuild-gate-state`. */
+  /**
+   * Tells the gates, after the commit; retried until Redis takes it (a ticket sold while Redis was down
+   * would otherwise be refused at every gate until `npm run rebuild-gate-state`). Writes are versioned:
+   * a late retry never overwrites a newer state.
+   */
   async publish(tickets: readonly TicketRow[]): Promise<void> {
     if (tickets.length === 0) return;
-    await this.states.write(tickets.map(toTicketState)).catch((error: unknown) => {
-      this.logger.error({ err: error, tickets: tickets.map((ticket) => ticket.id) }, 'writing ticket state to Redis failed; rebuild the gate state');
-    });
+    const states = tickets.map(toTicketState);
+    await this.redisRetries.write(`the gate state of tickets ${tickets.map((ticket) => ticket.id).join(', ')}`, () => this.states.write(states));
   }
 
   async ticketsOfOrder(em: EntityManager, orderId: string): Promise<TicketDto[]> {

@@ -14,27 +14,34 @@ export interface RestoredAccount {
 
 /** As gate.lua keeps it: a spend hash outlives its week by a day. */
 const SPEND_TTL_MS = 8 * 24 * 3600 * 1000;
+/** How long a wallet movement is remembered as applied: far longer than anyone retries it. */
+const MOVED_MARKER_TTL_SECONDS = 2 * 24 * 3600;
 
 /**
  * The gates' copy of a pay-as-you-go account: `{a:<id>}:wallet` with `balance` (đồng) and `status`
  * (active | blocked). The gate script charges it at exits; money that moves in Postgres moves it too:
- * call `credit`/`debit` after the transaction that moved the wallet has committed. A rebuild
+ * call `applyMovement` after the transaction that moved the wallet has committed. A rebuild
  * restores what Redis lost from Postgres (`restore`).
  */
 @Injectable()
 export class AccountGateState {
   private readonly restoreSpend = LuaScript.fromFile(join(__dirname, 'restore-spend.lua'));
+  private readonly moveBalance = LuaScript.fromFile(join(__dirname, 'move-wallet-balance.lua'));
 
   constructor(private readonly redis: RedisService) {}
 
-  /** A committed top-up or refund into the wallet. */
-  async credit(accountId: string, amount: number): Promise<number> {
-    return this.redis.client.hIncrBy(walletKey(accountId), 'balance', amount);
+  /**
+   * A committed wallet movement (`<kind>:<reference>`, e.g. `purchase:<orderId>`), applied once however
+   * often it is sent: a retry after a lost reply changes nothing. True when this call moved the balance.
+   */
+  async applyMovement(accountId: string, movementId: string, delta: number): Promise<boolean> {
+    const moved = await this.moveBalance.run(this.redis.client, [walletKey(accountId), `{a:${accountId}}:moved:${movementId}`], [String(delta), String(MOVED_MARKER_TTL_SECONDS)]);
+    return moved === 1;
   }
 
-  /** A committed payment out of the wallet (a purchase paid from it). */
-  async debit(accountId: string, amount: number): Promise<number> {
-    return this.redis.client.hIncrBy(walletKey(accountId), 'balance', -amount);
+  /** Adds to the balance as it is (tests and tools; committed wallet movements go through `applyMovement`). */
+  async credit(accountId: string, amount: number): Promise<number> {
+    return this.redis.client.hIncrBy(walletKey(accountId), 'balance', amount);
   }
 
   async setBlocked(accountId: string, blocked: boolean): Promise<void> {

@@ -1,9 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { migrateAndMaybeSeed } from '../../src/cli/migrate';
 import { startPostgres, type RunningServer } from '../../src/local-services/servers';
@@ -11,12 +10,12 @@ import { freePort } from '../../src/local-services/system';
 import { RedisService } from '../../src/redis/redis.service';
 import type { TapVerdict } from '../../src/validation/gate.service';
 import { testAccount } from '../support/auth';
+import { buildService, startBuiltService, type BuiltService } from '../support/built-service';
 import { gateAt, type GateDevice } from '../support/gate';
 import { topUp } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
-const ROOT = resolve(__dirname, '..', '..');
 const TRIPS = 20;
 
 /**
@@ -27,12 +26,12 @@ const TRIPS = 20;
 describe('a copy of the service killed with SIGKILL mid-stream', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lien-thong-sigkill-'));
   chmodSync(dir, 0o755);
-  const build = join(dir, 'dist');
+  let mainJs: string;
   const streamKey = `gate:taps:sigkill-${randomUUID()}`;
   let postgres: RunningServer;
   let postgresPort: number;
   let env: Record<string, string>;
-  let child: ChildProcess | undefined;
+  let child: BuiltService | undefined;
   const apps: NestFastifyApplication[] = [];
 
   const startOwnPostgres = () =>
@@ -40,12 +39,7 @@ describe('a copy of the service killed with SIGKILL mid-stream', () => {
 
   beforeAll(async () => {
     // The service as it ships: compiled JavaScript, with its Lua scripts beside it.
-    const compiled = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', build, '--sourceMap', 'false'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
-    if (compiled.status !== 0) throw new Error(`the service does not compile:\n${compiled.stdout}${compiled.stderr}`);
-    cpSync(join(ROOT, 'src'), build, { recursive: true, filter: (path) => !/\.[a-z]+$/.test(path) || path.endsWith('.lua') });
+    mainJs = buildService(join(dir, 'dist'));
 
     postgresPort = await freePort();
     postgres = await startOwnPostgres();
@@ -61,7 +55,7 @@ describe('a copy of the service killed with SIGKILL mid-stream', () => {
   }, 180_000);
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await child?.kill();
     for (const app of apps) await app.close().catch(() => undefined);
     await postgres?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -77,21 +71,9 @@ describe('a copy of the service killed with SIGKILL mid-stream', () => {
     const { default: request } = await import('supertest');
     const qr = (await request(helper.getHttpServer()).get('/v1/me/qr').query({ format: 'text' }).set('Authorization', passenger.bearer).expect(200)).text;
 
-    const port = await freePort();
-    child = spawn(process.execPath, [join(build, 'main.js')], {
-      // Compiled outside the project: it finds the project's packages through NODE_PATH.
-      env: { ...process.env, ...env, NODE_PATH: join(ROOT, 'node_modules'), NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', DOCS_ENABLED: 'false' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor(
-      () => fetch(`${base}/health/ready`).then((response) => response.status, () => 0),
-      (status) => status === 200 || child?.exitCode !== null,
-      60_000,
-    );
-    expect({ exitCode: child.exitCode, stderr }).toEqual({ exitCode: null, stderr: '' });
+    child = await startBuiltService(mainJs, { env, port: await freePort() });
+    expect(child.stderr()).toBe('');
+    const base = child.base;
 
     await postgres.stop();
     const tapIds: string[] = [];
@@ -119,9 +101,7 @@ describe('a copy of the service killed with SIGKILL mid-stream', () => {
     // those before reading more), and the rest wait unread in the stream. Kill it there.
     const redis = helper.get(RedisService).client;
     await waitFor(() => redis.xPending(streamKey, 'tap-persister'), (summary) => summary.pending > 0, 30_000);
-    const exited = new Promise((resolveExit) => child?.once('exit', resolveExit));
-    child.kill('SIGKILL');
-    await exited;
+    await child.kill();
     child = undefined;
 
     postgres = await startOwnPostgres();
