@@ -79,3 +79,14 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   await app.init();
   return app;
 }
+
+/**
+ * HTTP first, then the modules. Nest's own shutdown closes the HTTP server last, after Postgres and
+ * Redis, so requests in flight at the signal failed. Here the server stops taking requests (new ones on
+ * open connections get 503) and answers those in flight (see createApp for their connections); only
+ * then do the modules stop (the tap persister finishes its batch) and the pools close.
+ */
+export async function closeGracefully(app: NestFastifyApplication): Promise<void> {
+  await app.getHttpAdapter().getInstance().close();
+  await app.close();
+}

@@ -1,26 +1,12 @@
 import 'reflect-metadata';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfig } from './config/config';
-import { createApp } from './app';
+import { closeGracefully, createApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void shutDown(app));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void closeGracefully(app).then(() => process.exit(0)));
   await app.listen({ port: config.port, host: config.host });
-}
-
-/**
- * HTTP first, then the modules. Nest's own shutdown hooks close the HTTP server last, after
- * Postgres and Redis, so requests in flight at the signal failed. Here the server stops taking
- * requests (new ones on open connections get 503) and answers those in flight (see createApp for
- * their connections); only then do the modules stop (the tap persister finishes its batch) and the
- * pools close.
- */
-async function shutDown(app: NestFastifyApplication): Promise<void> {
-  await app.getHttpAdapter().getInstance().close();
-  await app.close();
-  process.exit(0);
 }
 
 main().catch((error: unknown) => {

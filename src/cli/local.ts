@@ -1,10 +1,11 @@
 import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { seedDemoCredentials } from '../accounts/demo-seed';
-import { createApp } from '../app';
+import { closeGracefully, createApp } from '../app';
 import { ConfigError, loadConfig } from '../config/config';
 import { RunningServer, startPostgres, startRedis } from '../local-services/servers';
 import { canEnter, serviceUser } from '../local-services/system';
@@ -25,15 +26,15 @@ async function main(): Promise<void> {
 
   const servers: RunningServer[] = [];
   let stopping = false;
-  const stopAll = async (app?: { close(): Promise<void> }) => {
+  const stopAll = async (app?: NestFastifyApplication) => {
     if (stopping) return;
     stopping = true;
     say('\nStopping…');
-    await app?.close().catch(() => undefined);
+    if (app) await closeGracefully(app).catch(() => undefined);
     for (const server of servers.reverse()) await server.stop();
     say('Stopped. Data kept in ' + dataDir);
   };
-  const onSignal = (app?: { close(): Promise<void> }) => () => void stopAll(app).then(() => process.exit(0));
+  const onSignal = (app?: NestFastifyApplication) => () => void stopAll(app).then(() => process.exit(0));
   process.once('SIGINT', onSignal());
   process.once('SIGTERM', onSignal());
 
