@@ -1,11 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger as Pino } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { DomainError } from './common/domain-error';
 import { toErrorResponse } from './common/error-response';
 import { requestIdFor } from './common/request-id';
+import { logRequest, ROOT_LOGGER } from './common/logging.module';
 import type { AppConfig } from './config/config';
 import { setUpDocs } from './docs/openapi';
 import { MetricsService } from './metrics/metrics.service';
@@ -71,8 +73,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
   });
+  const requestLog = app.get<Pino>(ROOT_LOGGER);
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    logRequest(requestLog, request, reply);
   });
 
   if (config.docsEnabled) setUpDocs(app);

@@ -14,10 +14,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const response = toErrorResponse(error, request.id);
     if (response.internal) {
-      this.logger.error({ err: error, method: request.method, url: request.url }, 'unhandled error');
+      this.logger.error({ err: error, reqId: request.id, method: request.method, url: request.url }, 'unhandled error');
     } else if (response.status === 503) {
       // Every request says so while Postgres or Redis is away; readiness and the 503 count in metrics tell operators.
-      this.logger.debug({ err: error, method: request.method, url: request.url }, 'a dependency is unavailable');
+      this.logger.debug({ err: error, reqId: request.id, method: request.method, url: request.url }, 'a dependency is unavailable');
     }
     if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
     // A route may have set another content type (@Header('content-type', 'text/csv')) before it failed.
