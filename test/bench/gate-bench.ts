@@ -29,6 +29,7 @@ const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DAY = 24 * 3600 * 1000;
+const FLOOR_STREAM = 'bench:floor-taps';
 
 interface Figures {
   maxPerSecond: number;
@@ -67,7 +68,6 @@ runSection('gate', async (run) => {
     qrCodes.service.push(await qrOf());
     qrCodes.floor.push(await qrOf());
   }
-  await client.close();
 
   const db = await new DataSource(dataSourceOptions({ database: { url: databases.postgres.url, poolSize: 1, migrateOnStart: false } })).initialize();
   const deviceSecret = randomBytes(32).toString('base64url');
@@ -77,7 +77,8 @@ runSection('gate', async (run) => {
   say('Starting the service (node dist/main.js) and the floor server…');
   const service = await run.service(env, servicePort);
   const token = await deviceToken(servicePort, deviceSecret);
-  const floor = run.own(fork(join(__dirname, 'floor-server.js'), [String(floorPort)], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  // The floor appends to a stream of its own that nothing reads: the service's persister must not work for it.
+  const floor = run.own(fork(join(__dirname, 'floor-server.js'), [String(floorPort)], { env: { ...env, GATE_TAP_STREAM: FLOOR_STREAM }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
   await new Promise<void>((resolve, reject) => {
     floor.once('message', () => resolve());
     floor.once('exit', (code) => reject(new Error(`the floor server exited with ${code}`)));
@@ -117,7 +118,10 @@ runSection('gate', async (run) => {
       rounds[name].push(perSecond);
     }
   }
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  // Latency at a steady 1,000/s, so not while the persister still writes the rounds' taps.
+  say(`Waiting for the service's persister to write the ${Math.round(next.service).toLocaleString('en')} taps of the rounds…`);
+  say(`  caught up in ${(await persisterCaughtUp(client, config.gate.streamKey, config.gate.consumerGroup)).toFixed(1)} s`);
+  await client.close();
   const atRate = { service: undefined as RateResult | undefined, floor: undefined as RateResult | undefined };
   for (const [name, target] of [['service', serviceTarget], ['floor', floorTarget]] as const) {
     say(`${name}: ${RATE}/s for ${RATE_SECONDS} s…`);
@@ -144,6 +148,17 @@ function report(service: Figures, floor: Figures): string {
     `service p99 at ${RATE}/s: ${ms(service.atRate.p99)}   target ≤ 10 ms: ${service.atRate.p99 <= 10 ? 'met' : 'SHORT'}`,
     '',
   ].join('\n');
+}
+
+/** Seconds until the consumer group has read and acknowledged every entry of the stream. */
+async function persisterCaughtUp(client: RedisClient, stream: string, group: string): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const found = (await client.xInfoGroups(stream)).find((candidate) => candidate.name === group);
+    if (found && found.pending === 0 && found.lag === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > 300_000) throw new Error('the persister did not catch up in 5 minutes');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** CPU milliseconds the process and its main thread have used (Linux /proc; clock ticks are 10 ms). */
