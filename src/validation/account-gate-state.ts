@@ -39,11 +39,6 @@ export class AccountGateState {
     return moved === 1;
   }
 
-  /** Adds to the balance as it is (tests and tools; committed wallet movements go through `applyMovement`). */
-  async credit(accountId: string, amount: number): Promise<number> {
-    return this.redis.client.hIncrBy(walletKey(accountId), 'balance', amount);
-  }
-
   async setBlocked(accountId: string, blocked: boolean): Promise<void> {
     await this.redis.client.hSet(walletKey(accountId), 'status', blocked ? 'blocked' : 'active');
   }

@@ -220,9 +220,9 @@ describe('the gate path: POST /v1/validations', () => {
     it('needs the balance for the longest trip of the line at entry (INSUFFICIENT_BALANCE)', async () => {
       const qr = await funded(0);
       expect(await tap(app(), catLinh, { qr, direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'INSUFFICIENT_BALANCE', balance: 0 });
-      await app().get(AccountGateState).credit(passenger.id, calculator().maximumFare('metro-2a', 'adult', Date.now()).amount - 1);
+      await app().get(AccountGateState).applyMovement(passenger.id, `test:${randomUUID()}`, calculator().maximumFare('metro-2a', 'adult', Date.now()).amount - 1);
       expect(await tap(app(), catLinh, { qr, direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'INSUFFICIENT_BALANCE' });
-      await app().get(AccountGateState).credit(passenger.id, 1);
+      await app().get(AccountGateState).applyMovement(passenger.id, `test:${randomUUID()}`, 1);
       expect(await tap(app(), catLinh, { qr, direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
     });
 
