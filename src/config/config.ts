@@ -55,6 +55,8 @@ export interface GateConfig {
   readonly persisterEnabled: boolean;
   /** Run it in a worker thread of its own rather than on the event loop that answers gates. */
   readonly persisterThread: boolean;
+  /** A tap whose Redis round trip takes longer is answered 503 (the validator keeps it for its offline upload). */
+  readonly redisTimeoutMs: number;
 }
 
 export interface PaymentsConfig {
@@ -192,6 +194,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rebuildOnEmptyRedis: boolean(env, 'GATE_REBUILD_ON_EMPTY_REDIS', true),
       persisterEnabled: boolean(env, 'GATE_PERSISTER_ENABLED', true),
       persisterThread: boolean(env, 'GATE_PERSISTER_THREAD', true),
+      redisTimeoutMs: integer(env, 'GATE_REDIS_TIMEOUT_MS', 1_000, 50, 30_000),
     },
   };
   if (production) {

@@ -1,9 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
+import { TimeoutError } from 'redis';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { LuaScript } from '../redis/lua-script';
-import { RedisService } from '../redis/redis.service';
+import { RedisService, type RedisClient } from '../redis/redis.service';
 import { OPEN_JOURNEYS_KEY, subjectTag, type SubjectKind } from './gate-keys';
 
 export type GateDirection = 'entry' | 'exit' | 'timeout';
@@ -51,30 +52,65 @@ export interface GateOutcome {
   fare: number | null;
 }
 
-/** The gate's one Redis round trip: gate.lua, with its keys built from the tap. */
+/**
+ * The gate's one Redis round trip: gate.lua, with its keys built from the tap, on a connection of its
+ * own. That connection fails fast: while Redis is away a tap is refused at once (503, and the
+ * validator keeps it for its offline upload) rather than queued to be applied whenever Redis returns,
+ * and no other work on the shared connection (a rebuild's pipeline, a purchase) can delay a tap.
+ * Its deadline is a plain timer cleared on the answer: node-redis's own per-command timeout
+ * (AbortSignal.timeout) leaves a 5 s timer and a finalizer behind every command, which at gate
+ * rates fills the old generation and slows every young-generation collection.
+ */
 @Injectable()
-export class GateScript {
+export class GateScript implements OnModuleInit, OnModuleDestroy {
   private readonly script = LuaScript.fromFile(join(__dirname, 'gate.lua'));
   private readonly stream: string;
   private readonly tapMemorySeconds: string;
   private readonly journeyLimitMs: string;
+  private readonly timeoutMs: number;
+  private readonly client: RedisClient;
 
-  constructor(
-    private readonly redis: RedisService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
+  constructor(redis: RedisService, @Inject(APP_CONFIG) config: AppConfig) {
     this.stream = config.gate.streamKey;
     this.tapMemorySeconds = String(config.gate.tapMemorySeconds);
     this.journeyLimitMs = String(config.gate.journeyLimitMinutes * 60_000);
+    this.timeoutMs = config.gate.redisTimeoutMs;
+    this.client = redis.client.duplicate({ disableOfflineQueue: true, commandOptions: { timeout: 0 } });
+    // Errors also surface on the commands that fail; without a listener node-redis would crash the process.
+    this.client.on('error', () => undefined);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.client.connect();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.client.isOpen) await this.client.close();
   }
 
   async run(call: GateCall): Promise<GateOutcome> {
-    return parseOutcome((await this.script.run(this.redis.client, keysFor(call, this.stream), gateArguments(call, this.tapMemorySeconds, this.journeyLimitMs))) as string);
+    return parseOutcome((await this.runScript(call)) as string);
   }
 
   /** Closes the subject's open journey if it is past the limit (the sweeper); true when it closed one. */
   async closeIfStale(call: GateCall): Promise<boolean> {
-    return (await this.script.run(this.redis.client, keysFor(call, this.stream), gateArguments(call, this.tapMemorySeconds, this.journeyLimitMs))) === 'closed';
+    return (await this.runScript(call)) === 'closed';
+  }
+
+  private runScript(call: GateCall): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TimeoutError()), this.timeoutMs);
+      this.script.run(this.client, keysFor(call, this.stream), gateArguments(call, this.tapMemorySeconds, this.journeyLimitMs)).then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 }
 
