@@ -358,6 +358,14 @@ describe('the gate path: POST /v1/validations', () => {
       expectError(await raw('{"tapId": "t-1",'), 400, 'MALFORMED_JSON');
       expectError(await raw(JSON.stringify({ tapId: 't-1', qr: 'x'.repeat(1024 * 1024), direction: 'entry' })), 413, 'PAYLOAD_TOO_LARGE');
       expectError(await http().post('/v1/validations').set('Authorization', catLinh.bearer), 400, 'VALIDATION_FAILED');
+      // The route reads its own body (gate.route.ts): the same rules as the content-type parser of every other route.
+      expectError(await raw(''), 400, 'MALFORMED_JSON');
+      expectError(await raw('{"tapId": "t-1", "qr": "x.y.z", "direction": "entry", "__proto__": {"admin": true}}'), 400, 'MALFORMED_JSON');
+      const asText = await http().post('/v1/validations').set('Authorization', catLinh.bearer).set('Content-Type', 'text/plain').send('{"tapId": "t-1"}');
+      expectError(asText, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(asText.headers.connection).toBe('close');
+      const withCharset = http().post('/v1/validations').set('Authorization', catLinh.bearer).set('Content-Type', 'Application/JSON; charset=utf-8');
+      expect((await withCharset.send(JSON.stringify({ tapId: 't-3', qr: 'x.y.z', direction: 'entry' })).expect(200)).body).toEqual({ verdict: 'reject', reason: 'INVALID_QR' });
       const answered = await http().post('/v1/validations').set('Authorization', catLinh.bearer).set('X-Request-Id', 'gate-req-1').send({ tapId: 't-2', qr: 'x.y.z', direction: 'exit' });
       expect({ status: answered.status, requestId: answered.headers['x-request-id'] }).toEqual({ status: 200, requestId: 'gate-req-1' });
       const metrics = (await http().get('/metrics').expect(200)).text;
