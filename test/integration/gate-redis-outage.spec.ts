@@ -1,19 +1,15 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from 'redis';
 import request from 'supertest';
-import { startRedis, type RedisOptions, type RunningServer } from '../../src/local-services/servers';
-import { freePort } from '../../src/local-services/system';
 import { testAccount, type TestAccount } from '../support/auth';
 import { gateAt, type GateDevice } from '../support/gate';
 import { topUp } from '../support/money';
+import { RestartableRedis } from '../support/restartable-redis';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
-/** Keeps Redis busy for `ms` in one Lua script: every other command waits behind it, as behind a stalled server. */
+/** Keeps Redis busy for ARGV[1] ms in one Lua script: every other command waits behind it, as behind a stalled server. */
 const BUSY_SCRIPT = `
   local start = redis.call('TIME')
   while true do
@@ -27,19 +23,15 @@ const BUSY_SCRIPT = `
  * does not answer within GATE_REDIS_TIMEOUT_MS is answered 503 too; its retry with the same tapId is safe.
  */
 describe('the gate path while Redis is away or stalled', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lien-thong-gate-redis-'));
-  chmodSync(dir, 0o755);
-  let redisOptions: RedisOptions;
-  let redis: RunningServer;
+  // A Redis of its own, with its append-only file, to stop and start again.
+  const redis = new RestartableRedis();
   let app: NestFastifyApplication;
   let passenger: TestAccount;
   let gate: GateDevice;
   let qr: string;
 
   beforeAll(async () => {
-    // A Redis of its own, with its append-only file, to stop and start again.
-    redisOptions = { dataDir: join(dir, 'redis'), port: await freePort() };
-    redis = await startRedis(redisOptions);
+    await redis.start();
     app = await startTestApp({
       REDIS_URL: redis.url,
       GATE_TAP_STREAM: `gate:taps:outage-${randomUUID()}`,
@@ -55,8 +47,7 @@ describe('the gate path while Redis is away or stalled', () => {
 
   afterAll(async () => {
     await app?.close();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await redis.dispose();
   });
 
   const tap = (tapId: string, direction: 'entry' | 'exit') =>
@@ -66,7 +57,7 @@ describe('the gate path while Redis is away or stalled', () => {
     await redis.stop();
     const refused = await tap('outage-entry', 'entry');
     expect({ status: refused.status, code: (refused.body as { error?: { code: string } }).error?.code }).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE' });
-    redis = await startRedis(redisOptions);
+    await redis.start();
 
     // Had the refused entry been queued for the reconnection, it would run first and this entry would be PASSBACK.
     const answered = await waitFor(async () => tap('after-outage-entry', 'entry'), (response) => response.status !== 503, 30_000);

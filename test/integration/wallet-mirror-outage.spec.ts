@@ -1,14 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
-import { startRedis, type RedisOptions, type RunningServer } from '../../src/local-services/servers';
-import { freePort } from '../../src/local-services/system';
 import { AccountGateState } from '../../src/validation/account-gate-state';
 import { testAccount } from '../support/auth';
 import { topUp, walletBalance } from '../support/money';
+import { RestartableRedis } from '../support/restartable-redis';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
@@ -19,23 +15,18 @@ import { waitFor } from '../support/wait';
  * since only the gates' balance knows the fares not yet in Postgres.
  */
 describe("the gates' wallet balance across a Redis outage longer than a command waits", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lien-thong-mirror-'));
-  chmodSync(dir, 0o755);
-  let redisOptions: RedisOptions;
-  let redis: RunningServer;
+  // A Redis of its own, with its append-only file, to stop and start again.
+  const redis = new RestartableRedis();
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    // A Redis of its own, with its append-only file, to stop and start again.
-    redisOptions = { dataDir: join(dir, 'redis'), port: await freePort() };
-    redis = await startRedis(redisOptions);
+    await redis.start();
     app = await startTestApp({ REDIS_URL: redis.url, GATE_TAP_STREAM: `gate:taps:mirror-${randomUUID()}`, GATE_PERSISTER_ENABLED: 'false', GATE_REBUILD_ON_EMPTY_REDIS: 'false' });
   });
 
   afterAll(async () => {
     await app?.close();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await redis.dispose();
   });
 
   it('takes a top-up made meanwhile once Redis is back, once; a purchase from the wallet waits for Redis', async () => {
@@ -53,7 +44,7 @@ describe("the gates' wallet balance across a Redis outage longer than a command 
     const completed = await http().post(`/v1/payments/sandbox/${payment.body.id}/complete`).send({}).expect(200);
     expect(completed.body).toMatchObject({ webhookStatus: 200, webhookResponse: { applied: true } });
     expect(await walletBalance(app, passenger.bearer)).toBe(150_000);
-    redis = await startRedis(redisOptions);
+    await redis.start();
 
     await waitFor(() => gateState.balance(passenger.id), (balance) => balance === 150_000, 30_000);
     expect(await gateState.applyMovement(passenger.id, `top_up:${payment.body.id}`, 50_000)).toBe(false);
