@@ -4,7 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { DomainError } from './common/domain-error';
+import { DomainError, MalformedJsonError } from './common/domain-error';
 import { toErrorResponse } from './common/error-response';
 import { requestIdFor } from './common/request-id';
 import { logRequest, ROOT_LOGGER } from './common/logging.module';
@@ -57,7 +57,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // Kept as received: payment webhooks are signed over the exact bytes (see RawBodyRequest).
     (request as RawBodyRequest).rawBody = body as string;
     void parseJson(request, body as string, (error: Error | null, value?: unknown) =>
-      error ? done(new DomainError('invalid', 'MALFORMED_JSON', 'The body is not valid JSON'), undefined) : done(null, value),
+      error ? done(new MalformedJsonError(), undefined) : done(null, value),
     );
   });
   fastify.addHook('onRequest', async (request, reply) => {

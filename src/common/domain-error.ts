@@ -44,3 +44,10 @@ export class RateLimitedError extends DomainError {
     super('rate_limited', 'RATE_LIMITED', message);
   }
 }
+
+/** 400: a body that is not JSON (or tries prototype poisoning), from any route's JSON parsing. */
+export class MalformedJsonError extends DomainError {
+  constructor() {
+    super('invalid', 'MALFORMED_JSON', 'The body is not valid JSON');
+  }
+}

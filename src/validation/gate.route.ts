@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { AccessRule } from '../common/access.decorator';
 import type { AuthUser } from '../common/auth-user';
 import { Authenticator } from '../common/authenticator';
-import { DomainError } from '../common/domain-error';
+import { MalformedJsonError } from '../common/domain-error';
 import { GateService, type GateDevice, type TapVerdict } from './gate.service';
 import { parseTap } from './tap-input';
 
@@ -80,8 +80,6 @@ class BodyError extends Error {
   }
 }
 
-const MALFORMED_JSON = () => new DomainError('invalid', 'MALFORMED_JSON', 'The body is not valid JSON');
-
 /**
  * The body as the other routes' content-type parser would give it: undefined when there is none,
  * 415 for another media type than JSON, 413 over the limit, 400 when its length differs from
@@ -113,7 +111,7 @@ function readJsonBody(request: FastifyRequest, payload: Readable, limit: number,
       if (error) return reject(new BodyError(error));
       if (declaredLength !== undefined && received !== declaredLength) return reject(new BodyError(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH()));
       const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      void parseJson(request, text, (parseError: Error | null, value?: unknown) => (parseError ? reject(MALFORMED_JSON()) : resolve(value)));
+      void parseJson(request, text, (parseError: Error | null, value?: unknown) => (parseError ? reject(new MalformedJsonError()) : resolve(value)));
     };
     const stop = () => {
       payload.removeListener('data', onData);
