@@ -13,7 +13,7 @@ import { AccountGateState } from '../../src/validation/account-gate-state';
 import { GATE_STATE_BUILT_KEY } from '../../src/validation/gate-keys';
 import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { testAccount } from '../support/auth';
-import { gateAt, tap } from '../support/gate';
+import { gateAt, tap, tapsNotStoredOnce } from '../support/gate';
 import type { TapVerdict } from '../../src/validation/gate.service';
 import { topUp } from '../support/money';
 import { startTestApp } from '../support/test-app';
@@ -82,12 +82,7 @@ describe('the gate path survives Postgres going away and a copy of the service d
     const second = await startTestApp(overrides);
     apps.push(second);
     const db = second.get(DataSource);
-    const rows = await waitFor(
-      () => db.query<Array<{ tap_id: string; copies: number }>>(`SELECT tap_id, count(*)::int AS copies FROM taps WHERE tap_id = ANY($1) GROUP BY tap_id`, [tapIds]),
-      (found) => found.length === tapIds.length,
-      30_000,
-    );
-    expect(rows.every((row) => row.copies === 1)).toBe(true);
+    expect(await tapsNotStoredOnce(db, tapIds, 30_000)).toEqual([]);
     const [journeys] = await db.query<Array<{ closed: number; charged: string }>>(
       `SELECT count(*)::int AS closed, sum(charge) AS charged FROM journeys WHERE account_id = $1 AND status = 'closed'`,
       [passenger.id],

@@ -11,7 +11,7 @@ import { RedisService } from '../../src/redis/redis.service';
 import type { TapVerdict } from '../../src/validation/gate.service';
 import { testAccount } from '../support/auth';
 import { buildService, startBuiltService, type BuiltService } from '../support/built-service';
-import { gateAt, type GateDevice } from '../support/gate';
+import { gateAt, tapsNotStoredOnce, type GateDevice } from '../support/gate';
 import { topUp } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
@@ -108,12 +108,7 @@ describe('a copy of the service killed with SIGKILL mid-stream', () => {
     const survivor = await startTestApp(env);
     apps.push(survivor);
     const db = survivor.get(DataSource);
-    const rows = await waitFor(
-      () => db.query<Array<{ tap_id: string; copies: number }>>(`SELECT tap_id, count(*)::int AS copies FROM taps WHERE tap_id = ANY($1) GROUP BY tap_id`, [tapIds]),
-      (found) => found.length === tapIds.length,
-      60_000,
-    );
-    expect(rows.filter((row) => row.copies !== 1)).toEqual([]);
+    expect(await tapsNotStoredOnce(db, tapIds, 60_000)).toEqual([]);
     const [journeys] = await db.query<Array<{ closed: number; charged: string }>>(
       `SELECT count(*)::int AS closed, sum(charge) AS charged FROM journeys WHERE account_id = $1 AND status = 'closed'`,
       [passenger.id],

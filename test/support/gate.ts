@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { upsertDevice } from '../../src/devices/device-seeder';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
 import type { TapVerdict } from '../../src/validation/gate.service';
+import { waitFor } from './wait';
 
 export interface GateDevice {
   deviceId: string;
@@ -52,4 +53,14 @@ export async function tap(app: NestFastifyApplication, device: GateDevice, body:
     .send({ tapId: randomUUID(), ...body });
   if (response.status !== 200) throw new Error(`tap failed: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body as TapVerdict;
+}
+
+/** Waits until Postgres holds every one of `tapIds`, then returns those stored other than once (none, when all is well). */
+export async function tapsNotStoredOnce(db: DataSource, tapIds: string[], timeoutMs: number): Promise<Array<{ tap_id: string; copies: number }>> {
+  const rows = await waitFor(
+    () => db.query<Array<{ tap_id: string; copies: number }>>(`SELECT tap_id, count(*)::int AS copies FROM taps WHERE tap_id = ANY($1) GROUP BY tap_id`, [tapIds]),
+    (found) => found.length === tapIds.length,
+    timeoutMs,
+  );
+  return rows.filter((row) => row.copies !== 1);
 }
