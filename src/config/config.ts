@@ -57,6 +57,8 @@ export interface GateConfig {
   readonly persisterThread: boolean;
   /** A tap whose Redis round trip takes longer is answered 503 (the validator keeps it for its offline upload). */
   readonly redisTimeoutMs: number;
+  /** An online tap is judged at the server's time; its occurredAt may differ from it by this much at most (else 400). */
+  readonly clockToleranceMs: number;
 }
 
 export interface PaymentsConfig {
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       persisterEnabled: boolean(env, 'GATE_PERSISTER_ENABLED', true),
       persisterThread: boolean(env, 'GATE_PERSISTER_THREAD', true),
       redisTimeoutMs: integer(env, 'GATE_REDIS_TIMEOUT_MS', 1_000, 50, 30_000),
+      clockToleranceMs: integer(env, 'GATE_CLOCK_TOLERANCE_SECONDS', 120, 0, 3600) * 1000,
     },
   };
   if (production) {

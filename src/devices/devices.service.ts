@@ -42,6 +42,7 @@ export class DevicesService {
       `INSERT INTO devices (id, operator_id, line_id, station_id, kind, secret_hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${DEVICE_COLUMNS}`,
       [randomUUID(), input.operatorId, input.lineId, input.stationId ?? null, input.kind, hashDeviceSecret(secret)],
     );
+    await this.disabledDevices.knownNow(row.id);
     return { ...toDto(row), secret };
   }
 
@@ -54,6 +55,8 @@ export class DevicesService {
       throw new DomainError('unauthenticated', 'INVALID_CREDENTIALS', 'The device id or secret is wrong');
     }
     if (row.disabled_at !== null) throw deviceDisabled();
+    // Devices seeded straight into Postgres become known here, on every copy, before their first tap.
+    await this.disabledDevices.knownNow(row.id);
     const { token, expiresIn } = this.tokens.sign({
       subject: 'device',
       deviceId: row.id,

@@ -7,16 +7,20 @@ import { APP_CONFIG } from '../config/config.module';
 import { RedisService, type RedisClient } from '../redis/redis.service';
 
 const CHANNEL = 'devices:disabled';
+const KNOWN_CHANNEL = 'devices:known';
 
 /**
- * The disabled validator devices, held in memory so that checking a validator token costs a Set
- * lookup and no round trip (the gate path does no SQL). Loaded from Postgres at start; a disable
- * on any copy of the service is announced on a Redis channel, and each copy also reloads on a
- * timer in case it missed an announcement. Devices are never re-enabled, so the set only grows.
+ * The validator devices that exist and the disabled ones, held in memory so that checking a
+ * validator token costs two Set lookups and no round trip (the gate path does no SQL): a token
+ * signed with our key but naming no device is refused. Loaded from Postgres at start; a new
+ * device or token and a disable on any copy of the service are announced on Redis channels, and
+ * each copy also reloads on a timer in case it missed an announcement. Devices are never deleted
+ * nor re-enabled, so both sets only grow.
  */
 @Injectable()
 export class DisabledDevices implements OnModuleInit, OnModuleDestroy {
   private readonly disabled = new Set<string>();
+  private readonly known = new Set<string>();
   private subscriber?: RedisClient;
   private timer?: NodeJS.Timeout;
 
@@ -32,6 +36,7 @@ export class DisabledDevices implements OnModuleInit, OnModuleDestroy {
     this.subscriber.on('error', () => undefined);
     await this.subscriber.connect();
     await this.subscriber.subscribe(CHANNEL, (deviceId) => this.disabled.add(deviceId));
+    await this.subscriber.subscribe(KNOWN_CHANNEL, (deviceId) => this.known.add(deviceId));
     this.timer = setInterval(() => void this.reload().catch(() => undefined), this.config.auth.disabledDevicesRefreshSeconds * 1000);
     this.timer.unref();
   }
@@ -41,9 +46,16 @@ export class DisabledDevices implements OnModuleInit, OnModuleDestroy {
     if (this.subscriber?.isOpen) await this.subscriber.close();
   }
 
-  /** 401 DEVICE_DISABLED for a disabled device. */
+  /** 401 DEVICE_DISABLED for a disabled device, TOKEN_INVALID for a device that does not exist. */
   assertEnabled(deviceId: string): void {
     if (this.disabled.has(deviceId)) throw deviceDisabled();
+    if (!this.known.has(deviceId)) throw unknownDevice();
+  }
+
+  /** Call once a device exists in Postgres (created, or given a token): every copy accepts its tokens. */
+  async knownNow(deviceId: string): Promise<void> {
+    this.known.add(deviceId);
+    await this.redis.client.publish(KNOWN_CHANNEL, deviceId);
   }
 
   /** Call after the device is marked disabled in Postgres: this copy stops it at once, the others on the announcement. */
@@ -53,9 +65,16 @@ export class DisabledDevices implements OnModuleInit, OnModuleDestroy {
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.db.query<Array<{ id: string }>>('SELECT id FROM devices WHERE disabled_at IS NOT NULL');
-    for (const { id } of rows) this.disabled.add(id);
+    const rows = await this.db.query<Array<{ id: string; disabled: boolean }>>('SELECT id, disabled_at IS NOT NULL AS disabled FROM devices');
+    for (const { id, disabled } of rows) {
+      this.known.add(id);
+      if (disabled) this.disabled.add(id);
+    }
   }
+}
+
+function unknownDevice(): DomainError {
+  return new DomainError('unauthenticated', 'TOKEN_INVALID', 'The access token is not valid');
 }
 
 export function deviceDisabled(): DomainError {

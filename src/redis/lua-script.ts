@@ -16,8 +16,9 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  static fromFile(path: string): LuaScript {
-    return new LuaScript(path.replace(/^.*\//, ''), readFileSync(path, 'utf8'));
+  /** The script in a file, after `prelude` (definitions generated from TypeScript, e.g. validation/gate-state.ts). */
+  static fromFile(path: string, prelude = ''): LuaScript {
+    return new LuaScript(path.replace(/^.*\//, ''), prelude + readFileSync(path, 'utf8'));
   }
 
   async load(client: RedisClient): Promise<void> {

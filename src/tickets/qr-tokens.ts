@@ -7,6 +7,7 @@ import type { RiderCategory } from '../fares/rider-category';
 import type { TransportMode } from '../network/hanoi-network';
 import { loadOrCreateDevQrKey } from './qr-dev-key';
 import type { JsonWebKeyDto, JsonWebKeySetDto } from './tickets.dto';
+import { withLowS } from './qr-signature';
 
 /** What a ticket's QR says, for a gate that verifies it offline. */
 export interface TicketQrClaims {
@@ -86,7 +87,8 @@ export class QrTokens {
   }
 
   private sign(payload: object, subject: string): string {
-    return jwt.sign(payload, this.signingKey, { algorithm: ALGORITHM, keyid: this.signingKid, subject });
+    // Low S only: the verifier refuses the other spelling (n − s) of a signature (qr-signature.ts).
+    return withLowS(jwt.sign(payload, this.signingKey, { algorithm: ALGORITHM, keyid: this.signingKid, subject }));
   }
 }
 

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
+import { DAY_MS } from '../fares/domain/local-time';
 import { RedisService } from '../redis/redis.service';
+import { gateKeys, type TicketStateField } from '../gate-state/gate-state';
 
 /**
  * A ticket's state as the gates read it. Each hash lives under `{t:<ticketId>}:state`: the hash tag
@@ -37,12 +39,12 @@ export interface TicketState {
 
 export type RefundClaim = 'claimed' | 'missing' | 'used' | 'refunding' | 'refunded' | 'revoked';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** How long a ticket's state outlives its validity, so a late tap still finds why it is refused. */
 const KEEP_AFTER_EXPIRY_MS = 7 * DAY_MS;
 
+/** The key and fields are the gate state's: validation/gate-state.ts defines them. */
 export function ticketStateKey(ticketId: string): string {
-  return `{t:${ticketId}}:state`;
+  return gateKeys.ticketState(ticketId);
 }
 
 @Injectable()
@@ -63,25 +65,28 @@ export class TicketStateStore {
   }
 }
 
+/** Field names checked against TICKET_STATE_FIELDS by the compiler. */
+const field = (name: TicketStateField): string => name;
+
 function stateArguments(state: TicketState): string[] {
   const lastValidDay = state.validUntil ?? new Date((state.firstUseBy?.getTime() ?? Date.now()) + (state.validityDays ?? 0) * DAY_MS);
   return [
     String(state.version),
     String(lastValidDay.getTime() + KEEP_AFTER_EXPIRY_MS),
     ms(state.firstUsedAt),
-    'status', state.status,
-    'kind', state.kind,
-    'account', state.accountId,
-    'riderCategory', state.riderCategory,
-    'modes', state.modes.join(','),
-    'lineIds', state.lineIds?.join(',') ?? '',
-    'origin', state.originStationId ?? '',
-    'destination', state.destinationStationId ?? '',
-    'activation', state.activation,
-    'validFrom', ms(state.validFrom),
-    'validUntil', ms(state.validUntil),
-    'validityDays', state.validityDays === null ? '' : String(state.validityDays),
-    'firstUseBy', ms(state.firstUseBy),
+    field('status'), state.status,
+    field('kind'), state.kind,
+    field('account'), state.accountId,
+    field('riderCategory'), state.riderCategory,
+    field('modes'), state.modes.join(','),
+    field('lineIds'), state.lineIds?.join(',') ?? '',
+    field('origin'), state.originStationId ?? '',
+    field('destination'), state.destinationStationId ?? '',
+    field('activation'), state.activation,
+    field('validFrom'), ms(state.validFrom),
+    field('validUntil'), ms(state.validUntil),
+    field('validityDays'), state.validityDays === null ? '' : String(state.validityDays),
+    field('firstUseBy'), ms(state.firstUseBy),
   ];
 }
 

@@ -2,18 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
 import { RedisService } from '../redis/redis.service';
-import { walletKey } from './gate-keys';
+import { gateKeys, luaPrelude, type TripField, type WalletField } from '../gate-state/gate-state';
 
 export interface RestoredAccount {
   accountId: string;
   balance: number;
   blocked: boolean;
-  /** What gate.lua keeps in `{a:<id>}:spend` for the caps. */
+  /** The spend of the current local day and week, for the caps (gate.lua keeps one per day and week in `{a:<id>}:spend`). */
   spend: { day: number; daySpent: number; dayModes: number; week: number; weekSpent: number; weekModes: number };
 }
 
-/** As gate.lua keeps it: a spend hash outlives its week by a day. */
-const SPEND_TTL_MS = 8 * 24 * 3600 * 1000;
+const BALANCE: WalletField = 'balance';
+const STATUS: WalletField = 'status';
 /** How long a wallet movement is remembered as applied: far longer than anyone retries it. */
 const MOVED_MARKER_TTL_SECONDS = 2 * 24 * 3600;
 
@@ -25,8 +25,8 @@ const MOVED_MARKER_TTL_SECONDS = 2 * 24 * 3600;
  */
 @Injectable()
 export class AccountGateState {
-  private readonly restoreSpend = LuaScript.fromFile(join(__dirname, 'restore-spend.lua'));
-  private readonly moveBalance = LuaScript.fromFile(join(__dirname, 'move-wallet-balance.lua'));
+  private readonly restoreSpend = LuaScript.fromFile(join(__dirname, 'restore-spend.lua'), luaPrelude());
+  private readonly moveBalance = LuaScript.fromFile(join(__dirname, 'move-wallet-balance.lua'), luaPrelude());
 
   constructor(private readonly redis: RedisService) {}
 
@@ -35,17 +35,30 @@ export class AccountGateState {
    * often it is sent: a retry after a lost reply changes nothing. True when this call moved the balance.
    */
   async applyMovement(accountId: string, movementId: string, delta: number): Promise<boolean> {
-    const moved = await this.moveBalance.run(this.redis.client, [walletKey(accountId), `{a:${accountId}}:moved:${movementId}`], [String(delta), String(MOVED_MARKER_TTL_SECONDS)]);
+    const moved = await this.moveBalance.run(this.redis.client, [gateKeys.wallet(accountId), gateKeys.moved(accountId, movementId)], [String(delta), String(MOVED_MARKER_TTL_SECONDS)]);
     return moved === 1;
   }
 
   async setBlocked(accountId: string, blocked: boolean): Promise<void> {
-    await this.redis.client.hSet(walletKey(accountId), 'status', blocked ? 'blocked' : 'active');
+    await this.redis.client.hSet(gateKeys.wallet(accountId), STATUS, blocked ? 'blocked' : 'active');
   }
 
   async balance(accountId: string): Promise<number | null> {
-    const value = await this.redis.client.hGet(walletKey(accountId), 'balance');
+    const value = await this.redis.client.hGet(gateKeys.wallet(accountId), BALANCE);
     return value === null ? null : Number(value);
+  }
+
+  /**
+   * What the wallet may still spend at the gates: the balance less the maximum fare of an open
+   * pay-as-you-go journey, which its exit may charge. Null when Redis holds no balance.
+   */
+  async spendable(accountId: string): Promise<number | null> {
+    const [[balance], [journey, maxFare]] = await Promise.all([
+      this.redis.client.hmGet(gateKeys.wallet(accountId), [BALANCE]),
+      this.redis.client.hmGet(gateKeys.trip('payg', accountId), ['jid' satisfies TripField, 'max' satisfies TripField]),
+    ]);
+    if (balance === null) return null;
+    return Number(balance) - (journey === null ? 0 : Number(maxFare ?? 0));
   }
 
   /**
@@ -56,14 +69,14 @@ export class AccountGateState {
     if (accounts.length === 0) return;
     const multi = this.redis.client.multi();
     for (const { accountId, balance, blocked } of accounts) {
-      multi.hSetNX(walletKey(accountId), 'balance', String(balance));
-      multi.hSet(walletKey(accountId), 'status', blocked ? 'blocked' : 'active');
+      multi.hSetNX(gateKeys.wallet(accountId), BALANCE, String(balance));
+      multi.hSet(gateKeys.wallet(accountId), STATUS, blocked ? 'blocked' : 'active');
     }
     await multi.exec();
     const spenders = accounts.filter(({ spend }) => spend.weekSpent > 0 || spend.weekModes !== 0);
     await Promise.all(
       spenders.map(({ accountId, spend }) =>
-        this.restoreSpend.run(this.redis.client, [`{a:${accountId}}:spend`], [spend.day, spend.daySpent, spend.dayModes, spend.week, spend.weekSpent, spend.weekModes, SPEND_TTL_MS].map(String)),
+        this.restoreSpend.run(this.redis.client, [gateKeys.spend(accountId)], [spend.day, spend.daySpent, spend.dayModes, spend.week, spend.weekSpent, spend.weekModes].map(String)),
       ),
     );
   }

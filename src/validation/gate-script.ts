@@ -5,11 +5,25 @@ import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { LuaScript } from '../redis/lua-script';
 import { RedisService, type RedisClient } from '../redis/redis.service';
-import { OPEN_JOURNEYS_KEY, subjectTag, type SubjectKind } from './gate-keys';
+import { localDayNumber, localWeekNumber } from '../fares/domain/local-time';
+import {
+  BATCH_WINDOW_MS,
+  DAY_CAPS_ARG,
+  FARES_TO_HERE_ARG,
+  GATE_ARG,
+  GATE_ARGS,
+  OPEN_JOURNEYS_KEY,
+  OUTCOME_FIELDS,
+  OUTCOME_SEPARATOR,
+  WEEK_CAPS_ARG,
+  gateKeys,
+  luaPrelude,
+  type SubjectKind,
+} from '../gate-state/gate-state';
 
 export type GateDirection = 'entry' | 'exit' | 'timeout';
 
-/** One run of gate.lua, argument for argument (see its header). */
+/** One run of gate.lua: what gateArguments turns into its ARGV (gate-state.ts GATE_ARGS). */
 export interface GateCall {
   at: number;
   direction: GateDirection;
@@ -63,7 +77,7 @@ export interface GateOutcome {
  */
 @Injectable()
 export class GateScript implements OnModuleInit, OnModuleDestroy {
-  private readonly script = LuaScript.fromFile(join(__dirname, 'gate.lua'));
+  private readonly script = LuaScript.fromFile(join(__dirname, 'gate.lua'), luaPrelude());
   private readonly stream: string;
   private readonly tapMemorySeconds: string;
   private readonly journeyLimitMs: string;
@@ -114,57 +128,69 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** ARGV of gate.lua for a tap. */
-export function gateArguments(call: GateCall, tapMemorySeconds: string, journeyLimitMs: string): string[] {
-  const args = [
-    String(call.at),
-    call.direction,
-    call.kind,
-    call.nodeReason,
-    call.deviceId,
-    call.tapId,
-    call.stationId,
-    call.lineId,
-    String(call.modeBit),
-    call.journeyId,
-    call.offline ? '1' : '0',
-    tapMemorySeconds,
-    journeyLimitMs,
-    call.subjectId,
-    call.riderCategory,
-  ];
+const A = GATE_ARG;
+const O = Object.fromEntries(OUTCOME_FIELDS.map((name, index) => [name, index])) as Record<(typeof OUTCOME_FIELDS)[number], number>;
+
+/** ARGV of gate.lua for a tap, placed by gate-state.ts's GATE_ARG positions. */
+export function gateArguments(call: GateCall, tapMemorySeconds: string, journeyLimitMs: string, now = Date.now()): string[] {
   const fares = call.fares;
-  if (!fares) {
-    args.push('0', '0', '0', '0');
-    return args;
+  const args: string[] = new Array<string>(FARES_TO_HERE_ARG + (fares ? fares.faresToHere.length : 0));
+  const keepFromDay = localDayNumber(now - BATCH_WINDOW_MS);
+  args[A.at] = String(call.at);
+  args[A.direction] = call.direction;
+  args[A.kind] = call.kind;
+  args[A.nodeReason] = call.nodeReason;
+  args[A.device] = call.deviceId;
+  args[A.tapId] = call.tapId;
+  args[A.station] = call.stationId;
+  args[A.line] = call.lineId;
+  args[A.modeBit] = String(call.modeBit);
+  args[A.journeyId] = call.journeyId;
+  args[A.offline] = call.offline ? '1' : '0';
+  args[A.tapMemorySeconds] = tapMemorySeconds;
+  args[A.journeyLimitMs] = journeyLimitMs;
+  args[A.subject] = call.subjectId;
+  args[A.riderCategory] = call.riderCategory;
+  args[A.dayNumber] = fares ? String(fares.dayNumber) : '0';
+  args[A.weekNumber] = fares ? String(fares.weekNumber) : '0';
+  args[A.maxFare] = fares ? String(fares.maxFare) : '0';
+  args[A.maxFullFare] = fares ? String(fares.maxFullFare) : '0';
+  args[A.keepFromDay] = String(keepFromDay);
+  args[A.keepFromWeek] = String(localWeekNumber(now - BATCH_WINDOW_MS));
+  for (let bits = 1; bits <= 7; bits++) {
+    args[DAY_CAPS_ARG + bits - 1] = fares ? String(fares.dayCaps[bits]) : '-1';
+    args[WEEK_CAPS_ARG + bits - 1] = fares ? String(fares.weekCaps[bits]) : '-1';
   }
-  args.push(String(fares.dayNumber), String(fares.weekNumber), String(fares.maxFare), String(fares.maxFullFare));
-  for (let bits = 1; bits <= 7; bits++) args.push(String(fares.dayCaps[bits]));
-  for (let bits = 1; bits <= 7; bits++) args.push(String(fares.weekCaps[bits]));
-  for (const value of fares.faresToHere) args.push(value);
+  if (fares) for (let i = 0; i < fares.faresToHere.length; i++) args[FARES_TO_HERE_ARG + i] = fares.faresToHere[i];
   return args;
 }
 
+/** The number of named arguments (tests). */
+export const GATE_ARGUMENT_COUNT = GATE_ARGS.length;
+
 /** KEYS of gate.lua for a tap. */
 export function keysFor(call: Pick<GateCall, 'kind' | 'subjectId' | 'deviceId' | 'tapId'>, stream: string): string[] {
-  const tag = subjectTag(call.kind, call.subjectId);
   return [
-    call.kind === 'payg' ? `${tag}:wallet` : `${tag}:state`,
-    `${tag}:trip`,
-    `${tag}:tap:${call.deviceId}:${call.tapId}`,
-    `${tag}:spend`,
+    call.kind === 'payg' ? gateKeys.wallet(call.subjectId) : gateKeys.ticketState(call.subjectId),
+    gateKeys.trip(call.kind, call.subjectId),
+    gateKeys.tapMemory(call.deviceId, call.tapId),
+    gateKeys.spend(call.subjectId),
     stream,
     OPEN_JOURNEYS_KEY,
   ];
 }
 
+/** gate.lua's answer: OUTCOME_FIELDS joined by OUTCOME_SEPARATOR. */
 export function parseOutcome(result: string): GateOutcome {
-  const [verdict, reason, valid, charge, balance, journeyId, fare] = result.split('|');
+  const fields = result.split(OUTCOME_SEPARATOR);
+  const balance = fields[O.balance];
+  const journeyId = fields[O.jid];
+  const fare = fields[O.fare];
   return {
-    verdict: verdict === 'accept' ? 'accept' : 'reject',
-    reason: reason ?? 'INVALID_QR',
-    valid: valid === '1',
-    charge: Number(charge),
+    verdict: fields[O.verdict] === 'accept' ? 'accept' : 'reject',
+    reason: fields[O.reason] ?? 'INVALID_QR',
+    valid: fields[O.valid] === '1',
+    charge: Number(fields[O.charge]),
     balance: balance ? Number(balance) : null,
     journeyId: journeyId || null,
     fare: fare ? Number(fare) : null,

@@ -8,7 +8,7 @@ import type { RiderCategory } from '../fares/rider-category';
 import { RedisService } from '../redis/redis.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { GateAccountsService } from './gate-accounts.service';
-import { GATE_STATE_BUILT_KEY, OPEN_JOURNEYS_KEY } from './gate-keys';
+import { GATE_STATE_BUILT_KEY, OPEN_JOURNEYS_KEY, gateKeys, openJourneyMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
 import { GateScript } from './gate-script';
 import { GateService } from './gate.service';
 
@@ -91,12 +91,12 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
       const payg = row.subject_kind === 'payg';
       const subjectId = payg ? row.account_id : row.ticket_id;
       if (subjectId === null) continue;
-      const tag = payg ? `{a:${subjectId}}` : `{t:${subjectId}}`;
+      const tripKey = gateKeys.trip(row.subject_kind, subjectId);
       const enteredAt = row.entered_at.getTime();
       const fares = payg ? this.gate.timeoutFares(row.line_id, row.rider_category, enteredAt) : undefined;
       // Claiming the journey id first leaves alone a journey the gates opened meanwhile.
-      if (await this.redis.client.hSetNX(`${tag}:trip`, 'jid', row.id)) {
-        await this.redis.client.hSet(`${tag}:trip`, {
+      if (await this.redis.client.hSetNX(tripKey, 'jid' satisfies TripField, row.id)) {
+        const trip: Record<Exclude<TripField, 'jid'>, string> = {
           st: row.entry_station_id,
           ln: row.line_id,
           at: String(enteredAt),
@@ -104,8 +104,9 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
           max: String(fares?.maxFare ?? 0),
           full: String(fares?.maxFullFare ?? 0),
           cat: row.rider_category,
-        });
-        await this.redis.client.zAdd(OPEN_JOURNEYS_KEY, { score: enteredAt + limitMs, value: `${payg ? 'a' : 't'}:${subjectId}` });
+        };
+        await this.redis.client.hSet(tripKey, trip);
+        await this.redis.client.zAdd(OPEN_JOURNEYS_KEY, { score: enteredAt + limitMs, value: openJourneyMember(row.subject_kind, subjectId) });
         restored++;
       }
       progress(restored, rows.length);
@@ -121,11 +122,11 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     for (const member of due) {
       const payg = member.startsWith('a:');
       const subjectId = member.slice(2);
-      const tag = payg ? `{a:${subjectId}}` : `{t:${subjectId}}`;
+      const tripKey = gateKeys.trip(payg ? 'payg' : 'pass', subjectId);
       const [lineId, riderCategory, kind] = await Promise.all([
-        this.redis.client.hGet(`${tag}:trip`, 'ln'),
-        this.redis.client.hGet(`${tag}:trip`, 'cat'),
-        payg ? Promise.resolve('payg') : this.redis.client.hGet(`${tag}:state`, 'kind'),
+        this.redis.client.hGet(tripKey, 'ln' satisfies TripField),
+        this.redis.client.hGet(tripKey, 'cat' satisfies TripField),
+        payg ? Promise.resolve('payg') : this.redis.client.hGet(gateKeys.ticketState(subjectId), 'kind'),
       ]);
       if (lineId === null || riderCategory === null) {
         await this.redis.client.zRem(OPEN_JOURNEYS_KEY, member); // closed meanwhile
@@ -135,7 +136,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
       const stale = await this.script.closeIfStale({
         at: now,
         direction: 'timeout',
-        kind: kind === 'single' ? 'single' : payg ? 'payg' : 'pass',
+        kind: (kind === 'single' ? 'single' : payg ? 'payg' : 'pass') satisfies SubjectKind,
         subjectId,
         nodeReason: '',
         deviceId: 'sweeper',

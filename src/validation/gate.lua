@@ -1,74 +1,96 @@
 -- One tap at a gate, atomically: checks and changes the ticket's or account's gate state, remembers
--- the verdict under the device's tap id, and appends the tap to the tap stream. See gate-script.ts
--- for the keys and arguments, and README "The gate path" for the rules.
+-- the verdict under the device's tap id, and appends the tap to the tap stream. README "The gate path"
+-- has the rules. Every argument position, hash field, the answer and the event are defined in
+-- gate-state.ts, which generates this script's prelude: A (argument positions), TICKET, WALLET, TRIP,
+-- SPEND (hash fields), DAY, LOCAL_OFFSET, SPEND_TTL, encode_outcome, encode_event.
 --
 -- KEYS: 1 state hash ({t:id}:state, written by the tickets module; {a:id}:wallet, by AccountGateState)
---       2 open journey hash   3 tap memory   4 pay-as-you-go spend hash   5 tap stream   6 open-journey index
--- ARGV: 1 at (epoch ms)  2 entry|exit|timeout  3 single|pass|payg  4 reason decided from the signed QR ('' none)
---       5 device  6 tap id  7 station  8 line  9 line's mode bit  10 new journey id  11 offline '1'|'0'
---       12 tap memory seconds  13 journey limit ms  14 ticket or account id  15 rider category
---       16 local day number  17 local week number  18 line's maximum fare  19 its full amount
---       20..26 day cap by mode bits 1..7 (-1: none)  27..33 week cap by mode bits 1..7
---       34.. triples: entry station, fare to here, full fare to here (pay-as-you-go exits)
--- Returns 'verdict|reason|valid|charge|balance|journeyId|fare'.
+--       2 open journey hash   3 tap memory ({d:device}:tap:<tapId>)   4 pay-as-you-go spend hash
+--       5 tap stream   6 open-journey index
+-- ARGV: GATE_ARGS by name (A.at ...), then from A.dayCaps the day caps by mode bits 1..7 (-1: none),
+--       from A.weekCaps the week caps, from A.faresToHere triples: entry station, fare to here, full fare.
+-- Returns encode_outcome(...) for a tap; 'closed' or 'open' for a timeout.
 local stateKey, tripKey, tapKey, spendKey, stream, openSet = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 
-local seen = redis.call('GET', tapKey)
-if seen then return seen end
-
-local DAY, LOCAL_OFFSET = 86400000, 25200000
-local at = tonumber(ARGV[1])
-local direction, kind, nodeReason = ARGV[2], ARGV[3], ARGV[4]
-local station, line, modeBit = ARGV[7], ARGV[8], tonumber(ARGV[9])
-local offline = ARGV[11] == '1'
-local limit = tonumber(ARGV[13])
-local subject = ARGV[14]
+local at = tonumber(ARGV[A.at])
+local direction, kind, nodeReason = ARGV[A.direction], ARGV[A.kind], ARGV[A.nodeReason]
+local station, line, modeBit = ARGV[A.station], ARGV[A.line], tonumber(ARGV[A.modeBit])
+local offline = ARGV[A.offline] == '1'
+local limit = tonumber(ARGV[A.journeyLimitMs])
+local subject = ARGV[A.subject]
 local payg = kind == 'payg'
 local openMember = (payg and 'a:' or 't:') .. subject
+-- What makes a repeat of (device, tap id) the same tap (gate-state.ts tapBody).
+local body = kind .. ':' .. subject .. ':' .. direction .. ':' .. station
+
+-- The same tap again gets its first answer; another tap under the same id changes nothing.
+if direction ~= 'timeout' then
+  local seen = redis.call('GET', tapKey)
+  if seen then
+    local split = string.find(seen, TAP_BODY_SEPARATOR, 1, true)
+    if split and string.sub(seen, 1, split - 1) == body then return string.sub(seen, split + 1) end
+    return encode_outcome({ verdict = 'reject', reason = 'TAP_ID_REUSED', valid = '0', charge = 0 })
+  end
+end
 
 local balance, status, account = '', 'active', subject
 local state
 if payg then
-  state = redis.call('HMGET', stateKey, 'balance', 'status')
+  state = redis.call('HMGET', stateKey, WALLET.balance, WALLET.status)
   balance = tonumber(state[1] or '0')
   status = state[2] or 'active'
 else
-  state = redis.call('HMGET', stateKey, 'status', 'activation', 'validFrom', 'validUntil', 'validityDays', 'firstUseBy', 'firstUsedAt', 'account')
+  state = redis.call('HMGET', stateKey, TICKET.status, TICKET.activation, TICKET.validFrom, TICKET.validUntil, TICKET.validityDays,
+    TICKET.firstUseBy, TICKET.firstUsedAt, TICKET.account)
   status = state[1]
   account = state[8] or ''
 end
 
-local trip = redis.call('HMGET', tripKey, 'jid', 'st', 'ln', 'at', 'bit', 'max', 'full', 'cat')
+local trip = redis.call('HMGET', tripKey, TRIP.jid, TRIP.st, TRIP.ln, TRIP.at, TRIP.bit, TRIP.max, TRIP.full, TRIP.cat)
 local tripOpen = trip[1] ~= false
 
--- Pay-as-you-go spend in the current local day and week, for the caps.
+-- Pay-as-you-go spend of the tap's own local day and week, for the caps.
 local spend
 if payg then
-  local s = redis.call('HMGET', spendKey, 'day', 'daySpent', 'dayModes', 'week', 'weekSpent', 'weekModes')
-  local day, week = tonumber(ARGV[16]), tonumber(ARGV[17])
-  spend = { day = day, week = week, daySpent = 0, dayModes = 0, weekSpent = 0, weekModes = 0 }
-  if tonumber(s[1]) == day then spend.daySpent, spend.dayModes = tonumber(s[2]), tonumber(s[3]) end
-  if tonumber(s[4]) == week then spend.weekSpent, spend.weekModes = tonumber(s[5]), tonumber(s[6]) end
+  local day, week = ARGV[A.dayNumber], ARGV[A.weekNumber]
+  local fields = { SPEND.daySpent .. day, SPEND.dayModes .. day, SPEND.weekSpent .. week, SPEND.weekModes .. week }
+  local s = redis.call('HMGET', spendKey, fields[1], fields[2], fields[3], fields[4])
+  spend = { fields = fields, daySpent = tonumber(s[1] or '0'), dayModes = tonumber(s[2] or '0'),
+    weekSpent = tonumber(s[3] or '0'), weekModes = tonumber(s[4] or '0') }
 end
 
--- FareCalculator.chargeLeg, with the caps the service computed for every combination of modes.
+-- The capping rule of fare-calculator.ts (capCharge), with the caps the service computed for every combination of modes.
 local function capped(amount, legBit)
   local dayModes, weekModes = bit.bor(spend.dayModes, legBit), bit.bor(spend.weekModes, legBit)
-  local dayCap, weekCap = tonumber(ARGV[19 + dayModes]), tonumber(ARGV[26 + weekModes])
+  local dayCap, weekCap = tonumber(ARGV[A.dayCaps - 1 + dayModes]), tonumber(ARGV[A.weekCaps - 1 + weekModes])
   local charge = amount
   if dayCap >= 0 then charge = math.min(charge, math.max(0, dayCap - spend.daySpent)) end
   if weekCap >= 0 then charge = math.min(charge, math.max(0, weekCap - spend.weekSpent)) end
   return charge, dayModes, weekModes
 end
 
+-- Days and weeks before the batch window can take no more taps: their spend goes.
+local function pruneSpend()
+  local keepDay, keepWeek = tonumber(ARGV[A.keepFromDay]), tonumber(ARGV[A.keepFromWeek])
+  for _, field in ipairs(redis.call('HKEYS', spendKey)) do
+    local prefix, number = string.match(field, '^(%a+:)(%-?%d+)$')
+    local n = tonumber(number)
+    if n and (((prefix == SPEND.daySpent or prefix == SPEND.dayModes) and n < keepDay)
+      or ((prefix == SPEND.weekSpent or prefix == SPEND.weekModes) and n < keepWeek)) then
+      redis.call('HDEL', spendKey, field)
+    end
+  end
+end
+
 local function charge(amount, legBit)
   local c, dayModes, weekModes = capped(amount, legBit)
   spend.daySpent, spend.dayModes = spend.daySpent + c, dayModes
   spend.weekSpent, spend.weekModes = spend.weekSpent + c, weekModes
-  redis.call('HSET', spendKey, 'day', spend.day, 'daySpent', spend.daySpent, 'dayModes', dayModes,
-    'week', spend.week, 'weekSpent', spend.weekSpent, 'weekModes', weekModes)
-  redis.call('PEXPIRE', spendKey, 8 * DAY)
-  if c > 0 then balance = redis.call('HINCRBY', stateKey, 'balance', -c) end
+  local f = spend.fields
+  redis.call('HSET', spendKey, f[1], spend.daySpent, f[2], dayModes, f[3], spend.weekSpent, f[4], weekModes)
+  redis.call('PEXPIRE', spendKey, SPEND_TTL)
+  if redis.call('HLEN', spendKey) > SPEND_MAX_FIELDS then pruneSpend() end
+  if c > 0 then balance = redis.call('HINCRBY', stateKey, WALLET.balance, -c) end
   return c
 end
 
@@ -79,17 +101,16 @@ local function closeTrip()
 end
 
 -- A stream entry is one field holding the event as JSON, every value a string: the persister parses
--- one string per tap (see TapEvent in tap-persister.ts) instead of forty.
+-- one string per tap instead of twenty.
 local function append(event)
-  for name, value in pairs(event) do event[name] = tostring(value) end
-  redis.call('XADD', stream, '*', 't', cjson.encode(event))
+  redis.call('XADD', stream, '*', EVENT_STREAM_FIELD, encode_event(event))
 end
 
 -- A journey left open past the limit: closed at the maximum fare (pay-as-you-go) or without a fare.
 local function closeStale()
   local c = 0
   if payg then c = charge(tonumber(trip[6]), tonumber(trip[5])) end
-  append({ ev = 'timeout', at = ARGV[1], kind = kind, sub = subject, acct = account, cat = trip[8], jid = trip[1],
+  append({ ev = 'timeout', at = ARGV[A.at], kind = kind, sub = subject, acct = account, cat = trip[8], jid = trip[1],
     jat = trip[4], jst = trip[2], ln = trip[3], fare = trip[6], full = trip[7], charge = c, bal = balance })
   closeTrip()
 end
@@ -104,11 +125,12 @@ if direction == 'timeout' then
 end
 
 local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst)
-  local result = verdict .. '|' .. reason .. '|' .. (valid and '1' or '0') .. '|' .. c .. '|' .. balance .. '|' .. jid .. '|' .. fare
-  redis.call('SET', tapKey, result, 'EX', ARGV[12])
-  append({ ev = 'tap', at = ARGV[1], dev = ARGV[5], tap = ARGV[6], dir = direction, st = station, ln = line, kind = kind,
-    sub = subject, acct = account, cat = ARGV[15], verdict = verdict, reason = reason, valid = valid and '1' or '0',
-    off = ARGV[11], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance })
+  local result = encode_outcome({ verdict = verdict, reason = reason, valid = valid and '1' or '0', charge = c, balance = balance,
+    jid = jid, fare = fare })
+  redis.call('SET', tapKey, body .. TAP_BODY_SEPARATOR .. result, 'EX', ARGV[A.tapMemorySeconds])
+  append({ ev = 'tap', at = ARGV[A.at], dev = ARGV[A.device], tap = ARGV[A.tapId], dir = direction, st = station, ln = line, kind = kind,
+    sub = subject, acct = account, cat = ARGV[A.riderCategory], verdict = verdict, reason = reason, valid = valid and '1' or '0',
+    off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance })
   return result
 end
 
@@ -117,10 +139,10 @@ local function refuse(reason)
   return finish(offline and 'accept' or 'reject', reason, false, 0, '', '', '', '', '')
 end
 
-local function openTrip(extra)
-  local jid = ARGV[10]
-  redis.call('HSET', tripKey, 'jid', jid, 'st', station, 'ln', line, 'at', ARGV[1], 'bit', modeBit,
-    'max', ARGV[18], 'full', ARGV[19], 'cat', ARGV[15])
+local function openTrip()
+  local jid = ARGV[A.journeyId]
+  redis.call('HSET', tripKey, TRIP.jid, jid, TRIP.st, station, TRIP.ln, line, TRIP.at, ARGV[A.at], TRIP.bit, modeBit,
+    TRIP.max, ARGV[A.maxFare], TRIP.full, ARGV[A.maxFullFare], TRIP.cat, ARGV[A.riderCategory])
   redis.call('PEXPIRE', tripKey, limit + 30 * DAY)
   redis.call('ZADD', openSet, at + limit, openMember)
   return jid
@@ -157,9 +179,9 @@ if not payg then
       if offline and not tripOpen then openTrip() end
       return refuse(reason)
     end
-    if not used then redis.call('HSET', stateKey, 'firstUsedAt', ARGV[1]) end
+    if not used then redis.call('HSET', stateKey, TICKET.firstUsedAt, ARGV[A.at]) end
     local jid = openTrip()
-    return finish('accept', 'OK', true, 0, jid, '', '', ARGV[1], station)
+    return finish('accept', 'OK', true, 0, jid, '', '', ARGV[A.at], station)
   end
   if not tripOpen or trip[3] ~= line then return refuse('NO_ENTRY') end
   local reason = ''
@@ -175,10 +197,10 @@ if direction == 'entry' then
   if tripOpen then return refuse('PASSBACK') end
   local reason = nodeReason
   if reason == '' and status ~= 'active' then reason = 'REVOKED' end
-  if reason == '' and (balance < 0 or balance < capped(tonumber(ARGV[18]), modeBit)) then reason = 'INSUFFICIENT_BALANCE' end
+  if reason == '' and (balance < 0 or balance < capped(tonumber(ARGV[A.maxFare]), modeBit)) then reason = 'INSUFFICIENT_BALANCE' end
   if reason ~= '' and not offline then return refuse(reason) end
   local jid = openTrip()
-  return finish('accept', reason == '' and 'OK' or reason, reason == '', 0, jid, '', '', ARGV[1], station)
+  return finish('accept', reason == '' and 'OK' or reason, reason == '', 0, jid, '', '', ARGV[A.at], station)
 end
 
 if tripOpen and trip[3] ~= line then closeStale() end
@@ -188,7 +210,7 @@ if status ~= 'active' then reason = 'REVOKED' end
 if reason ~= '' and not offline then return refuse(reason) end
 local fare, full = tonumber(trip[6]), tonumber(trip[7])
 if not stale() then
-  for i = 34, #ARGV, 3 do
+  for i = A.faresToHere, #ARGV, 3 do
     if ARGV[i] == trip[2] then fare, full = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]) break end
   end
 end

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -7,6 +7,8 @@ import type { AccessRule } from '../common/access.decorator';
 import type { AuthUser } from '../common/auth-user';
 import { Authenticator } from '../common/authenticator';
 import { MalformedJsonError } from '../common/domain-error';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
 import { GateService, type GateDevice, type TapVerdict } from './gate.service';
 import { parseTap } from './tap-input';
 
@@ -33,11 +35,16 @@ type JsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
  */
 @Injectable()
 export class GateRoute implements OnModuleInit {
+  private readonly clockToleranceMs: number;
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly authenticator: Authenticator,
     private readonly gate: GateService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.clockToleranceMs = config.gate.clockToleranceMs;
+  }
 
   onModuleInit(): void {
     // Commands build the modules without an HTTP server.
@@ -63,7 +70,8 @@ export class GateRoute implements OnModuleInit {
 
   async validate(authorization: string | undefined, body: unknown): Promise<TapVerdict> {
     const device = await this.authenticator.authorize(authorization, GATE_ROUTE_ACCESS.roles);
-    return this.gate.validate(gateDevice(device), parseTap(body, Date.now()), false);
+    const now = Date.now();
+    return this.gate.validate(gateDevice(device), parseTap(body, now, this.clockToleranceMs), false, now);
   }
 }
 

@@ -6,7 +6,9 @@ import type { NetworkLine } from '../fares/domain/fare-model';
 import { localDayNumber, localWeekNumber } from '../fares/domain/local-time';
 import { FaresService } from '../fares/fares.service';
 import type { RiderCategory } from '../fares/rider-category';
+import { tapBody } from '../gate-state/gate-state';
 import { GateScript, type GateCall, type PayAsYouGoFares } from './gate-script';
+import { RecordedTaps, type RecordedTap } from './recorded-taps';
 import { QrVerifier, type QrClaims } from './qr-verifier';
 import type { TapInput } from './tap-input';
 
@@ -44,6 +46,7 @@ interface NetworkIndex {
 }
 
 const INVALID_QR: TapVerdict = { verdict: 'reject', reason: 'INVALID_QR' };
+const TAP_ID_REUSED = 'TAP_ID_REUSED';
 /** Capping looks at the modes of the day as bits; these are all seven combinations. */
 const MODE_COMBINATIONS = 7;
 
@@ -59,15 +62,20 @@ export class GateService {
     private readonly fares: FaresService,
     private readonly qr: QrVerifier,
     private readonly script: GateScript,
+    private readonly recorded: RecordedTaps,
   ) {}
 
-  async validate(device: GateDevice, tap: TapInput, offline: boolean): Promise<TapVerdict> {
+  /**
+   * One tap. Online (`offline` false) it is judged at the server's time `now`, whatever the device's
+   * clock says; an offline tap at its own time (the batch window was checked by parseBatch).
+   */
+  async validate(device: GateDevice, tap: TapInput, offline: boolean, now = Date.now()): Promise<TapVerdict> {
     const calculator = this.fares.calculator();
     const network = this.networkOf(calculator);
     const station = this.stationOf(device, tap, network);
     const stationId = station.id;
     const line = station.line;
-    const at = tap.occurredAt ?? Date.now();
+    const at = offline && tap.occurredAt !== undefined ? tap.occurredAt : now;
 
     const checked = this.qr.check(tap.qr);
     if (!checked.ok) return INVALID_QR;
@@ -89,6 +97,7 @@ export class GateService {
     };
     if (claims.kind === 'payg') call.fares = payAsYouGoFares(calculator, line, stationId, tap.direction, claims.riderCategory, at);
     const outcome = await this.script.run(call);
+    if (outcome.reason === TAP_ID_REUSED) return { verdict: 'reject', reason: TAP_ID_REUSED };
 
     const verdict: TapVerdict = { verdict: outcome.verdict, reason: outcome.reason };
     if (claims.kind === 'payg') {
@@ -106,12 +115,38 @@ export class GateService {
   /**
    * Taps a validator accepted offline, applied one after the other in the device's order with their
    * own times. Every station is checked before any tap is applied, so a malformed batch changes nothing.
+   * A tap Postgres already holds (its tap memory in Redis may be gone: batches reach back further)
+   * is answered from the record and changes nothing: its first verdict for the same body,
+   * TAP_ID_REUSED for another.
    */
   async validateOffline(device: GateDevice, taps: readonly TapInput[]): Promise<Array<TapVerdict & { tapId: string }>> {
     for (const tap of taps) this.stationOf(device, tap);
+    const recorded = await this.recorded.find(device.id, taps.map((tap) => tap.tapId));
     const results: Array<TapVerdict & { tapId: string }> = [];
-    for (const tap of taps) results.push({ tapId: tap.tapId, ...(await this.validate(device, tap, true)) });
+    for (const tap of taps) {
+      const record = recorded.get(tap.tapId);
+      results.push({ tapId: tap.tapId, ...(record ? this.fromRecord(device, tap, record) : await this.validate(device, tap, true)) });
+    }
     return results;
+  }
+
+  /** The verdict a recorded tap got (without the balance, which Postgres does not keep), or TAP_ID_REUSED for another body. */
+  private fromRecord(device: GateDevice, tap: TapInput, record: RecordedTap): TapVerdict {
+    const checked = this.qr.check(tap.qr);
+    const station = this.stationOf(device, tap);
+    if (!checked.ok || tapBody(checked.claims.kind, checked.claims.sub, tap.direction, station.id) !== record.body) {
+      return { verdict: 'reject', reason: TAP_ID_REUSED };
+    }
+    const verdict: TapVerdict = { verdict: record.verdict, reason: record.reason };
+    if (checked.claims.kind === 'payg') {
+      verdict.accountId = checked.claims.sub;
+      if (record.verdict === 'accept' && tap.direction === 'exit') verdict.fare = record.charge;
+    } else {
+      verdict.ticketId = checked.claims.sub;
+    }
+    if (record.journeyId !== null) verdict.journeyId = record.journeyId;
+    verdict.valid = record.valid;
+    return verdict;
   }
 
   /** The mode bit of a line (0 for a line the fare data does not know). */

@@ -3,7 +3,7 @@
 -- KEYS[1]: {a:<id>}:wallet  KEYS[2]: {a:<id>}:moved:<kind>:<reference>. ARGV: delta (đồng), marker ttl (seconds).
 -- Returns 1 when it moved the balance now, 0 when the movement had been applied before.
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
-  redis.call('HINCRBY', KEYS[1], 'balance', ARGV[1])
+  redis.call('HINCRBY', KEYS[1], WALLET.balance, ARGV[1])
   return 1
 end
 return 0

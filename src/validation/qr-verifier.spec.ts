@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { loadConfig } from '../config/config';
+import { flipS, hasLowS } from '../tickets/qr-signature';
 import { QrTokens } from '../tickets/qr-tokens';
-import { QrVerifier } from './qr-verifier';
+import { MAX_CACHED_QR_HEADERS, QrVerifier } from './qr-verifier';
 
 function newKeyDer(): string {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
@@ -117,5 +118,28 @@ describe('QrVerifier', () => {
       ),
       { numRuns: 5_000 },
     );
+  });
+
+  it('accepts low-S signatures only: (r, n − s) of a valid token is refused (issue 15, finding 7)', () => {
+    for (let i = 0; i < 20; i++) {
+      const token = tokens.forTicket({ ...PASS, ticketId: `6f1c0c9e-0000-4000-8000-${String(i).padStart(12, '0')}` }, NOW);
+      const [header, payload, signature] = segments(token);
+      const bytes = Buffer.from(signature, 'base64url');
+      expect(hasLowS(bytes)).toBe(true);
+      expect(verifier.check(token).ok).toBe(true);
+      expect(verifier.check(`${header}.${payload}.${flipS(bytes).toString('base64url')}`)).toEqual({ ok: false });
+    }
+  });
+
+  it('remembers token headers only after a signature verified, and boundedly (issue 15, finding 6)', () => {
+    const fresh = new QrVerifier(config);
+    const [, payload, signature] = segments(tokens.forTicket(PASS, NOW));
+    for (let i = 0; i < 20_000; i++) {
+      expect(fresh.check(`${b64({ alg: 'ES256', kid: 'qr-2', typ: 'JWT', x: i })}.${payload}.${signature}`)).toEqual({ ok: false });
+    }
+    expect(fresh.cachedHeaders).toBe(0);
+    expect(fresh.check(tokens.forTicket(PASS, NOW)).ok).toBe(true);
+    expect(fresh.cachedHeaders).toBe(1);
+    expect(fresh.cachedHeaders).toBeLessThanOrEqual(MAX_CACHED_QR_HEADERS);
   });
 });

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { TRANSPORT_MODES, type TransportMode } from '../network/hanoi-network';
 import { loadOrCreateDevQrKey } from '../tickets/qr-dev-key';
+import { hasLowS } from '../tickets/qr-signature';
 
 /** What a verified QR token says (claim names as src/tickets/qr-tokens.ts writes them). */
 export interface QrClaims {
@@ -30,12 +31,15 @@ const MAX_TOKEN_LENGTH = 2048;
 const ES256_SIGNATURE_BASE64URL_LENGTH = 86;
 const RIDER_CATEGORY_SET: ReadonlySet<string> = new Set(RIDER_CATEGORIES);
 const MODE_SET: ReadonlySet<string> = new Set(TRANSPORT_MODES);
+/** Distinct token headers remembered at most; a header is remembered only once a token with it verified. */
+export const MAX_CACHED_QR_HEADERS = 64;
 
 /**
  * Verifies QR tokens (compact JWTs, ES256 with a `kid`) with the public keys the tickets module
  * signs with, from the same configuration. Built for the gate path: the keys are KeyObjects made
  * once, a token's header is looked up by its exact text (every token of one key has the same
- * header), and nothing is allocated beyond the signature check and the claims.
+ * header; a header is remembered only after a signature with it verified, and at most
+ * MAX_CACHED_QR_HEADERS of them), and nothing is allocated beyond the signature check and the claims.
  */
 @Injectable()
 export class QrVerifier {
@@ -52,7 +56,9 @@ export class QrVerifier {
     const firstDot = token.indexOf('.');
     const secondDot = token.indexOf('.', firstDot + 1);
     if (firstDot <= 0 || secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) return INVALID;
-    const key = this.keyFor(token.slice(0, firstDot));
+    const header = token.slice(0, firstDot);
+    const cached = this.keysByHeader.get(header);
+    const key = cached ?? this.keyFor(header);
     if (!key) return INVALID;
     // Only the canonical spelling of the signature: Node's decoder also takes '+' and '/' and ignores the
     // last character's spare bits, so one signature would otherwise have several accepted spellings.
@@ -60,21 +66,25 @@ export class QrVerifier {
     if (encodedSignature.length !== ES256_SIGNATURE_BASE64URL_LENGTH) return INVALID;
     const signature = Buffer.from(encodedSignature, 'base64url');
     if (signature.length !== 64 || signature.toString('base64url') !== encodedSignature) return INVALID;
+    // Low S only: (r, n − s) verifies as well, and would be a second spelling of the same signature.
+    if (!hasLowS(signature)) return INVALID;
     const signed = Buffer.from(token.slice(0, secondDot), 'latin1');
     if (!verifySignature('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)) return INVALID;
+    // Remembered only now that a token with this header verified, and only so many: made-up headers cannot grow it.
+    if (!cached && this.keysByHeader.size < MAX_CACHED_QR_HEADERS) this.keysByHeader.set(header, key);
     const claims = toClaims(parseJson(Buffer.from(token.slice(firstDot + 1, secondDot), 'base64url').toString('utf8')));
     return claims ? { ok: true, claims } : INVALID;
   }
 
+  /** How many token headers are remembered (tests). */
+  get cachedHeaders(): number {
+    return this.keysByHeader.size;
+  }
+
   private keyFor(header: string): KeyObject | undefined {
-    const cached = this.keysByHeader.get(header);
-    if (cached) return cached;
     const parsed = parseJson(Buffer.from(header, 'base64url').toString('utf8'));
     if (!isRecord(parsed) || parsed.alg !== 'ES256' || typeof parsed.kid !== 'string') return undefined;
-    const key = this.keysByKid.get(parsed.kid);
-    // Only headers naming a known key are remembered, so garbage cannot grow the cache.
-    if (key) this.keysByHeader.set(header, key);
-    return key;
+    return this.keysByKid.get(parsed.kid);
   }
 }
 

@@ -11,5 +11,7 @@ export const REASON_CODES = [
   'NOT_COVERED',
   'INSUFFICIENT_BALANCE',
   'UNDERPAID',
+  /** The device sent this tapId before with another tap (another rider, direction or station): nothing changed. */
+  'TAP_ID_REUSED',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

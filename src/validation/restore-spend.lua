@@ -1,6 +1,8 @@
--- Restores an account's pay-as-you-go spend (for the caps) from Postgres, unless the gates already keep one.
--- KEYS[1]: {a:<id>}:spend. ARGV: day, daySpent, dayModes, week, weekSpent, weekModes, ttl ms.
+-- Restores an account's pay-as-you-go spend of the current local day and week (for the caps) from
+-- Postgres, unless the gates already keep one. The prelude (gate-state.ts) names the fields.
+-- KEYS[1]: {a:<id>}:spend. ARGV: day, daySpent, dayModes, week, weekSpent, weekModes.
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'day', ARGV[1], 'daySpent', ARGV[2], 'dayModes', ARGV[3], 'week', ARGV[4], 'weekSpent', ARGV[5], 'weekModes', ARGV[6])
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
+redis.call('HSET', KEYS[1], SPEND.daySpent .. ARGV[1], ARGV[2], SPEND.dayModes .. ARGV[1], ARGV[3],
+  SPEND.weekSpent .. ARGV[4], ARGV[5], SPEND.weekModes .. ARGV[4], ARGV[6])
+redis.call('PEXPIRE', KEYS[1], SPEND_TTL)
 return 1

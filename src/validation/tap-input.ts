@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '../common/domain-error';
 import { DomainError } from '../common/domain-error';
+import { BATCH_WINDOW_MS } from '../gate-state/gate-state';
 
 /** A tap as the service reads it (validated by hand: the gate path skips class-transformer). */
 export interface TapInput {
@@ -16,16 +17,21 @@ const TAP_FIELDS = new Set(['tapId', 'qr', 'direction', 'stationId', 'occurredAt
 const TAP_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const MAX_QR_LENGTH = 4096;
 const STATION_ID = /^[a-z0-9-]{1,64}$/;
-/** A device clock a little ahead is tolerated; a tap from further in the future is malformed. */
+/** A device clock a little ahead is tolerated in a batch; a tap from further in the future is malformed. */
 const CLOCK_SKEW_MS = 5 * 60_000;
-/** Offline uploads older than this cannot be applied (their tap memory has gone). */
-const OLDEST_TAP_MS = 30 * 24 * 3600_000;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-export function parseTap(body: unknown, now: number): TapInput {
+/**
+ * An online tap: judged at the server's time `now`. A device may send its own time, but only within
+ * `toleranceMs` of the server's (a tap from longer ago belongs in a batch); it does not move the verdict.
+ */
+export function parseTap(body: unknown, now: number, toleranceMs: number): TapInput {
   const details: ErrorDetail[] = [];
   const tap = readTap(body, '', now, details);
-  if (!tap) throw malformed(details);
+  if (tap?.occurredAt !== undefined && Math.abs(tap.occurredAt - now) > toleranceMs) {
+    details.push({ field: 'occurredAt', problem: `is more than ${toleranceMs / 1000} s from the server's time: send older taps in a batch` });
+  }
+  if (!tap || details.length > 0) throw malformed(details);
   return tap;
 }
 
@@ -65,7 +71,7 @@ function readTap(body: unknown, prefix: string, now: number, details: ErrorDetai
   if (occurredAt !== undefined) {
     at = typeof occurredAt === 'string' && ISO_INSTANT.test(occurredAt) ? Date.parse(occurredAt) : NaN;
     if (Number.isNaN(at)) details.push({ field: `${prefix}occurredAt`, problem: 'must be an ISO 8601 instant with an offset' });
-    else if (at > now + CLOCK_SKEW_MS || at < now - OLDEST_TAP_MS) details.push({ field: `${prefix}occurredAt`, problem: 'is too far in the future or the past' });
+    else if (at > now + CLOCK_SKEW_MS || at < now - BATCH_WINDOW_MS) details.push({ field: `${prefix}occurredAt`, problem: 'is too far in the future or the past' });
   }
   if (details.length > before) return undefined;
   return {

@@ -8,10 +8,10 @@ import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { compactLocalDate, localDayNumber, localDayStartMs } from '../fares/domain/local-time';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
+import { TAP_EVENT_FIELDS, TAP_EVENT_STREAM_FIELD, type TapEvent } from '../gate-state/gate-state';
 import { RedisService, type RedisClient } from '../redis/redis.service';
 
-/** A tap or a journey's timeout as gate.lua appends it (see append() there): field names to strings. */
-export type TapEvent = Record<string, string>;
+export type { TapEvent } from '../gate-state/gate-state';
 
 interface StreamEntry {
   id: string;
@@ -20,8 +20,9 @@ interface StreamEntry {
 
 /** The event a stream entry carries, as JSON in its one field. */
 export function tapEventOf(message: Record<string, string>): TapEvent {
-  if (message.t === undefined) throw new Error(`a stream entry without a tap event: ${JSON.stringify(message)}`);
-  return JSON.parse(message.t) as TapEvent;
+  const event = message[TAP_EVENT_STREAM_FIELD];
+  if (event === undefined) throw new Error(`a stream entry without a tap event: ${JSON.stringify(message)}`);
+  return JSON.parse(event) as TapEvent;
 }
 
 const READ_BLOCK_MS = 500;
@@ -177,7 +178,7 @@ export class TapPersister implements OnModuleDestroy {
       const opened: TapEvent[] = [];
       const closed = new Map<string, TapEvent>();
       for (const event of events) {
-        if (!event.jid || (event.ev === 'tap' && !fresh.has(tapKey(event.dev, event.tap)))) continue;
+        if (!event.jid || (event.ev === 'tap' && !fresh.has(tapKey(event.dev ?? '', event.tap ?? '')))) continue;
         if (event.ev === 'tap' && event.dir === 'entry') opened.push(event);
         else if (!closed.has(event.jid)) closed.set(event.jid, event);
       }
@@ -232,15 +233,17 @@ function tapKey(deviceId: string, tapId: string): string {
   return `${deviceId}\u0000${tapId}`;
 }
 
-/** The batch's events as Postgres rows: json_to_recordset reads them in C, with no per-value work here. */
-const EVENT_ROWS = `json_to_recordset($1::json) AS e (ev text, at text, dev text, tap text, dir text, st text, ln text, kind text, sub text,
-  acct text, cat text, verdict text, reason text, valid text, off text, jid text, jat text, jst text, fare text, "full" text, charge text)`;
+/**
+ * The batch's events as Postgres rows, one text column per field of the tap event (gate-state.ts
+ * TAP_EVENT_FIELDS): json_to_recordset reads them in C, with no per-value work here.
+ */
+const EVENT_ROWS = `json_to_recordset($1::json) AS e (${TAP_EVENT_FIELDS.map((field) => `"${field}" text`).join(', ')})`;
 
 /** Inserts the taps not seen before and returns their keys. */
 async function insertTaps(em: EntityManager, taps: readonly TapEvent[]): Promise<Set<string>> {
   if (taps.length === 0) return new Set();
   const rows = await em.query<Array<{ device_id: string; tap_id: string }>>(
-    `WITH batch AS (SELECT * FROM ${EVENT_ROWS}),
+    `WITH batch AS (SELECT DISTINCT ON (dev, tap) * FROM ${EVENT_ROWS}),
      fresh AS (
        INSERT INTO tap_keys (device_id, tap_id) SELECT dev, tap FROM batch ON CONFLICT DO NOTHING RETURNING device_id, tap_id
      )

@@ -9,6 +9,7 @@ import { GateStateBuilder } from './gate-state-builder';
 import { GateRoute } from './gate.route';
 import { GateService } from './gate.service';
 import { QrVerifier } from './qr-verifier';
+import { RecordedTaps } from './recorded-taps';
 import { TapPersister } from './tap-persister';
 import { TapPersisterRunner } from './tap-persister.runner';
 import { ValidationController } from './validation.controller';
@@ -18,7 +19,7 @@ import { WalletMirror } from './wallet-mirror';
 @Module({
   imports: [FaresModule, PaymentsModule, AuthModule],
   controllers: [ValidationController],
-  providers: [QrVerifier, GateScript, GateService, GateRoute, AccountGateState, GateAccountsService, TapPersister, TapPersisterRunner, GateStateBuilder, WalletMirror],
+  providers: [QrVerifier, GateScript, GateService, RecordedTaps, GateRoute, AccountGateState, GateAccountsService, TapPersister, TapPersisterRunner, GateStateBuilder, WalletMirror],
   exports: [AccountGateState, GateAccountsService, GateStateBuilder],
 })
 export class ValidationModule {}

@@ -14,7 +14,8 @@ const GATE_BALANCE_TIMEOUT_MS = 500;
  * refund moves it once its transaction has committed. Fares are the gates' own movements (the gate
  * script already charged the mirror), so they are left out. Money coming in first pays what the rider
  * owes from journeys the wallet could not cover, in the same transaction; money going out may not
- * spend fares the gates charged that Postgres has not heard of yet.
+ * spend fares the gates charged that Postgres has not heard of yet, nor the maximum fare an open
+ * pay-as-you-go journey may still charge at its exit.
  */
 @Injectable()
 export class WalletMirror implements OnModuleInit {
@@ -45,11 +46,12 @@ export class WalletMirror implements OnModuleInit {
    * Redis does not answer, it waits (503, to be retried with its Idempotency-Key).
    */
   private async refuseWhatTheGatesCharged(movement: WalletMovement): Promise<void> {
-    const gateBalance = await withTimeout(this.gateState.balance(movement.accountId), GATE_BALANCE_TIMEOUT_MS, 'Redis did not answer').catch(() => {
+    // An open pay-as-you-go journey holds its maximum fare: its exit may charge that much.
+    const gateBalance = await withTimeout(this.gateState.spendable(movement.accountId), GATE_BALANCE_TIMEOUT_MS, 'Redis did not answer').catch(() => {
       throw new DomainError('unavailable', 'SERVICE_UNAVAILABLE', "The gates' balance cannot be read just now; retry shortly");
     });
     if (gateBalance !== null && gateBalance + movement.delta < 0) {
-      throw new DomainError('conflict', 'INSUFFICIENT_BALANCE', `The wallet holds ${Math.max(gateBalance, 0)} đồng after fares charged at the gates; this needs ${-movement.delta}`);
+      throw new DomainError('conflict', 'INSUFFICIENT_BALANCE', `The wallet holds ${Math.max(gateBalance, 0)} đồng after fares charged at the gates and the maximum fare of an open journey; this needs ${-movement.delta}`);
     }
   }
 

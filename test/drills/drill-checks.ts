@@ -4,7 +4,7 @@
  */
 import { Client } from 'pg';
 import type { createClient } from 'redis';
-import { walletKey } from '../../src/validation/gate-keys';
+import { gateKeys } from '../../src/gate-state/gate-state';
 import { TapBook, type Passengers, type Rider } from './drill-load';
 
 export type RedisClient = ReturnType<typeof createClient>;
@@ -341,7 +341,7 @@ async function checkMirror(db: Client, redis: RedisClient, riders: readonly Ride
        LEFT JOIN (SELECT account_id, sum(unpaid) AS owed FROM journeys WHERE unpaid > 0 GROUP BY account_id) o ON o.account_id = a.id::text`,
     [riders.map((rider) => rider.id)],
   );
-  const mirrors = await Promise.all(rows.map((row) => redis.hGet(walletKey(row.id), 'balance')));
+  const mirrors = await Promise.all(rows.map((row) => redis.hGet(gateKeys.wallet(row.id), 'balance')));
   const off: string[] = [];
   let below = 0;
   rows.forEach((row, index) => {
@@ -384,7 +384,7 @@ export async function offlineRidersState(databaseUrl: string, redis: RedisClient
     ).rows,
   }));
   const gates = await Promise.all([
-    ...ids.flatMap((id) => [redis.hGetAll(walletKey(id)), redis.hGetAll(`{a:${id}}:spend`), redis.hGetAll(`{a:${id}}:trip`)]),
+    ...ids.flatMap((id) => [redis.hGetAll(gateKeys.wallet(id)), redis.hGetAll(`{a:${id}}:spend`), redis.hGetAll(`{a:${id}}:trip`)]),
     ...tickets.flatMap((id) => [redis.hGetAll(`{t:${id}}:state`), redis.hGetAll(`{t:${id}}:trip`)]),
   ]);
   return JSON.stringify({ ...stored, gates });

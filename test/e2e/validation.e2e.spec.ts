@@ -7,6 +7,7 @@ import { RedisService } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
 import { TicketStateStore, type TicketState } from '../../src/tickets/ticket-state.store';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
+import { gateKeys, spendField } from '../../src/gate-state/gate-state';
 import { AccountGateState } from '../../src/validation/account-gate-state';
 import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { bearerFor, testAccount, type TestAccount } from '../support/auth';
@@ -210,7 +211,12 @@ describe('the gate path: POST /v1/validations', () => {
       const now = Date.now();
       await app()
         .get(RedisService)
-        .client.hSet(`{a:${passenger.id}}:spend`, { day: localDayNumber(now) - 1, daySpent: 40_000, dayModes: 1, week: localWeekNumber(now), weekSpent: 159_000, weekModes: 1 });
+        .client.hSet(gateKeys.spend(passenger.id), {
+          [spendField('daySpent', localDayNumber(now) - 1)]: 40_000,
+          [spendField('dayModes', localDayNumber(now) - 1)]: 1,
+          [spendField('weekSpent', localWeekNumber(now))]: 159_000,
+          [spendField('weekModes', localWeekNumber(now))]: 1,
+        });
       await tap(app(), catLinh, { qr, direction: 'entry' });
       const expected = calculator().chargeLeg(quote('2a-cat-linh', '2a-yen-nghia'), { daySpent: 0, dayModes: 0, weekSpent: 159_000, weekModes: 1 }).charge;
       expect(expected).toBe(1_000);
@@ -268,14 +274,20 @@ describe('the gate path: POST /v1/validations', () => {
     it('closes a journey left open past the limit at the maximum fare: at the exit, at the next entry, or by the sweeper', async () => {
       const qr = await funded(200_000);
       const max = calculator().maximumFare('metro-2a', 'adult', Date.now()).amount;
-      const longAgo = () => new Date(Date.now() - 4 * HOUR).toISOString();
-      await tap(app(), catLinh, { qr, direction: 'entry', occurredAt: longAgo() });
+      // Online taps are judged at the server's time: an entry long ago comes in a batch.
+      const enterLongAgo = () =>
+        http()
+          .post('/v1/validations/batch')
+          .set('Authorization', catLinh.bearer)
+          .send({ taps: [{ tapId: randomUUID(), qr, direction: 'entry', occurredAt: new Date(Date.now() - 4 * HOUR).toISOString() }] })
+          .expect(200);
+      await enterLongAgo();
       expect(await tap(app(), lang, { qr, direction: 'exit' })).toMatchObject({ verdict: 'accept', fare: max, balance: 200_000 - max });
-      await tap(app(), catLinh, { qr, direction: 'entry', occurredAt: longAgo() });
+      await enterLongAgo();
       expect(await tap(app(), lang, { qr, direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK', balance: 200_000 - 2 * max });
       await tap(app(), lang, { qr, direction: 'exit' });
       const afterShortTrip = await app().get(AccountGateState).balance(passenger.id);
-      await tap(app(), catLinh, { qr, direction: 'entry', occurredAt: longAgo() });
+      await enterLongAgo();
       expect(await app().get(GateStateBuilder).sweep()).toBeGreaterThanOrEqual(1);
       expect(await app().get(AccountGateState).balance(passenger.id)).toBe(afterShortTrip! - Math.max(0, Math.min(max, 40_000 - (200_000 - afterShortTrip!))));
       expect(await tap(app(), lang, { qr, direction: 'exit' })).toMatchObject({ verdict: 'reject', reason: 'NO_ENTRY' });

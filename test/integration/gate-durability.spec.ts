@@ -10,7 +10,7 @@ import { freePort } from '../../src/local-services/system';
 import { FaresService } from '../../src/fares/fares.service';
 import { RedisService } from '../../src/redis/redis.service';
 import { AccountGateState } from '../../src/validation/account-gate-state';
-import { GATE_STATE_BUILT_KEY } from '../../src/validation/gate-keys';
+import { GATE_STATE_BUILT_KEY } from '../../src/gate-state/gate-state';
 import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { testAccount } from '../support/auth';
 import { gateAt, tap, tapsNotStoredOnce } from '../support/gate';

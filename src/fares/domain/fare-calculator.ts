@@ -13,6 +13,18 @@ export function modeBitsOf(modes: readonly TransportMode[]): number {
   return bits;
 }
 
+/**
+ * The capping rule, the one definition: a leg costs its fare, but never more than takes the day's
+ * spend to the day cap or the week's to the week cap (null: no cap). gate.lua applies the same rule
+ * (its `capped`), and test/integration/gate-state.spec.ts checks on random cases that they agree.
+ */
+export function capCharge(amount: number, daySpent: number, weekSpent: number, dayCap: number | null, weekCap: number | null): number {
+  let charge = amount;
+  if (dayCap !== null) charge = Math.min(charge, Math.max(0, dayCap - daySpent));
+  if (weekCap !== null) charge = Math.min(charge, Math.max(0, weekCap - weekSpent));
+  return charge;
+}
+
 /** The fare of one trip between two stations of a line, at one instant, for one rider category. */
 export interface FareQuote {
   /** What the rider pays by electronic media: 0 for free categories and waived trips. */
@@ -195,9 +207,7 @@ export class FareCalculator {
     const modeBit = MODE_BITS[quote.mode];
     const dayCap = this.capFor('day', spend.dayModes | modeBit, quote.riderCategory, quote.at);
     const weekCap = this.capFor('week', spend.weekModes | modeBit, quote.riderCategory, quote.at);
-    let charge = quote.amount;
-    if (dayCap !== null) charge = Math.min(charge, Math.max(0, dayCap - spend.daySpent));
-    if (weekCap !== null) charge = Math.min(charge, Math.max(0, weekCap - spend.weekSpent));
+    const charge = capCharge(quote.amount, spend.daySpent, spend.weekSpent, dayCap, weekCap);
     return { charge, dayCap, weekCap, capped: charge < quote.amount };
   }
 

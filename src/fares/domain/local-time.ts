@@ -3,7 +3,8 @@
  * since 1975, so a fixed offset is exact and keeps the gate path free of time-zone lookups.
  */
 export const LOCAL_UTC_OFFSET_MS = 7 * 60 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
+/** One day; the only definition (the gate's Lua gets it from validation/gate-state.ts). */
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Days since 1970-01-01 in local time: the key of a fare day (capping, settlement). */
 export function localDayNumber(atMs: number): number {

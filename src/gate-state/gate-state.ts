@@ -1,0 +1,215 @@
+/**
+ * The gate's state, defined once (the gate-state module: below tickets, payments and validation, which all use it). Every Redis key and hash field the gates read or write, gate.lua's
+ * arguments and answer, and the tap event it appends to the stream are defined here and nowhere
+ * else: gate-script.ts builds the arguments and parses the answer from these lists, gate.lua is
+ * loaded with a prelude generated from them (`luaPrelude`), the tap persister's SQL columns are
+ * made from `TAP_EVENT_FIELDS`, and test/integration/gate-state.spec.ts holds gate.lua to them.
+ *
+ * Every key of one ticket shares the hash tag `{t:<ticketId>}`, every key of one account
+ * `{a:<accountId>}`, every tap memory of one device `{d:<deviceId>}`:
+ *   {t:<id>}:state                 the ticket's state, TICKET_STATE_FIELDS (written by the tickets module; the gate sets firstUsedAt)
+ *   {a:<id>}:wallet                WALLET_FIELDS: balance (the wallet, minus charges not yet in Postgres), status active|blocked
+ *   {t:<id>}:trip / {a:<id>}:trip  the open journey, TRIP_FIELDS
+ *   {a:<id>}:spend                 pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
+ *   {a:<id>}:moved:<movement>      a wallet movement already applied to the balance (expires)
+ *   {d:<device>}:tap:<tapId>       the tap's body and verdict, for replays (expires after the tap memory)
+ * and the shared keys: the tap stream (configured), OPEN_JOURNEYS_KEY and GATE_STATE_BUILT_KEY.
+ */
+import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
+
+export type SubjectKind = 'single' | 'pass' | 'payg';
+
+/** Sorted by when each open journey times out; members `t:<ticketId>` and `a:<accountId>`. */
+export const OPEN_JOURNEYS_KEY = 'gate:open-journeys';
+/** Set once the gate state was built from Postgres; absent after Redis lost its data. */
+export const GATE_STATE_BUILT_KEY = 'gate:state-built';
+
+export function subjectTag(kind: SubjectKind, id: string): string {
+  return kind === 'payg' ? `{a:${id}}` : `{t:${id}}`;
+}
+
+/** A member of OPEN_JOURNEYS_KEY. */
+export function openJourneyMember(kind: SubjectKind, id: string): string {
+  return kind === 'payg' ? `a:${id}` : `t:${id}`;
+}
+
+export const gateKeys = {
+  ticketState: (ticketId: string): string => `{t:${ticketId}}:state`,
+  wallet: (accountId: string): string => `{a:${accountId}}:wallet`,
+  trip: (kind: SubjectKind, id: string): string => `${subjectTag(kind, id)}:trip`,
+  spend: (accountId: string): string => `{a:${accountId}}:spend`,
+  moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
+  tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
+} as const;
+
+/** `{t:<id>}:state` (see ticket-state.store.ts for what each holds). */
+export const TICKET_STATE_FIELDS = [
+  'version',
+  'status',
+  'kind',
+  'account',
+  'riderCategory',
+  'modes',
+  'lineIds',
+  'origin',
+  'destination',
+  'activation',
+  'validFrom',
+  'validUntil',
+  'validityDays',
+  'firstUseBy',
+  'firstUsedAt',
+] as const;
+export type TicketStateField = (typeof TICKET_STATE_FIELDS)[number];
+
+/** `{a:<id>}:wallet`. */
+export const WALLET_FIELDS = ['balance', 'status'] as const;
+export type WalletField = (typeof WALLET_FIELDS)[number];
+
+/**
+ * `{…}:trip`: jid journey id, st entry station, ln line, at entry time (epoch ms), bit the line's mode
+ * bit, max and full the line's maximum fare (charged at a timeout, and held against wallet spending),
+ * cat rider category.
+ */
+export const TRIP_FIELDS = ['jid', 'st', 'ln', 'at', 'bit', 'max', 'full', 'cat'] as const;
+export type TripField = (typeof TRIP_FIELDS)[number];
+
+/**
+ * `{a:<id>}:spend`: for each local day `<daySpent><day number>` (đồng charged that day) and
+ * `<dayModes><day>` (mode bits travelled), and likewise per local week. A tap is capped by its own
+ * day and week, so a late offline tap never moves another day's spend.
+ */
+export const SPEND_FIELD = { daySpent: 'd:', dayModes: 'dm:', weekSpent: 'w:', weekModes: 'wm:' } as const;
+
+export function spendField(kind: keyof typeof SPEND_FIELD, number: number): string {
+  return SPEND_FIELD[kind] + number;
+}
+
+/** Offline taps are accepted up to this long after they happened (the batch window). */
+export const BATCH_WINDOW_MS = 30 * DAY_MS;
+/** A spend hash outlives the batch window: a late tap still finds its day's spend. */
+export const SPEND_TTL_MS = 32 * DAY_MS;
+/** Spend fields kept before old ones are pruned: about the batch window's days and weeks. */
+export const SPEND_MAX_FIELDS = 80;
+
+/** gate.lua's ARGV, in order (1-based in Lua). After them: day caps (7), week caps (7), then fares to here (triples). */
+export const GATE_ARGS = [
+  'at',
+  'direction',
+  'kind',
+  'nodeReason',
+  'device',
+  'tapId',
+  'station',
+  'line',
+  'modeBit',
+  'journeyId',
+  'offline',
+  'tapMemorySeconds',
+  'journeyLimitMs',
+  'subject',
+  'riderCategory',
+  'dayNumber',
+  'weekNumber',
+  'maxFare',
+  'maxFullFare',
+  'keepFromDay',
+  'keepFromWeek',
+] as const;
+export type GateArg = (typeof GATE_ARGS)[number];
+/** Capping looks at the modes of the day as bits; these are all seven combinations. */
+export const MODE_COMBINATIONS = 7;
+/** 0-based index of each argument in the ARGV array. */
+export const GATE_ARG: Readonly<Record<GateArg, number>> = Object.fromEntries(GATE_ARGS.map((name, index) => [name, index])) as Record<GateArg, number>;
+/** 0-based index of the day cap for mode bits 1; week caps follow the seven day caps, fares to here the week caps. */
+export const DAY_CAPS_ARG = GATE_ARGS.length;
+export const WEEK_CAPS_ARG = DAY_CAPS_ARG + MODE_COMBINATIONS;
+export const FARES_TO_HERE_ARG = WEEK_CAPS_ARG + MODE_COMBINATIONS;
+
+/** gate.lua's answer to a tap: these fields joined by '|'. */
+export const OUTCOME_FIELDS = ['verdict', 'reason', 'valid', 'charge', 'balance', 'jid', 'fare'] as const;
+export type OutcomeField = (typeof OUTCOME_FIELDS)[number];
+export const OUTCOME_SEPARATOR = '|';
+/** Between a remembered tap's body and its answer in the tap memory. */
+export const TAP_BODY_SEPARATOR = '\n';
+
+/**
+ * A tap or a journey's timeout as gate.lua appends it to the tap stream: one JSON object in the
+ * entry's one field `t`, every value a string. The tap persister's columns are these.
+ *   ev tap|timeout  at epoch ms  dev device  tap tap id  dir entry|exit  st station  ln line
+ *   kind single|pass|payg  sub ticket or account id  acct the account  cat rider category
+ *   verdict, reason, valid '1'|'0', off offline '1'|'0'
+ *   jid journey  jat its entry time  jst its entry station  fare, full the fare and its full amount  charge what was charged  bal balance after
+ */
+export const TAP_EVENT_FIELDS = [
+  'ev',
+  'at',
+  'dev',
+  'tap',
+  'dir',
+  'st',
+  'ln',
+  'kind',
+  'sub',
+  'acct',
+  'cat',
+  'verdict',
+  'reason',
+  'valid',
+  'off',
+  'jid',
+  'jat',
+  'jst',
+  'fare',
+  'full',
+  'charge',
+  'bal',
+] as const;
+export type TapEventField = (typeof TAP_EVENT_FIELDS)[number];
+/** The one field of a stream entry. */
+export const TAP_EVENT_STREAM_FIELD = 't';
+
+/** A tap event as the persister reads it: timeouts carry fewer fields than taps. */
+export type TapEvent = { readonly [K in TapEventField]?: string } & { readonly ev: 'tap' | 'timeout'; readonly at: string };
+
+/** What makes two taps with one (device, tap id) the same tap: its subject, direction and station. */
+export function tapBody(kind: string, subject: string, direction: string, station: string): string {
+  return `${kind}:${subject}:${direction}:${station}`;
+}
+
+/**
+ * The Lua the gate's scripts start with, made from the definitions above: argument positions (A),
+ * hash fields (TICKET, WALLET, TRIP), spend field prefixes, the answer's and the event's encoders,
+ * and the day length and local offset. A script refers to these names only (gate-state.spec checks).
+ */
+export function luaPrelude(): string {
+  const table = (name: string, entries: Array<[string, string | number]>) =>
+    `local ${name} = { ${entries.map(([key, value]) => `${key} = ${typeof value === 'number' ? value : `'${value}'`}`).join(', ')} }`;
+  return [
+    '-- Generated by gate-state.ts (luaPrelude): do not edit here.',
+    table('A', [...GATE_ARGS.map((name, index): [string, number] => [name, index + 1]), ['dayCaps', DAY_CAPS_ARG + 1], ['weekCaps', WEEK_CAPS_ARG + 1], ['faresToHere', FARES_TO_HERE_ARG + 1]]),
+    table('TICKET', TICKET_STATE_FIELDS.map((name) => [name, name])),
+    table('WALLET', WALLET_FIELDS.map((name) => [name, name])),
+    table('TRIP', TRIP_FIELDS.map((name) => [name, name])),
+    table('SPEND', Object.entries(SPEND_FIELD)),
+    `local DAY, LOCAL_OFFSET, SPEND_TTL, SPEND_MAX_FIELDS = ${DAY_MS}, ${LOCAL_UTC_OFFSET_MS}, ${SPEND_TTL_MS}, ${SPEND_MAX_FIELDS}`,
+    `local OUTCOME_FIELDS = { ${OUTCOME_FIELDS.map((name) => `'${name}'`).join(', ')} }`,
+    `local EVENT_FIELDS = { ${TAP_EVENT_FIELDS.map((name) => `${name} = true`).join(', ')} }`,
+    `local OUTCOME_SEPARATOR, TAP_BODY_SEPARATOR, EVENT_STREAM_FIELD = '${OUTCOME_SEPARATOR}', '\\n', '${TAP_EVENT_STREAM_FIELD}'`,
+    // The answer, field by field in OUTCOME_FIELDS' order.
+    `local function encode_outcome(o)
+  local parts = {}
+  for i, name in ipairs(OUTCOME_FIELDS) do parts[i] = tostring(o[name] or '') end
+  return table.concat(parts, OUTCOME_SEPARATOR)
+end`,
+    // The event: only fields TAP_EVENT_FIELDS defines, every value a string.
+    `local function encode_event(event)
+  for name, value in pairs(event) do
+    if not EVENT_FIELDS[name] then error('gate.lua: the tap event has no field ' .. name) end
+    event[name] = tostring(value)
+  end
+  return cjson.encode(event)
+end`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { tapBody } from '../gate-state/gate-state';
+
+/** A tap as Postgres recorded it: what identifies its body, and the verdict it got. */
+export interface RecordedTap {
+  body: string;
+  verdict: 'accept' | 'reject';
+  reason: string;
+  valid: boolean;
+  journeyId: string | null;
+  charge: number;
+}
+
+/**
+ * The record's side of tap identity: Postgres keeps (device, tap id) for good, Redis only for the
+ * tap memory. Offline batches reach back 30 days, longer than the tap memory, so the batch route
+ * asks the record first (one query per batch; never on the online gate path).
+ */
+@Injectable()
+export class RecordedTaps {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async find(deviceId: string, tapIds: readonly string[]): Promise<Map<string, RecordedTap>> {
+    const rows = await this.db.query<
+      Array<{ tap_id: string; subject_kind: string; ticket_id: string | null; account_id: string | null; direction: string; station_id: string; verdict: 'accept' | 'reject'; reason: string; valid: boolean; journey_id: string | null; charge: string }>
+    >(
+      `SELECT DISTINCT ON (tap_id) tap_id, subject_kind, ticket_id, account_id, direction, station_id, verdict, reason, valid, journey_id, charge
+         FROM taps WHERE device_id = $1 AND tap_id = ANY($2) ORDER BY tap_id, recorded_at`,
+      [deviceId, tapIds],
+    );
+    const found = new Map<string, RecordedTap>();
+    for (const row of rows) {
+      const subject = row.subject_kind === 'payg' ? row.account_id : row.ticket_id;
+      found.set(row.tap_id, {
+        body: tapBody(row.subject_kind, subject ?? '', row.direction, row.station_id),
+        verdict: row.verdict,
+        reason: row.reason,
+        valid: row.valid,
+        journeyId: row.journey_id,
+        charge: Number(row.charge),
+      });
+    }
+    return found;
+  }
+}
