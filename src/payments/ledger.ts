@@ -1,6 +1,5 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import type { WalletBalanceDto } from './wallet.dto';
 
@@ -37,41 +36,17 @@ export interface WalletMovement {
   reference: string;
 }
 
-/** Another module that keeps something in step with wallets (the gates' balance mirror). */
-export interface WalletListener {
-  /** Inside the transaction that moved the wallet, after its entries are written. */
-  duringTransaction?(em: EntityManager, movement: WalletMovement): Promise<void>;
-  /** Once that transaction has committed; never for one that rolled back. Failures are logged, not thrown. */
-  afterCommit?(movement: WalletMovement): Promise<void>;
-}
-
 /**
  * The double-entry wallet ledger. Every movement is one ledger transaction of two entries that sum
  * to zero, written with the caller's transaction manager so it commits or rolls back with the use
  * case. The database checks the sum at commit and keeps wallet balances in step with the entries.
+ *
+ * `transfer` returns the wallet movements it made; a caller moving a wallet hands them to the gates
+ * through GateWallet (in the transaction, and after its commit): no hidden listeners.
  */
 @Injectable()
-export class Ledger implements OnModuleInit {
-  private readonly logger = new Logger(Ledger.name);
-  private readonly listeners: WalletListener[] = [];
-  /** Wallet movements of transactions still open, told to listeners when the outermost one commits. */
-  private readonly uncommitted = new WeakMap<QueryRunner, WalletMovement[]>();
-
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  onModuleInit(): void {
-    const subscriber: EntitySubscriberInterface = {
-      afterTransactionCommit: ({ queryRunner }) => this.transactionEnded(queryRunner, true),
-      afterTransactionRollback: ({ queryRunner }) => this.transactionEnded(queryRunner, false),
-    };
-    this.dataSource.subscribers.push(subscriber);
-  }
-
-  registerWalletListener(listener: WalletListener): void {
-    this.listeners.push(listener);
-  }
-
-  async transfer(em: EntityManager, transfer: Transfer): Promise<void> {
+export class Ledger {
+  async transfer(em: EntityManager, transfer: Transfer): Promise<WalletMovement[]> {
     if (!Number.isSafeInteger(transfer.amount) || transfer.amount <= 0) {
       throw new Error(`a ledger transfer needs a positive whole number of đồng, got ${transfer.amount}`);
     }
@@ -91,46 +66,20 @@ export class Ledger implements OnModuleInit {
       `INSERT INTO ledger_entries (transaction_id, ledger_account_id, amount) VALUES ($1, $2, $3), ($1, $4, $5)`,
       [row.id, ledgerAccountId(transfer.from), -transfer.amount, ledgerAccountId(transfer.to), transfer.amount],
     );
-    await this.told(em, transfer);
-  }
-
-  private async told(em: EntityManager, { from, to, amount, kind, reference }: Transfer): Promise<void> {
-    const movements: WalletMovement[] = [];
-    if (typeof from !== 'string') movements.push({ accountId: from.wallet, delta: -amount, kind, reference });
-    if (typeof to !== 'string') movements.push({ accountId: to.wallet, delta: amount, kind, reference });
-    if (movements.length === 0 || this.listeners.length === 0) return;
-    for (const movement of movements) for (const listener of this.listeners) await listener.duringTransaction?.(em, movement);
-    const runner = em.queryRunner;
-    if (runner?.isTransactionActive) {
-      this.uncommitted.set(runner, [...(this.uncommitted.get(runner) ?? []), ...movements]);
-    } else {
-      await this.tellCommitted(movements); // no transaction: already committed
-    }
-  }
-
-  private async transactionEnded(runner: QueryRunner, committed: boolean): Promise<void> {
-    // A savepoint released or rolled back inside a transaction: wait for the outermost one. Wallet
-    // movements are never made inside nested transactions, so a savepoint rollback loses none.
-    if (runner.isTransactionActive) return;
-    const movements = this.uncommitted.get(runner);
-    this.uncommitted.delete(runner);
-    if (committed && movements) await this.tellCommitted(movements);
-  }
-
-  private async tellCommitted(movements: readonly WalletMovement[]): Promise<void> {
-    for (const movement of movements) {
-      for (const listener of this.listeners) {
-        await listener.afterCommit?.(movement).catch((error: unknown) => {
-          this.logger.error({ err: error, accountId: movement.accountId, delta: movement.delta }, 'a wallet listener failed after commit');
-        });
-      }
-    }
+    return walletMovements(transfer);
   }
 
   async walletBalance(em: EntityManager, accountId: string): Promise<WalletBalanceDto> {
     const [row] = await em.query<Array<{ balance: string }>>(`SELECT balance FROM ledger_accounts WHERE id = $1`, [walletId(accountId)]);
     return { balance: row ? Number(row.balance) : 0, currency: 'VND' };
   }
+}
+
+function walletMovements({ from, to, amount, kind, reference }: Transfer): WalletMovement[] {
+  const movements: WalletMovement[] = [];
+  if (typeof from !== 'string') movements.push({ accountId: from.wallet, delta: -amount, kind, reference });
+  if (typeof to !== 'string') movements.push({ accountId: to.wallet, delta: amount, kind, reference });
+  return movements;
 }
 
 function walletId(accountId: string): string {

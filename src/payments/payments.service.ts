@@ -9,6 +9,7 @@ import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { IdempotencyStore, type IdempotentRequest } from './idempotency';
+import { GateWallet } from './gate-wallet';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from './ledger';
 import { PAYMENT_GATEWAY, type GatewayCallback, type PaymentGateway } from './payment-gateway';
 import type { PaymentDto, PaymentStatus, SandboxCompletedDto, WebhookResultDto } from './payments.dto';
@@ -65,6 +66,7 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly ledger: Ledger,
     private readonly idempotency: IdempotencyStore,
     private readonly httpAdapterHost: HttpAdapterHost,
+    private readonly gateWallet: GateWallet,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -190,13 +192,15 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
     switch (payment.purpose) {
       case 'top_up':
         if (status === 'succeeded') {
-          await this.ledger.transfer(em, {
+          const movements = await this.ledger.transfer(em, {
             kind: 'top_up',
             reference: payment.id,
             from: SYSTEM_LEDGER_ACCOUNTS.gatewayClearing,
             to: { wallet: payment.account_id },
             amount: record.amount,
           });
+          await this.gateWallet.duringTransaction(em, movements);
+          return () => this.gateWallet.afterCommit(movements);
         }
         return undefined;
       case 'order':

@@ -10,8 +10,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { FaresService } from '../fares/fares.service';
 import type { RiderCategory } from '../fares/rider-category';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
-import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
+import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
 import type { PaymentDto } from '../payments/payments.dto';
+import { GateWallet } from '../payments/gate-wallet';
 import { PaymentsService, type AfterCommit, type OrderPaymentSettlement, type PaymentRecord } from '../payments/payments.service';
 import { priceOrderItems, type PricedItem } from './order-pricing';
 import { TicketsService, toTicketDto, type TicketRow } from './tickets.service';
@@ -43,6 +44,7 @@ export class OrdersService implements OnModuleInit, OrderPaymentSettlement {
     private readonly idempotency: IdempotencyStore,
     private readonly payments: PaymentsService,
     private readonly tickets: TicketsService,
+    private readonly gateWallet: GateWallet,
   ) {}
 
   onModuleInit(): void {
@@ -51,6 +53,7 @@ export class OrdersService implements OnModuleInit, OrderPaymentSettlement {
 
   async create(user: AuthUser, body: CreateOrderDto, request: IdempotentRequest): Promise<OrderDto> {
     const riderCategory = user.riderCategory ?? 'adult';
+    const moved: WalletMovement[] = [];
     const issued: TicketRow[] = [];
     const { response } = await this.db.transaction((em) =>
       this.idempotency.once(em, user.id, request, async () => {
@@ -68,12 +71,15 @@ export class OrdersService implements OnModuleInit, OrderPaymentSettlement {
           return toOrderDto(order, [], payment);
         }
         if (total > 0) {
-          await this.ledger.transfer(em, { kind: 'purchase', reference: order.id, from: { wallet: user.id }, to: SYSTEM_LEDGER_ACCOUNTS.ticketSales, amount: total });
+          const movements = await this.ledger.transfer(em, { kind: 'purchase', reference: order.id, from: { wallet: user.id }, to: SYSTEM_LEDGER_ACCOUNTS.ticketSales, amount: total });
+          await this.gateWallet.duringTransaction(em, movements);
+          moved.push(...movements);
         }
         issued.push(...(await this.tickets.issue(em, paidOrder(order))));
         return toOrderDto(order, issued, undefined);
       }),
     );
+    await this.gateWallet.afterCommit(moved);
     await this.tickets.publish(issued);
     return response;
   }

@@ -4,13 +4,14 @@ import { PaymentsModule } from '../payments/payments.module';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 import { QrTokens } from './qr-tokens';
-import { TicketStateStore } from './ticket-state.store';
+import { GateStateModule } from '../gate-state/gate-state.module';
 import { TicketsController } from './tickets.controller';
 import { TicketsService } from './tickets.service';
 
 @Module({
-  imports: [FaresModule, PaymentsModule],
+  imports: [FaresModule, PaymentsModule, GateStateModule],
   controllers: [OrdersController, TicketsController],
-  providers: [OrdersService, TicketsService, QrTokens, TicketStateStore],
+  providers: [OrdersService, TicketsService, QrTokens],
+  exports: [TicketsService],
 })
 export class TicketsModule {}

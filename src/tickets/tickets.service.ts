@@ -9,12 +9,13 @@ import { localDayStartMs } from '../fares/domain/local-time';
 import type { RiderCategory } from '../fares/rider-category';
 import type { TransportMode } from '../network/hanoi-network';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
-import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
+import { GateWallet } from '../payments/gate-wallet';
+import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
 import { RedisRetries } from '../redis/redis-retries';
 import { dayNumberOfDate, type PricedItem } from './order-pricing';
 import { renderQr, type RenderedQr } from './qr-image';
 import { QrTokens } from './qr-tokens';
-import { TicketStateStore, type TicketState } from './ticket-state.store';
+import { TicketStateStore, type TicketState } from '../gate-state/ticket-state.store';
 import type { ListTicketsQuery, QrFormat, TicketDto, TicketStatus } from './tickets.dto';
 
 export interface TicketRow {
@@ -66,6 +67,7 @@ export class TicketsService {
     private readonly qrTokens: QrTokens,
     private readonly states: TicketStateStore,
     private readonly redisRetries: RedisRetries,
+    private readonly gateWallet: GateWallet,
   ) {}
 
   /** The tickets a paid order buys, written with the transaction that pays for them. */
@@ -141,7 +143,7 @@ export class TicketsService {
    * both ride and be refunded; if the refund then fails, the gates get the ticket back.
    */
   async refund(accountId: string, ticketId: string, request: IdempotentRequest): Promise<TicketDto> {
-    const progress: { claimed: boolean; refunded: TicketRow[] } = { claimed: false, refunded: [] };
+    const progress: { claimed: boolean; refunded: TicketRow[]; moved: WalletMovement[] } = { claimed: false, refunded: [], moved: [] };
     try {
       const { response } = await this.db.transaction((em) =>
         this.idempotency.once(em, accountId, request, async () => {
@@ -152,7 +154,9 @@ export class TicketsService {
           progress.claimed = claim !== 'missing';
           const price = Number(ticket.price);
           if (price > 0) {
-            await this.ledger.transfer(em, { kind: 'refund', reference: ticket.id, from: SYSTEM_LEDGER_ACCOUNTS.ticketSales, to: { wallet: accountId }, amount: price });
+            const movements = await this.ledger.transfer(em, { kind: 'refund', reference: ticket.id, from: SYSTEM_LEDGER_ACCOUNTS.ticketSales, to: { wallet: accountId }, amount: price });
+            await this.gateWallet.duringTransaction(em, movements);
+            progress.moved = movements;
           }
           const [rows] = await em.query<[TicketRow[], number]>(
             `UPDATE tickets SET status = 'refunded', refunded_at = now(), state_version = state_version + 1 WHERE id = $1 RETURNING *`,
@@ -162,6 +166,7 @@ export class TicketsService {
           return toTicketDto(rows[0]);
         }),
       );
+      await this.gateWallet.afterCommit(progress.moved);
       await this.publish(progress.refunded);
       return response;
     } catch (error) {

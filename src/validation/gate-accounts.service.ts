@@ -6,8 +6,9 @@ import { isUuid } from '../common/uuid';
 import { modeBitsOf } from '../fares/domain/fare-calculator';
 import { localDayNumber, localDayStartMs, localWeekNumber } from '../fares/domain/local-time';
 import type { TransportMode } from '../network/hanoi-network';
-import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
-import { AccountGateState } from './account-gate-state';
+import { GateWallet } from '../payments/gate-wallet';
+import { Ledger } from '../payments/ledger';
+import { AccountGateState } from '../gate-state/account-gate-state';
 import type { DenylistEntryDto, DenylistPageDto } from './validation.dto';
 
 const REBUILD_BATCH = 500;
@@ -32,6 +33,7 @@ export class GateAccountsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: Ledger,
     private readonly state: AccountGateState,
+    private readonly gateWallet: GateWallet,
   ) {}
 
   /** Blocks (or unblocks) an account's pay-as-you-go QR at every gate. */
@@ -96,28 +98,9 @@ export class GateAccountsService {
     }
   }
 
-  /**
-   * Takes what the account owes for journeys its wallet could not cover (offline trips) from the
-   * wallet, oldest first, as far as the balance goes, in the caller's transaction. Payments call it
-   * in the transaction that credits a top-up; the gates' balance mirror needs no change (it already
-   * counted those fares). Returns the amount collected.
-   */
-  async collectOwedFares(em: EntityManager, accountId: string): Promise<number> {
-    const owed = await em.query<Array<{ id: string; entered_at: Date; unpaid: string }>>(
-      `SELECT id, entered_at, unpaid FROM journeys WHERE account_id = $1 AND unpaid > 0 ORDER BY entered_at FOR UPDATE`,
-      [accountId],
-    );
-    let { balance } = await this.ledger.walletBalance(em, accountId);
-    let collected = 0;
-    for (const journey of owed) {
-      const amount = Math.min(balance, Number(journey.unpaid));
-      if (amount <= 0) break;
-      await this.ledger.transfer(em, { kind: 'fare', reference: journey.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.ticketSales, amount });
-      await em.query(`UPDATE journeys SET unpaid = unpaid - $3 WHERE id = $1 AND entered_at = $2`, [journey.id, journey.entered_at, amount]);
-      balance -= amount;
-      collected += amount;
-    }
-    return collected;
+  /** What the account owes for offline journeys, taken from its wallet as far as it goes (GateWallet.collectOwedFares). */
+  collectOwedFares(em: EntityManager, accountId: string): Promise<number> {
+    return this.gateWallet.collectOwedFares(em, accountId);
   }
 
   /** Revoked tickets and blocked or unblocked accounts, oldest change first, after the cursor. */

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config';
@@ -9,7 +8,7 @@ import { RedisService } from '../redis/redis.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { GateAccountsService } from './gate-accounts.service';
 import { GATE_STATE_BUILT_KEY, OPEN_JOURNEYS_KEY, gateKeys, openJourneyMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
-import { GateScript } from './gate-script';
+import { GateScript } from '../gate-state/gate-script';
 import { GateService } from './gate.service';
 
 export interface RebuildProgress {
@@ -41,7 +40,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly moduleRef: ModuleRef,
+    private readonly tickets: TicketsService,
     private readonly redis: RedisService,
     private readonly accounts: GateAccountsService,
     private readonly gate: GateService,
@@ -69,7 +68,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
    */
   async rebuild(progress: RebuildProgress = () => undefined, openJourneys = false): Promise<{ tickets: number; accounts: number; journeys: number }> {
     progress('tickets', 0, null);
-    const tickets = await this.moduleRef.get(TicketsService, { strict: false }).rebuildGateState();
+    const tickets = await this.tickets.rebuildGateState();
     progress('tickets', tickets, tickets);
     const accounts = await this.accounts.rebuild((done, total) => progress('accounts', done, total));
     const journeys = openJourneys ? await this.restoreOpenJourneys((done, total) => progress('journeys', done, total)) : 0;

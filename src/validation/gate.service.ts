@@ -7,7 +7,7 @@ import { localDayNumber, localWeekNumber } from '../fares/domain/local-time';
 import { FaresService } from '../fares/fares.service';
 import type { RiderCategory } from '../fares/rider-category';
 import { tapBody } from '../gate-state/gate-state';
-import { GateScript, type GateCall, type PayAsYouGoFares } from './gate-script';
+import { GateScript, type GateCall, type PayAsYouGoFares } from '../gate-state/gate-script';
 import { RecordedTaps, type RecordedTap } from './recorded-taps';
 import { QrVerifier, type QrClaims } from './qr-verifier';
 import type { TapInput } from './tap-input';
@@ -130,7 +130,7 @@ export class GateService {
     return results;
   }
 
-  /** The verdict a recorded tap got (without the balance, which Postgres does not keep), or TAP_ID_REUSED for another body. */
+  /** The verdict a recorded tap got, or TAP_ID_REUSED for another body. */
   private fromRecord(device: GateDevice, tap: TapInput, record: RecordedTap): TapVerdict {
     const checked = this.qr.check(tap.qr);
     const station = this.stationOf(device, tap);
@@ -140,6 +140,7 @@ export class GateService {
     const verdict: TapVerdict = { verdict: record.verdict, reason: record.reason };
     if (checked.claims.kind === 'payg') {
       verdict.accountId = checked.claims.sub;
+      if (record.balance !== null) verdict.balance = record.balance;
       if (record.verdict === 'accept' && tap.direction === 'exit') verdict.fare = record.charge;
     } else {
       verdict.ticketId = checked.claims.sub;

@@ -11,6 +11,8 @@ export interface RecordedTap {
   valid: boolean;
   journeyId: string | null;
   charge: number;
+  /** Pay-as-you-go: the balance after the tap, as its verdict said. */
+  balance: number | null;
 }
 
 /**
@@ -24,9 +26,9 @@ export class RecordedTaps {
 
   async find(deviceId: string, tapIds: readonly string[]): Promise<Map<string, RecordedTap>> {
     const rows = await this.db.query<
-      Array<{ tap_id: string; subject_kind: string; ticket_id: string | null; account_id: string | null; direction: string; station_id: string; verdict: 'accept' | 'reject'; reason: string; valid: boolean; journey_id: string | null; charge: string }>
+      Array<{ tap_id: string; subject_kind: string; ticket_id: string | null; account_id: string | null; direction: string; station_id: string; verdict: 'accept' | 'reject'; reason: string; valid: boolean; journey_id: string | null; charge: string; balance: string | null }>
     >(
-      `SELECT DISTINCT ON (tap_id) tap_id, subject_kind, ticket_id, account_id, direction, station_id, verdict, reason, valid, journey_id, charge
+      `SELECT DISTINCT ON (tap_id) tap_id, subject_kind, ticket_id, account_id, direction, station_id, verdict, reason, valid, journey_id, charge, balance
          FROM taps WHERE device_id = $1 AND tap_id = ANY($2) ORDER BY tap_id, recorded_at`,
       [deviceId, tapIds],
     );
@@ -40,6 +42,7 @@ export class RecordedTaps {
         valid: row.valid,
         journeyId: row.journey_id,
         charge: Number(row.charge),
+        balance: row.balance === null ? null : Number(row.balance),
       });
     }
     return found;

@@ -9,7 +9,10 @@ import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { Ledger } from '../payments/ledger';
 import { RedisModule } from '../redis/redis.module';
+import { FareCharger } from './fare-charger';
+import { TapPartitions } from './tap-partitions';
 import { TapPersister } from './tap-persister';
+import { TapRecorder } from './tap-recorder';
 
 /** The persister's thread (see TapPersisterRunner): only what writing taps needs, a small pool, no migrations (the service ran them). */
 @Module({})
@@ -19,7 +22,7 @@ class TapPersisterThreadModule {
     return {
       module: TapPersisterThreadModule,
       imports: [ConfigModule.forRoot(own), LoggingModule.forRoot(own), DatabaseModule, RedisModule],
-      providers: [Ledger, TapPersister],
+      providers: [Ledger, FareCharger, TapPartitions, TapRecorder, TapPersister],
     };
   }
 }

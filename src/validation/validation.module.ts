@@ -2,24 +2,26 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../common/auth.module';
 import { FaresModule } from '../fares/fares.module';
 import { PaymentsModule } from '../payments/payments.module';
-import { AccountGateState } from './account-gate-state';
+import { TicketsModule } from '../tickets/tickets.module';
+import { GateStateModule } from '../gate-state/gate-state.module';
 import { GateAccountsService } from './gate-accounts.service';
-import { GateScript } from './gate-script';
 import { GateStateBuilder } from './gate-state-builder';
 import { GateRoute } from './gate.route';
 import { GateService } from './gate.service';
 import { QrVerifier } from './qr-verifier';
 import { RecordedTaps } from './recorded-taps';
+import { FareCharger } from './fare-charger';
+import { TapPartitions } from './tap-partitions';
 import { TapPersister } from './tap-persister';
+import { TapRecorder } from './tap-recorder';
 import { TapPersisterRunner } from './tap-persister.runner';
 import { ValidationController } from './validation.controller';
-import { WalletMirror } from './wallet-mirror';
 
 /** The gate path: validations, offline uploads, the denylist, the tap persister and the gate state's rebuild. */
 @Module({
-  imports: [FaresModule, PaymentsModule, AuthModule],
+  imports: [FaresModule, PaymentsModule, TicketsModule, GateStateModule, AuthModule],
   controllers: [ValidationController],
-  providers: [QrVerifier, GateScript, GateService, RecordedTaps, GateRoute, AccountGateState, GateAccountsService, TapPersister, TapPersisterRunner, GateStateBuilder, WalletMirror],
-  exports: [AccountGateState, GateAccountsService, GateStateBuilder],
+  providers: [QrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
+  exports: [GateAccountsService, GateStateBuilder],
 })
 export class ValidationModule {}

@@ -10,7 +10,7 @@ import { createClient } from 'redis';
 import { loadConfig } from '../../src/config/config';
 import { LuaScript } from '../../src/redis/lua-script';
 import type { RedisClient } from '../../src/redis/redis.service';
-import { gateArguments, keysFor, parseOutcome } from '../../src/validation/gate-script';
+import { gateArguments, keysFor, parseOutcome } from '../../src/gate-state/gate-script';
 import { QrVerifier } from '../../src/validation/qr-verifier';
 
 const REPOSITORY = join(__dirname, '..', '..', '..', '..');

@@ -18,7 +18,7 @@ import { freePort } from '../../src/local-services/system';
 import { LuaScript } from '../../src/redis/lua-script';
 import type { RedisClient } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
-import { ticketStateKey } from '../../src/tickets/ticket-state.store';
+import { ticketStateKey } from '../../src/gate-state/ticket-state.store';
 import { median, ms, printTable, REPOSITORY, runSection, say, serviceEnv } from './harness';
 import { fixedRate, maxThroughput, type RateResult, type Target } from './load';
 

@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { DataSource } from 'typeorm';
 import { localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
 import { RedisService } from '../../src/redis/redis.service';
-import { ticketStateKey } from '../../src/tickets/ticket-state.store';
+import { ticketStateKey } from '../../src/gate-state/ticket-state.store';
 import { TicketsService } from '../../src/tickets/tickets.service';
 import { bearerFor, testAccount, type TestAccount } from '../support/auth';
 import { expectError, useTestApp } from '../support/http';

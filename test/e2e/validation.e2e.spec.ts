@@ -5,10 +5,10 @@ import { localDayNumber, localWeekNumber } from '../../src/fares/domain/local-ti
 import type { RiderCategory } from '../../src/fares/rider-category';
 import { RedisService } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
-import { TicketStateStore, type TicketState } from '../../src/tickets/ticket-state.store';
+import { TicketStateStore, type TicketState } from '../../src/gate-state/ticket-state.store';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
 import { gateKeys, spendField } from '../../src/gate-state/gate-state';
-import { AccountGateState } from '../../src/validation/account-gate-state';
+import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { bearerFor, testAccount, type TestAccount } from '../support/auth';
 import { gateAt, tap, type GateDevice } from '../support/gate';

@@ -9,7 +9,7 @@ import { startPostgres, type RunningServer } from '../../src/local-services/serv
 import { freePort } from '../../src/local-services/system';
 import { FaresService } from '../../src/fares/fares.service';
 import { RedisService } from '../../src/redis/redis.service';
-import { AccountGateState } from '../../src/validation/account-gate-state';
+import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { GATE_STATE_BUILT_KEY } from '../../src/gate-state/gate-state';
 import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { testAccount } from '../support/auth';

@@ -18,12 +18,12 @@ import {
 import { LuaScript } from '../../src/redis/lua-script';
 import { RedisService } from '../../src/redis/redis.service';
 import { REASON_CODES } from '../../src/validation/reason-codes';
-import { gateArguments, keysFor, parseOutcome, type GateCall } from '../../src/validation/gate-script';
+import { gateArguments, keysFor, parseOutcome, type GateCall } from '../../src/gate-state/gate-script';
 import { testConfig } from '../support/test-app';
 
-const VALIDATION = join(__dirname, '..', '..', 'src', 'validation');
+const GATE_STATE = join(__dirname, '..', '..', 'src', 'gate-state');
 const SCRIPTS = ['gate.lua', 'restore-spend.lua', 'move-wallet-balance.lua'];
-const source = (name: string) => readFileSync(join(VALIDATION, name), 'utf8');
+const source = (name: string) => readFileSync(join(GATE_STATE, name), 'utf8');
 /** Lua without its comments. */
 const code = (lua: string) => lua.replace(/--.*$/gm, '');
 
@@ -97,7 +97,7 @@ describe('the gate state has one definition (src/gate-state/gate-state.ts)', () 
 
   describe('gate.lua caps as FareCalculator does (capCharge)', () => {
     const redis = new RedisService(testConfig());
-    const gate = LuaScript.fromFile(join(VALIDATION, 'gate.lua'), luaPrelude());
+    const gate = LuaScript.fromFile(join(GATE_STATE, 'gate.lua'), luaPrelude());
     const stream = `gate-state-spec:${randomUUID()}`;
     beforeAll(() => redis.onModuleInit());
     afterAll(async () => {

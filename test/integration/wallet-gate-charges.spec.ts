@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { RedisService } from '../../src/redis/redis.service';
-import { AccountGateState } from '../../src/validation/account-gate-state';
+import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { testAccount } from '../support/auth';
 import { gateAt, tap } from '../support/gate';
 import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { AccountGateState } from '../../src/validation/account-gate-state';
+import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { testAccount } from '../support/auth';
 import { topUp, walletBalance } from '../support/money';
 import { RestartableRedis } from '../support/restartable-redis';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
 import { DAY_MS } from '../fares/domain/local-time';
 import { RedisService } from '../redis/redis.service';
-import { gateKeys, type TicketStateField } from '../gate-state/gate-state';
+import { gateKeys, type TicketStateField } from './gate-state';
 
 /**
  * A ticket's state as the gates read it. Each hash lives under `{t:<ticketId>}:state`: the hash tag

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
 import { RedisService } from '../redis/redis.service';
-import { gateKeys, luaPrelude, type TripField, type WalletField } from '../gate-state/gate-state';
+import { gateKeys, luaPrelude, type TripField, type WalletField } from './gate-state';
 
 export interface RestoredAccount {
   accountId: string;

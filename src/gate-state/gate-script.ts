@@ -19,7 +19,7 @@ import {
   gateKeys,
   luaPrelude,
   type SubjectKind,
-} from '../gate-state/gate-state';
+} from './gate-state';
 
 export type GateDirection = 'entry' | 'exit' | 'timeout';
 
