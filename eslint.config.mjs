@@ -2,6 +2,32 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Import boundaries between modules: a lower module never imports a higher one. From the bottom:
+ * config, database, redis; gate-state (the gates' Redis state, its keys and Lua scripts); payments
+ * (wallets, ledger); tickets; validation (the gate path); then settlement, cli and docs at the top.
+ * Each entry: the folder, and the folders it may not import.
+ */
+const LAYERS = [
+  ['config', ['database', 'redis', 'gate-state', 'payments', 'tickets', 'validation', 'settlement', 'accounts', 'devices', 'common', 'cli', 'docs']],
+  ['database', ['redis', 'gate-state', 'payments', 'tickets', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs']],
+  ['redis', ['database', 'gate-state', 'payments', 'tickets', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs']],
+  ['fares/domain', ['gate-state', 'payments', 'tickets', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs']],
+  ['gate-state', ['payments', 'tickets', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs']],
+  ['payments', ['tickets', 'validation', 'settlement', 'cli', 'docs']],
+  ['tickets', ['validation', 'settlement', 'cli', 'docs']],
+  ['validation', ['settlement', 'cli', 'docs']],
+];
+const boundaries = LAYERS.map(([folder, higher]) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      { patterns: [{ group: higher.map((name) => `**/${name}/*`), message: `src/${folder} sits below these modules and may not import them (eslint.config.mjs LAYERS).` }] },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', '.local/', 'load/', 'jest.config.js', 'eslint.config.mjs'] },
   eslint.configs.recommended,
@@ -21,6 +47,7 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
+  ...boundaries,
   {
     // Tests poke at untyped JSON bodies on purpose.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
