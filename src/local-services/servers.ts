@@ -250,7 +250,7 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 async function createAdminRole(appAdminUrl: string, passwordFile: string): Promise<void> {
   const password = randomBytes(24).toString('base64url');
   await withClient(appAdminUrl, async (client) => {
-    const [exists] = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [ADMIN_ROLE])).rows;
+    const exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [ADMIN_ROLE])).rowCount !== 0;
     const verb = exists ? 'ALTER' : 'CREATE';
     await client.query(`${verb} ROLE ${identifier(ADMIN_ROLE)} WITH SUPERUSER LOGIN PASSWORD ${literal(password)}`);
   });
@@ -266,11 +266,11 @@ async function provisionApplication(adminUrl: string, options: PostgresOptions):
   const role = identifier(options.user);
   const database = identifier(options.database);
   await withClient(`${adminUrl}/postgres`, async (client) => {
-    const [roleExists] = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [options.user])).rows;
+    const roleExists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [options.user])).rowCount !== 0;
     if (!roleExists) await client.query(`CREATE ROLE ${role}`);
     const createDb = options.appRoleMayCreateDatabases ? 'CREATEDB' : 'NOCREATEDB';
     await client.query(`ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS ${createDb} PASSWORD ${literal(options.password)}`);
-    const [databaseExists] = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database])).rows;
+    const databaseExists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database])).rowCount !== 0;
     if (databaseExists) await client.query(`ALTER DATABASE ${database} OWNER TO ${identifier(ADMIN_ROLE)}`);
     else await client.query(`CREATE DATABASE ${database} OWNER ${identifier(ADMIN_ROLE)}`);
     await client.query(`REVOKE ALL ON DATABASE ${database} FROM PUBLIC`);
