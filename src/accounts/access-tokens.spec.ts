@@ -34,7 +34,7 @@ describe('AccessTokens', () => {
     const tokens = tokensWith(NEW);
     const secret = NEW.slice(4);
     const sign = (payload: object, options: jwt.SignOptions = {}) =>
-      jwt.sign(payload, secret, { algorithm: 'HS256', keyid: 'new', issuer: 'lien-thong', audience: 'lien-thong-api', subject: 'a1', ...options });
+      jwt.sign(payload, secret, { algorithm: 'HS256', keyid: 'new', issuer: 'lien-thong', audience: 'lien-thong-api', subject: 'a1', expiresIn: 60, ...options });
     const codeOf = (token: string) => {
       try {
         tokens.verify(token);
@@ -51,6 +51,8 @@ describe('AccessTokens', () => {
     expect(codeOf(sign({ role: 'passenger' }))).toBe('TOKEN_INVALID');
     expect(codeOf(sign({ role: 'validator', line: 'metro-2a', stn: null }))).toBe('TOKEN_INVALID');
     expect(codeOf(sign({ role: 'passenger', sid: 's1' }))).toBe('accepted');
+    // Without exp it would never expire.
+    expect(codeOf(jwt.sign({ role: 'passenger', sid: 's1' }, secret, { algorithm: 'HS256', keyid: 'new', issuer: 'lien-thong', audience: 'lien-thong-api', subject: 'a1' }))).toBe('TOKEN_INVALID');
     expect(codeOf('not.a.jwt')).toBe('TOKEN_INVALID');
   });
 });

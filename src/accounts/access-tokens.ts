@@ -20,6 +20,7 @@ export interface SignedToken {
 }
 
 interface Payload {
+  exp?: unknown;
   sub?: unknown;
   role?: unknown;
   sid?: unknown;
@@ -71,6 +72,8 @@ export class AccessTokens {
     let payload: Payload;
     try {
       payload = jwt.verify(token, key, { algorithms: [ALGORITHM], issuer: this.auth.issuer, audience: this.auth.audience });
+      // jsonwebtoken checks exp only when it is there: a token without one would never expire.
+      if (typeof payload.exp !== 'number') throw invalidToken();
     } catch (error) {
       if (error instanceof jwt.TokenExpiredError) throw new DomainError('unauthenticated', 'TOKEN_EXPIRED', 'The access token has expired');
       throw invalidToken();

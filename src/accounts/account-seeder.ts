@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AccountRole } from './access-tokens';
-import { normaliseEmail } from './email';
+import { emailSkeleton, normaliseEmail } from './email';
 import { PasswordHasher } from './password-hasher';
 
 export interface AccountSeed {
@@ -16,11 +16,11 @@ export interface AccountSeed {
 export async function upsertAccount(db: DataSource, seed: AccountSeed): Promise<string> {
   const passwordHash = await new PasswordHasher().hash(seed.password);
   const [row] = await db.query<Array<{ id: string }>>(
-    `INSERT INTO accounts (email, password_hash, full_name, role, operator_id) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO accounts (email, password_hash, full_name, role, operator_id, email_skeleton) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, full_name = EXCLUDED.full_name,
-       role = EXCLUDED.role, operator_id = EXCLUDED.operator_id
+       role = EXCLUDED.role, operator_id = EXCLUDED.operator_id, email_skeleton = EXCLUDED.email_skeleton
      RETURNING id`,
-    [normaliseEmail(seed.email), passwordHash, seed.fullName, seed.role, seed.operatorId ?? null],
+    [normaliseEmail(seed.email), passwordHash, seed.fullName, seed.role, seed.operatorId ?? null, emailSkeleton(seed.email)],
   );
   return row.id;
 }

@@ -23,9 +23,10 @@ export class AccountsController {
   @Post('auth/register')
   @Public()
   @ApiCreatedResponse({ type: RegisteredDto })
-  @ApiConflictResponse({ description: 'EMAIL_TAKEN' })
-  register(@Body() body: RegisterDto): Promise<RegisteredDto> {
-    return this.accounts.register(body);
+  @ApiConflictResponse({ description: 'EMAIL_TAKEN: an account has this address, or one that looks the same' })
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED: too many registrations from this address, with Retry-After in seconds' })
+  register(@Body() body: RegisterDto, @Req() request: FastifyRequest): Promise<RegisteredDto> {
+    return this.accounts.register(body, request.ip);
   }
 
   @Post('auth/login')

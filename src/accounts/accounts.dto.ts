@@ -1,18 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsEmail, IsISO8601, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import type { Role } from '../common/access.decorator';
 import { ROLES } from '../common/access.decorator';
 import { MayBeOmitted, PersonName } from '../common/dto-decorators';
+import { normaliseEmail, WITHOUT_INVISIBLE_CHARACTERS } from './email';
 import { PASSWORD_MAX_LENGTH } from './password-policy';
 
 /** A calendar date, YYYY-MM-DD. */
 export const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 export class RegisterDto {
-  @ApiProperty({ example: 'lan.nguyen@example.vn' })
+  @ApiProperty({ example: 'lan.nguyen@example.vn', description: 'Stored in Unicode NFKC, lower case; no invisible characters; refused when it looks like an existing account\'s' })
+  // Checked in its stored form: "ａdmin@…" (full width) is checked, and refused if taken, as "admin@…".
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normaliseEmail(value) : value))
   @IsEmail({}, { message: 'must be an email address' })
   @MaxLength(254)
+  @Matches(WITHOUT_INVISIBLE_CHARACTERS, { message: 'must not hold invisible, format or control characters' })
   email!: string;
 
   @ApiProperty({ example: 'tàu điện Cát Linh 2A', description: 'At least 12 characters; must not contain the email address' })

@@ -7,12 +7,13 @@ import { ConcessionsController } from './concessions.controller';
 import { ConcessionsService } from './concessions.service';
 import { LoginLimiter } from './login-limiter';
 import { PasswordHasher } from './password-hasher';
+import { RegistrationLimiter } from './registration-limiter';
 import { SessionStore } from './sessions';
 
 @Module({
   imports: [PaymentsModule],
   controllers: [AccountsController, ConcessionsController],
-  providers: [AccessTokens, AccountsService, ConcessionsService, LoginLimiter, PasswordHasher, SessionStore],
+  providers: [AccessTokens, AccountsService, ConcessionsService, LoginLimiter, PasswordHasher, RegistrationLimiter, SessionStore],
   exports: [AccessTokens, AccountsService],
 })
 export class AccountsModule {}

@@ -8,9 +8,10 @@ import { isUniqueViolation } from '../database/postgres-errors';
 import type { RiderCategory } from '../fares/rider-category';
 import { AccessTokens, type AccessClaims, type AccountRole } from './access-tokens';
 import type { LoginDto, ProfileDto, RegisterDto, RegisteredDto, TokenPairDto } from './accounts.dto';
-import { normaliseEmail } from './email';
+import { emailSkeleton, normaliseEmail } from './email';
 import { LoginLimiter } from './login-limiter';
 import { PasswordHasher } from './password-hasher';
+import { RegistrationLimiter } from './registration-limiter';
 import { assertPasswordAcceptable } from './password-policy';
 import { localDateAt } from '../fares/domain/local-time';
 import { riderCategoryOn } from './rider-category-rules';
@@ -38,13 +39,20 @@ export class AccountsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly hasher: PasswordHasher,
     private readonly limiter: LoginLimiter,
+    private readonly registrations: RegistrationLimiter,
     private readonly sessions: SessionStore,
     private readonly tokens: AccessTokens,
     private readonly payments: PaymentsService,
   ) {}
 
   /** A new passenger. A declared date of birth is kept but grants nothing: concessions need an approved claim. */
-  async register(input: RegisterDto, today = localDateAt(Date.now())): Promise<RegisteredDto> {
+  /**
+   * A new passenger. A declared date of birth is kept but grants nothing: concessions need an
+   * approved claim. An address that looks like an existing account's (the same confusable
+   * skeleton: "admın@", "аdmin@") is taken; registrations of one skeleton are serialised by an
+   * advisory lock, so two look-alikes sent at once cannot both pass the check.
+   */
+  async register(input: RegisterDto, address: string, today = localDateAt(Date.now())): Promise<RegisteredDto> {
     const email = normaliseEmail(input.email);
     assertPasswordAcceptable(input.password, email);
     if (input.dateOfBirth !== undefined && (input.dateOfBirth > today || input.dateOfBirth < '1900-01-01')) {
@@ -52,16 +60,25 @@ export class AccountsService {
         { field: 'dateOfBirth', problem: 'must be a past date after 1900' },
       ]);
     }
+    await this.registrations.attempt(address);
+    const skeleton = emailSkeleton(email);
+    const taken = () => new DomainError('conflict', 'EMAIL_TAKEN', 'An account with this email, or one that looks the same, already exists');
     const passwordHash = await this.hasher.hash(input.password);
     try {
-      const [row] = await this.db.query<Array<{ id: string }>>(
-        `INSERT INTO accounts (email, password_hash, full_name, role, declared_date_of_birth)
-         VALUES ($1, $2, $3, 'passenger', $4) RETURNING id`,
-        [email, passwordHash, input.fullName.trim(), input.dateOfBirth ?? null],
-      );
-      return { id: row.id, email, riderCategory: 'adult' };
+      const id = await this.db.transaction(async (em) => {
+        await em.query(`SELECT pg_advisory_xact_lock(hashtext('account-email:' || $1))`, [skeleton]);
+        const [lookAlike] = await em.query<unknown[]>(`SELECT 1 FROM accounts WHERE email_skeleton = $1 OR email = $2 LIMIT 1`, [skeleton, email]);
+        if (lookAlike) throw taken();
+        const [row] = await em.query<Array<{ id: string }>>(
+          `INSERT INTO accounts (email, password_hash, full_name, role, declared_date_of_birth, email_skeleton)
+           VALUES ($1, $2, $3, 'passenger', $4, $5) RETURNING id`,
+          [email, passwordHash, input.fullName.trim(), input.dateOfBirth ?? null, skeleton],
+        );
+        return row.id;
+      });
+      return { id, email, riderCategory: 'adult' };
     } catch (error) {
-      if (isUniqueViolation(error)) throw new DomainError('conflict', 'EMAIL_TAKEN', 'An account with this email already exists');
+      if (isUniqueViolation(error)) throw taken();
       throw error;
     }
   }

@@ -7,6 +7,7 @@ export type DomainErrorKind =
   | 'unauthenticated' // 401
   | 'forbidden' // 403
   | 'not_found' // 404
+  | 'method_not_allowed' // 405
   | 'conflict' // 409: state conflict
   | 'refused' // 422: well-formed but refused
   | 'rate_limited' // 429
@@ -45,9 +46,23 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/** 400: a body that is not JSON (or tries prototype poisoning), from any route's JSON parsing. */
+/** 400: a body that is not JSON (or not UTF-8), from any route's JSON parsing (src/common/json-body.ts). */
 export class MalformedJsonError extends DomainError {
+  constructor(message = 'The body is not valid JSON') {
+    super('invalid', 'MALFORMED_JSON', message);
+  }
+}
+
+/** 400: JSON nested deeper than JSON_MAX_DEPTH, refused before it is parsed. */
+export class JsonTooDeepError extends DomainError {
+  constructor(maxDepth: number) {
+    super('invalid', 'JSON_TOO_DEEP', `The body nests arrays and objects more than ${maxDepth} levels deep`);
+  }
+}
+
+/** 400: valid JSON holding a key that could poison prototypes (`__proto__`, or `constructor` with `prototype`). */
+export class RefusedKeyError extends DomainError {
   constructor() {
-    super('invalid', 'MALFORMED_JSON', 'The body is not valid JSON');
+    super('invalid', 'REFUSED_KEY', 'The body holds a refused key: __proto__, or constructor.prototype, is never accepted');
   }
 }

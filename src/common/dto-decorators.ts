@@ -36,7 +36,8 @@ const FREE_TEXT = /^[\p{L}\p{M}\p{N}\p{Zs}.,'’"“”()\-–—/:#&+!?%]+$/u;
 /**
  * Words people type for other people (evidence, reasons, product names): letters, digits, spaces and
  * plain punctuation, which document numbers such as "123/QĐ-UBND" need. No markup, code, paths or
- * control characters: < > ; = { } $ \ and the like are refused, and so is "../".
+ * control characters: < > ; = { } $ \ and the like are refused, and so is "../"; nor a leading
+ * = + - or @, which spreadsheets take for a formula.
  */
 export function FreeText(maxLength: number): PropertyDecorator {
   return applyDecorators(
@@ -44,6 +45,8 @@ export function FreeText(maxLength: number): PropertyDecorator {
     MaxLength(maxLength),
     Matches(/\S/, { message: '$property must not be blank' }),
     Matches(FREE_TEXT, { message: '$property may hold letters, digits, spaces and . , \' " ( ) - / : # & + ! ? % only' }),
+    // A spreadsheet opening an export would read such a cell as a formula (CSV injection).
+    Matches(/^[^=+\-@\t\r]/, { message: '$property must not start with = + - @, a tab or a carriage return' }),
     NotContains('../', { message: '$property must not hold a path' }),
   );
 }

@@ -44,7 +44,31 @@ export class LoggingModule {
 /** The request's line, once answered: its id, method, URL, status and time (5xx at error level). */
 export function logRequest(logger: Pino, request: FastifyRequest, reply: FastifyReply): void {
   if (QUIET_ROUTES.has(`${request.method} ${request.routeOptions.url}`)) return;
-  const line = { req: { id: request.id, method: request.method, url: request.url }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) };
+  const line = { req: { id: request.id, method: request.method, url: redactedUrl(request.url) }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) };
   if (reply.statusCode >= 500) logger.error(line, 'request completed');
   else logger.info(line, 'request completed');
+}
+
+/** Query parameter names that look like they carry a secret (`access_token`, `apiKey`, `password`, `sig`…). */
+const SECRET_PARAMETER = /token|secret|passw|pwd|key|sig|auth|session|credential|code|otp|jwt|bearer/i;
+
+/** The URL as logged: the value of every query parameter whose name looks secret is replaced by [redacted]. */
+export function redactedUrl(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const query = url
+    .slice(start + 1)
+    .split('&')
+    .map((pair) => {
+      const end = pair.indexOf('=');
+      const rawName = end < 0 ? pair : pair.slice(0, end);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+      } catch {
+        // a malformed escape: judged by its raw spelling
+      }
+      return end >= 0 && SECRET_PARAMETER.test(name) ? `${rawName}=[redacted]` : pair;
+    });
+  return `${url.slice(0, start)}?${query.join('&')}`;
 }

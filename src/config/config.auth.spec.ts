@@ -9,6 +9,7 @@ const PRODUCTION = {
   PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
   QR_SIGNING_KEYS: `qr-1:${generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`,
   AUTH_TOKEN_KEYS: 'prod-2026-11:0123456789abcdef0123456789abcdef-production',
+  METRICS_TOKEN: 'a-production-metrics-token-of-32-characters',
 };
 
 describe('auth configuration', () => {
@@ -21,9 +22,13 @@ describe('auth configuration', () => {
       accessTokenTtlSeconds: 900,
       refreshTokenTtlSeconds: 30 * 24 * 3600,
       deviceTokenTtlSeconds: 3600,
-      loginAttemptsPerAccount: 10,
+      loginAttemptsPerPair: 5,
+      loginAttemptsPerAccount: 50,
       loginAttemptsPerAddress: 100,
       loginWindowSeconds: 900,
+      loginSlowdownMaxMs: 2000,
+      registrationsPerAddress: 10,
+      registrationWindowSeconds: 3600,
       disabledDevicesRefreshSeconds: 60,
     });
     expect(trustProxy).toBe(false);

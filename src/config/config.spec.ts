@@ -62,10 +62,24 @@ describe('loadConfig', () => {
       AUTH_TOKEN_KEYS: 'prod-1:0123456789abcdef0123456789abcdef-production',
       PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
       QR_SIGNING_KEYS: `qr-1:${generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`,
+      METRICS_TOKEN: 'a-production-metrics-token-of-32-characters',
     };
 
     it('starts with production values', () => {
       expect(loadConfig(production).nodeEnv).toBe('production');
+    });
+
+    it('serves no API docs unless DOCS_ENABLED says so', () => {
+      expect(loadConfig(production).docsEnabled).toBe(false);
+      expect(loadConfig({ ...production, DOCS_ENABLED: 'true' }).docsEnabled).toBe(true);
+      expect(loadConfig({}).docsEnabled).toBe(true);
+    });
+
+    it('requires a metrics token of at least 32 characters', () => {
+      expect(loadConfig(production).metricsToken).toBe(production.METRICS_TOKEN);
+      expect(() => loadConfig({ ...production, METRICS_TOKEN: undefined })).toThrow('Invalid configuration: METRICS_TOKEN is required');
+      expect(() => loadConfig({ ...production, METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN must be at least 32 characters');
+      expect(loadConfig({}).metricsToken).toBeUndefined();
     });
 
     it('has no default database or Redis', () => {

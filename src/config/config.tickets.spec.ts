@@ -12,6 +12,7 @@ const PRODUCTION = {
   AUTH_TOKEN_KEYS: 'prod-1:0123456789abcdef0123456789abcdef-production',
   PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
   QR_SIGNING_KEYS: `qr-1:${PRIVATE}`,
+  METRICS_TOKEN: 'a-production-metrics-token-of-32-characters',
 };
 
 describe('payments and tickets configuration', () => {

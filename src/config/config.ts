@@ -15,6 +15,8 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   readonly bodyLimitBytes: number;
+  /** Deepest nesting of arrays and objects a JSON body may have; deeper ones get 400 before they are parsed. */
+  readonly jsonMaxDepth: number;
   readonly database: {
     readonly url: string;
     readonly poolSize: number;
@@ -24,8 +26,10 @@ export interface AppConfig {
   readonly redis: {
     readonly url: string;
   };
-  /** Serve GET /docs and GET /docs-json. */
+  /** Serve GET /docs and GET /docs-json (default on, off in production). */
   readonly docsEnabled: boolean;
+  /** GET /metrics answers only `Authorization: Bearer <token>` when set; required in production. */
+  readonly metricsToken: string | undefined;
   /**
    * Which proxies may set X-Forwarded-For (Fastify's trustProxy): false, a hop count, or their
    * addresses. Login rate limiting per address depends on it behind a load balancer.
@@ -104,10 +108,20 @@ export interface AuthConfig {
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   readonly deviceTokenTtlSeconds: number;
-  /** Login attempts allowed per account, and per address, in one window before 429. */
+  /**
+   * Login attempts in one window: per account and address pair (then 429 for that pair only), per
+   * account (a ceiling: then 429 for addresses that never logged in to it, a slow answer for those
+   * that did), and per address (then 429, whatever the account).
+   */
+  readonly loginAttemptsPerPair: number;
   readonly loginAttemptsPerAccount: number;
   readonly loginAttemptsPerAddress: number;
   readonly loginWindowSeconds: number;
+  /** The longest delay a failing pair, or a known-good address of an account under attack, waits before its answer. */
+  readonly loginSlowdownMaxMs: number;
+  /** Accounts one address may register in one window before 429. */
+  readonly registrationsPerAddress: number;
+  readonly registrationWindowSeconds: number;
   /** How often each process reloads the disabled validator devices from Postgres (besides Redis notices). */
   readonly disabledDevicesRefreshSeconds: number;
 }
@@ -125,7 +139,7 @@ export class ConfigError extends Error {
 /** Development defaults match the servers `npm run local` starts; they must never reach production. */
 export const DEVELOPMENT_DEFAULTS = {
   DATABASE_URL: 'postgres://lienthong:lienthong-dev@127.0.0.1:5433/lienthong',
-  REDIS_URL: 'redis://127.0.0.1:6380',
+  REDIS_URL: 'redis://:lienthong-dev-redis@127.0.0.1:6380',
   AUTH_TOKEN_KEYS: 'dev-1:lienthong-dev-access-token-key-do-not-use-in-production',
   PAYMENT_WEBHOOK_SECRET: 'lienthong-dev-payment-webhook-secret-do-not-use-in-production',
 } as const;
@@ -133,6 +147,7 @@ export const DEVELOPMENT_DEFAULTS = {
 /** Secrets that ship in this repository; production refuses to start with any of them. */
 const DEVELOPMENT_SECRETS: ReadonlyArray<{ variable: string; secret: string }> = [
   { variable: 'DATABASE_URL', secret: 'lienthong-dev' },
+  { variable: 'REDIS_URL', secret: 'lienthong-dev' },
   { variable: 'AUTH_TOKEN_KEYS', secret: 'lienthong-dev-access-token-key' },
   { variable: 'PAYMENT_WEBHOOK_SECRET', secret: 'lienthong-dev-payment-webhook-secret' },
 ];
@@ -151,6 +166,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+    jsonMaxDepth: integer(env, 'JSON_MAX_DEPTH', 32, 2, 1000),
     database: {
       url: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], production ? undefined : DEVELOPMENT_DEFAULTS.DATABASE_URL),
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
@@ -159,7 +175,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redis: {
       url: url(env, 'REDIS_URL', ['redis:', 'rediss:'], production ? undefined : DEVELOPMENT_DEFAULTS.REDIS_URL),
     },
-    docsEnabled: boolean(env, 'DOCS_ENABLED', true),
+    docsEnabled: boolean(env, 'DOCS_ENABLED', !production),
+    metricsToken: optionalSecret(env, 'METRICS_TOKEN', production),
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
     auth: {
       tokenKeys: tokenKeys(env, 'AUTH_TOKEN_KEYS', production ? undefined : DEVELOPMENT_DEFAULTS.AUTH_TOKEN_KEYS),
@@ -168,9 +185,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       accessTokenTtlSeconds: integer(env, 'AUTH_ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 60 * 60),
       refreshTokenTtlSeconds: integer(env, 'AUTH_REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 3600, 90 * 24 * 3600),
       deviceTokenTtlSeconds: integer(env, 'DEVICE_TOKEN_TTL_SECONDS', 3600, 60, 24 * 3600),
-      loginAttemptsPerAccount: integer(env, 'LOGIN_ATTEMPTS_PER_ACCOUNT', 10, 1, 1000),
+      loginAttemptsPerPair: integer(env, 'LOGIN_ATTEMPTS_PER_PAIR', 5, 1, 1000),
+      loginAttemptsPerAccount: integer(env, 'LOGIN_ATTEMPTS_PER_ACCOUNT', 50, 1, 100_000),
       loginAttemptsPerAddress: integer(env, 'LOGIN_ATTEMPTS_PER_ADDRESS', 100, 1, 100_000),
       loginWindowSeconds: integer(env, 'LOGIN_WINDOW_SECONDS', 15 * 60, 1, 24 * 3600),
+      loginSlowdownMaxMs: integer(env, 'LOGIN_SLOWDOWN_MAX_MS', 2_000, 0, 30_000),
+      // Test suites register many accounts from one loopback address; the tests of the limit set it.
+      registrationsPerAddress: integer(env, 'REGISTRATIONS_PER_ADDRESS', nodeEnv === 'test' ? 10_000 : 10, 1, 100_000),
+      registrationWindowSeconds: integer(env, 'REGISTRATION_WINDOW_SECONDS', 3600, 1, 7 * 24 * 3600),
       disabledDevicesRefreshSeconds: integer(env, 'DISABLED_DEVICES_REFRESH_SECONDS', 60, 1, 3600),
     },
     payments: {
@@ -271,6 +293,12 @@ function kidPairs(name: string, list: string, valueName: string): Array<{ kid: s
   });
   if (new Set(pairs.map((pair) => pair.kid)).size !== pairs.length) throw new ConfigError(name, 'names a kid twice');
   return pairs;
+}
+
+/** A secret of at least 32 characters that may be left unset, except where `required`. */
+function optionalSecret(env: Env, name: string, isRequired: boolean): string | undefined {
+  if (raw(env, name) === undefined && !isRequired) return undefined;
+  return secret(env, name);
 }
 
 function secret(env: Env, name: string, fallback?: string): string {

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import stableStringify from 'fast-json-stable-stringify';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from '../common/auth-user';
@@ -133,23 +134,25 @@ export class FaresService implements OnModuleInit, OnApplicationBootstrap, OnMod
     return toProductDto(version, undefined);
   }
 
-  async amendProduct(productId: string, body: AmendProductDto): Promise<ProductDto> {
-    const effectiveFrom = this.newEffectiveFrom(body.effectiveFrom);
+  async amendProduct(productId: string, body: AmendProductDto | null): Promise<ProductDto> {
+    const changes = {
+      ...(body?.name !== undefined && { name: body.name }),
+      ...(body?.modes !== undefined && { modes: body.modes }),
+      ...(body?.lineIds !== undefined && { lineIds: body.lineIds }),
+      ...(body?.singleLine !== undefined && { singleLine: body.singleLine }),
+      ...(body?.validityDays !== undefined && { validityDays: body.validityDays }),
+      ...(body?.prices !== undefined && { prices: body.prices }),
+      ...(body?.payAsYouGoCap !== undefined && { payAsYouGoCap: body.payAsYouGoCap }),
+      ...(body?.onSale !== undefined && { onSale: body.onSale }),
+    };
+    const emptyChange = () => invalid('EMPTY_CHANGE', 'The change would write a version identical to the one in force', 'body', 'must change at least one field of the product');
+    if (Object.keys(changes).length === 0) throw emptyChange();
+    const effectiveFrom = this.newEffectiveFrom(body?.effectiveFrom);
     const base = this.current.productAt(productId, effectiveFrom) ?? this.current.productAt(productId, Number.MAX_SAFE_INTEGER);
     if (!base) throw new NotFoundError('Product', productId);
-    const version = this.checkedProduct({
-      ...base,
-      versionId: `${productId}@${new Date(effectiveFrom).toISOString()}`,
-      effectiveFrom,
-      ...(body.name !== undefined && { name: body.name }),
-      ...(body.modes !== undefined && { modes: body.modes }),
-      ...(body.lineIds !== undefined && { lineIds: body.lineIds }),
-      ...(body.singleLine !== undefined && { singleLine: body.singleLine }),
-      ...(body.validityDays !== undefined && { validityDays: body.validityDays }),
-      ...(body.prices !== undefined && { prices: body.prices }),
-      ...(body.payAsYouGoCap !== undefined && { payAsYouGoCap: body.payAsYouGoCap }),
-      ...(body.onSale !== undefined && { onSale: body.onSale }),
-    });
+    const version = this.checkedProduct({ ...base, versionId: `${productId}@${new Date(effectiveFrom).toISOString()}`, effectiveFrom, ...changes });
+    const terms = (product: ProductVersion) => stableStringify({ ...product, versionId: null, effectiveFrom: null });
+    if (terms(version) === terms(base)) throw emptyChange();
     await this.store.insertProductVersion(version, false, 'fail');
     await this.changed();
     return toProductDto(version, undefined);

@@ -2,6 +2,7 @@ import { Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile }
 import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
+import { csvTextCell } from '../common/csv-cell';
 import { Readable } from 'node:stream';
 import { Roles } from '../common/access.decorator';
 import { CurrentUser, type AuthUser } from '../common/auth-user';
@@ -34,7 +35,7 @@ export class SettlementController {
   @ApiForbiddenResponse(SCOPE)
   async dailyCsv(@CurrentUser() user: AuthUser, @Query() query: DailyStatementQuery): Promise<string> {
     const statement = await this.settlement.statement(user, query.date, query.operatorId);
-    return stringifySync(statementCsvRows(statement), { header: true, columns: [...STATEMENT_CSV_COLUMNS] });
+    return stringifySync(statementCsvRows(statement), { header: true, columns: [...STATEMENT_CSV_COLUMNS], cast: { string: csvTextCell } });
   }
 
   @Post('settlements/daily/:date/close')
@@ -54,7 +55,7 @@ export class SettlementController {
   fareTransactions(@CurrentUser() user: AuthUser, @Query() query: FareTransactionsQuery): StreamableFile {
     const rows = this.settlement.fareTransactions(user, query.date, query.operatorId);
     if (query.format === 'csv') {
-      const csv = Readable.from(rows).pipe(stringify({ header: true, columns: [...TIDES_FARE_TRANSACTION_FIELDS], cast: { boolean: (value) => String(value) } }));
+      const csv = Readable.from(rows).pipe(stringify({ header: true, columns: [...TIDES_FARE_TRANSACTION_FIELDS], cast: { boolean: (value) => String(value), string: csvTextCell } }));
       return new StreamableFile(csv, { type: 'text/csv; charset=utf-8' });
     }
     return new StreamableFile(Readable.from(jsonArray(rows)), { type: 'application/json; charset=utf-8' });

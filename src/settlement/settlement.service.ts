@@ -24,11 +24,16 @@ export type SettlementProgress = (step: string, done: number, total: number) => 
 
 const DAY_STEPS = ['sales', 'refunds', 'single tickets', 'pass day parts', 'pass use', 'pay as you go', 'free rides', 'maximum fares', 'rejected taps', 'revenue at risk'] as const;
 
+/** The first and last days a statement can be asked for. */
+const FIRST_DAY = '2000-01-01';
+const LAST_DAY = '2999-12-31';
+
 /** A local date `YYYY-MM-DD` as the bounds of its day in Asia/Ho_Chi_Minh, or 400 when it is no date. */
 export function dayBounds(date: string): DayBounds {
   const start = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00+07:00`) : NaN;
-  if (Number.isNaN(start) || localDateAt(start) !== date) {
-    throw new DomainError('invalid', 'VALIDATION_FAILED', `${JSON.stringify(date)} is not a date`, [{ field: 'date', problem: 'must be a local date YYYY-MM-DD' }]);
+  // Years the scheme can have days in: outside them Postgres' date and timestamp ranges end in a 500.
+  if (Number.isNaN(start) || localDateAt(start) !== date || date < FIRST_DAY || date > LAST_DAY) {
+    throw new DomainError('invalid', 'VALIDATION_FAILED', `${JSON.stringify(date)} is not a date`, [{ field: 'date', problem: `must be a local date YYYY-MM-DD from ${FIRST_DAY} to ${LAST_DAY}` }]);
   }
   return { date, start: new Date(start), end: new Date(start + DAY_MS) };
 }

@@ -134,8 +134,10 @@ function encodeCursor(micros: string, id: string): string {
 
 function decodeCursor(cursor: string | undefined): [string, string] {
   if (cursor === undefined) return ['0', ''];
-  const [micros, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!micros || !/^\d{1,20}$/.test(micros) || id === undefined) {
+  const [micros, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  // The id is a ticket's or an account's uuid, or empty at the start: anything else (a NUL, which
+  // Postgres text cannot hold, or another control character) was never a cursor of ours.
+  if (!micros || !/^\d{1,18}$/.test(micros) || id === undefined || rest.length > 0 || !/^[0-9a-f-]{0,36}$/.test(id)) {
     throw new DomainError('invalid', 'VALIDATION_FAILED', 'since is not a cursor this feed returned', [{ field: 'since', problem: 'is not a cursor' }]);
   }
   return [micros, id];

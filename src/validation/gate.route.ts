@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { AccessRule } from '../common/access.decorator';
 import type { AuthUser } from '../common/auth-user';
 import { Authenticator } from '../common/authenticator';
-import { MalformedJsonError } from '../common/domain-error';
+import { jsonBodyParserOf, type JsonBodyParser } from '../common/json-body';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { GateService, type GateDevice, type TapVerdict } from './gate.service';
@@ -15,8 +15,6 @@ import { parseTap } from './tap-input';
 export const GATE_ROUTE = '/v1/validations';
 /** Who may call it, as @Roles('validator') would say on a controller route. */
 export const GATE_ROUTE_ACCESS = { public: false, roles: ['validator'] } as const satisfies AccessRule;
-
-type JsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
 
 /**
  * `POST /v1/validations` straight on Fastify, outside Nest's pipeline of guards, pipes and
@@ -50,7 +48,7 @@ export class GateRoute implements OnModuleInit {
     // Commands build the modules without an HTTP server.
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
-    const parseJson = fastify.getDefaultJsonParser('error', 'error');
+    const parseJson = jsonBodyParserOf(fastify);
     const bodyLimit = fastify.initialConfig.bodyLimit ?? 1024 * 1024;
     fastify.route({
       method: 'POST',
@@ -93,7 +91,7 @@ class BodyError extends Error {
  * 415 for another media type than JSON, 413 over the limit, 400 when its length differs from
  * Content-Length or it is not JSON (Fastify's parser, which refuses prototype poisoning).
  */
-function readJsonBody(request: FastifyRequest, payload: Readable, limit: number, parseJson: JsonParser): Promise<unknown> {
+function readJsonBody(request: FastifyRequest, payload: Readable, limit: number, parseJson: JsonBodyParser): Promise<unknown> {
   const { headers } = request;
   const contentType = headers['content-type'];
   const declaredLength = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
@@ -119,7 +117,7 @@ function readJsonBody(request: FastifyRequest, payload: Readable, limit: number,
       if (error) return reject(new BodyError(error));
       if (declaredLength !== undefined && received !== declaredLength) return reject(new BodyError(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH()));
       const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      void parseJson(request, text, (parseError: Error | null, value?: unknown) => (parseError ? reject(new MalformedJsonError()) : resolve(value)));
+      parseJson(request, text, (parseError, value) => (parseError ? reject(parseError) : resolve(value)));
     };
     const stop = () => {
       payload.removeListener('data', onData);

@@ -148,6 +148,8 @@ export function serviceEnv(databases: Databases, extra: NodeJS.ProcessEnv = {}):
     QR_SIGNING_KEYS: qrKeys,
     GATE_REBUILD_ON_EMPTY_REDIS: 'false',
     DOCS_ENABLED: 'false',
+    // Riders are registered and logged in from one address.
+    REGISTRATIONS_PER_ADDRESS: '100000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     ...extra,
   };

@@ -145,6 +145,7 @@ describe('the development gateway in production', () => {
       LOG_LEVEL: 'silent',
       AUTH_TOKEN_KEYS: `prod-1:${'p'.repeat(40)}`,
       PAYMENT_WEBHOOK_SECRET: 's'.repeat(40),
+      METRICS_TOKEN: 'm'.repeat(40),
       QR_SIGNING_KEYS: `prod-qr-1:${qrKey}`,
     });
     try {
