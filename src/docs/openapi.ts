@@ -5,7 +5,7 @@ import type { OperationObject, ResponseObject, SchemaObject } from '@nestjs/swag
 import { ACCESS_METADATA, type AccessRule } from '../common/access.decorator';
 import { gateRouteDocs, GATE_ROUTE_ACCESS } from '../validation/gate.route';
 import { TapDto, TapVerdictDto } from '../validation/validation.dto';
-import { OPERATION_SUMMARIES } from './summaries';
+import { OPERATION_ERRORS, OPERATION_SUMMARIES } from './summaries';
 
 export const ERROR_SCHEMA = 'ErrorResponse';
 const ERROR_REF = `#/components/schemas/${ERROR_SCHEMA}`;
@@ -41,6 +41,7 @@ const COMMON_ERRORS: Record<string, string> = {
   '503': 'SERVICE_UNAVAILABLE: Postgres or Redis cannot be reached just now; retry shortly',
 };
 const INPUT_ERROR = 'VALIDATION_FAILED (or BAD_REQUEST, MALFORMED_JSON): a parameter or the body is not valid; details name the field';
+const NOT_FOUND_ERROR = 'NOT_FOUND: nothing of that id (or not the caller\'s)';
 const BODY_ERRORS: Record<string, string> = {
   '413': 'PAYLOAD_TOO_LARGE: the body is over the size limit',
   '415': 'UNSUPPORTED_MEDIA_TYPE: bodies are application/json',
@@ -93,7 +94,8 @@ export function accessRules(app: INestApplication): Map<string, AccessRule> {
 /**
  * What the generator cannot know per route, applied to every operation:
  * - the error schema (one component) on every 4xx/5xx answer, and the answers every route can give:
- *   400 when it takes parameters or a body, 413/415 with a body, 401/403 when it is protected,
+ *   400 when it takes parameters or a body, 404 with a path parameter, 413/415 with a body,
+ *   those src/docs/summaries.ts lists for it, 401/403 when it is protected,
  *   500 and 503 always;
  * - `security: []` on public operations, the bearer scheme on protected ones;
  * - a summary (src/docs/summaries.ts, or one made from the handler's name);
@@ -121,6 +123,8 @@ function completeOperation(operation: OperationObject, rule: AccessRule | undefi
   };
   const takesInput = (operation.parameters ?? []).length > 0 || operation.requestBody !== undefined;
   if (takesInput) add({ '400': INPUT_ERROR });
+  if ((operation.parameters ?? []).some((parameter) => 'in' in parameter && parameter.in === 'path')) add({ '404': NOT_FOUND_ERROR });
+  add(OPERATION_ERRORS[id] ?? {});
   if (operation.requestBody !== undefined) add(BODY_ERRORS);
   if (rule?.public === true) {
     operation.security = [];

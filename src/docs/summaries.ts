@@ -52,3 +52,16 @@ export const OPERATION_SUMMARIES: Readonly<Record<string, string>> = {
   SettlementController_close: 'Close a day: freeze its statements (admin)',
   SettlementController_fareTransactions: "The day's fare transactions in TIDES fare_transactions shape",
 };
+
+/**
+ * Error answers an operation gives beyond the ones every operation of its kind gives (see
+ * completeDocument), by operation id, where the controller does not document them itself.
+ */
+export const OPERATION_ERRORS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  FaresController_quote: { '404': 'UNKNOWN_STATION or UNKNOWN_LINE: no such station or line' },
+  FaresController_createFareTable: { '422': 'EFFECTIVE_FROM_IN_PAST: a new version cannot start in the past' },
+  FaresController_createWaiver: { '422': 'EFFECTIVE_FROM_IN_PAST: a waiver cannot start in the past' },
+  OrdersController_create: { '404': 'NOT_FOUND, UNKNOWN_STATION: a product, line or station of the order does not exist' },
+  ConcessionsController_claim: { '422': 'The claim cannot be accepted as it stands (see the code)' },
+  PaymentsController_webhook: { '404': 'NOT_FOUND: no such payment' },
+};
