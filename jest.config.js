@@ -15,6 +15,6 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.spec.ts'], setupFiles: ['reflect-metadata'] },
+    { ...shared, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.spec.ts'], setupFiles: ['reflect-metadata'], setupFilesAfterEnv: ['<rootDir>/test/setup/openapi-responses.ts'] },
   ],
 };

@@ -31,7 +31,7 @@ const MAX_AMOUNT = 100_000_000;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** An ISO 8601 date-time with an offset, e.g. 2026-07-01T00:00:00+07:00. */
-function IsInstant(): PropertyDecorator {
+export function IsInstant(): PropertyDecorator {
   return applyDecorators(
     IsString(),
     Matches(INSTANT, { message: '$property must be an ISO 8601 date-time with an offset, e.g. 2026-07-01T00:00:00+07:00' }),

@@ -2,10 +2,11 @@ import { Module } from '@nestjs/common';
 import { NetworkModule } from '../network/network.module';
 import { FaresController } from './fares.controller';
 import { FaresService } from './fares.service';
+import { GtfsController } from './gtfs/gtfs.controller';
 
 @Module({
   imports: [NetworkModule],
-  controllers: [FaresController],
+  controllers: [FaresController, GtfsController],
   providers: [FaresService],
   exports: [FaresService],
 })

@@ -1,12 +1,12 @@
 import { Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiOkResponse, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify';
 import { stringify as stringifySync } from 'csv-stringify/sync';
 import { csvTextCell } from '../common/csv-cell';
 import { Readable } from 'node:stream';
 import { Roles } from '../common/access.decorator';
 import { CurrentUser, type AuthUser } from '../common/auth-user';
-import { DailyStatementDto, DailyStatementQuery, FareTransactionsQuery } from './settlement.dto';
+import { DailyStatementDto, DailyStatementQuery, FareTransactionsQuery, TidesFareTransactionDto } from './settlement.dto';
 import { TIDES_FARE_TRANSACTION_FIELDS, type TidesFareTransaction } from './settlement.queries';
 import { SettlementService } from './settlement.service';
 import { STATEMENT_CSV_COLUMNS, statementCsvRows, type DailyStatement } from './statement';
@@ -14,6 +14,7 @@ import { STATEMENT_CSV_COLUMNS, statementCsvRows, type DailyStatement } from './
 const SCOPE = { description: "OPERATOR_SCOPE: operator staff asking for another operator's figures" };
 
 @ApiTags('settlement')
+@ApiExtraModels(TidesFareTransactionDto)
 @ApiBearerAuth()
 @Controller('v1')
 export class SettlementController {
@@ -49,14 +50,25 @@ export class SettlementController {
 
   @Get('fare-transactions')
   @Roles('operator', 'admin')
-  @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ description: 'The day\'s purchases, refunds and accepted taps in TIDES fare_transactions shape (streamed)', schema: { type: 'string' } })
+  @ApiProduces('application/json', 'text/csv', 'application/zip')
+  @ApiOkResponse({
+    description: "The day's purchases, refunds, top-ups, pass activations and accepted taps in TIDES v1.0 fare_transactions shape (streamed)",
+    content: {
+      'application/json': { schema: { type: 'array', items: { $ref: getSchemaPath(TidesFareTransactionDto) } } },
+      'text/csv': { schema: { type: 'string', description: 'fare_transactions.csv: every column of the TIDES table schema, in its order' } },
+      'application/zip': { schema: { type: 'string', format: 'binary', description: 'A TIDES data package: datapackage.json, fare_transactions.csv, devices.csv, stops.csv' } },
+    },
+  })
   @ApiForbiddenResponse(SCOPE)
   fareTransactions(@CurrentUser() user: AuthUser, @Query() query: FareTransactionsQuery): StreamableFile {
     const rows = this.settlement.fareTransactions(user, query.date, query.operatorId);
     if (query.format === 'csv') {
       const csv = Readable.from(rows).pipe(stringify({ header: true, columns: [...TIDES_FARE_TRANSACTION_FIELDS], cast: { boolean: (value) => String(value), string: csvTextCell } }));
       return new StreamableFile(csv, { type: 'text/csv; charset=utf-8' });
+    }
+    if (query.format === 'datapackage') {
+      const zip = this.settlement.fareTransactionsPackage(user, query.date, query.operatorId);
+      return new StreamableFile(zip, { type: 'application/zip', disposition: `attachment; filename="tides-fare-transactions-${query.date}.zip"` });
     }
     return new StreamableFile(Readable.from(jsonArray(rows)), { type: 'application/json; charset=utf-8' });
   }

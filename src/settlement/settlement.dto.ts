@@ -16,11 +16,11 @@ export class DailyStatementQuery {
   operatorId?: string;
 }
 
-export const FARE_TRANSACTION_FORMATS = ['json', 'csv'] as const;
+export const FARE_TRANSACTION_FORMATS = ['json', 'csv', 'datapackage'] as const;
 export type FareTransactionFormat = (typeof FARE_TRANSACTION_FORMATS)[number];
 
 export class FareTransactionsQuery extends DailyStatementQuery {
-  @ApiPropertyOptional({ enum: FARE_TRANSACTION_FORMATS, default: 'json' })
+  @ApiPropertyOptional({ enum: FARE_TRANSACTION_FORMATS, default: 'json', description: 'json: an array of rows; csv: fare_transactions.csv; datapackage: a TIDES v1.0 data package (zip)' })
   @IsOptional()
   @IsIn(FARE_TRANSACTION_FORMATS)
   format?: FareTransactionFormat;
@@ -85,4 +85,35 @@ export class DailyStatementDto {
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Journeys timed out at the maximum fare: {operatorId, lineId, subjectKind, journeys, charged}' }) maximumFareJourneys!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Late events of closed days: {belongsTo, operatorId (null: unallocated), amount}' }) adjustments!: object[];
   @ApiProperty({ type: CheckDto }) check!: CheckDto;
+}
+
+const nullString = { type: 'string', nullable: true } as const;
+const alwaysNull = { type: 'string', nullable: true, enum: [null], description: 'Not recorded by this service (always null)' } as const;
+
+/** One row of GET /v1/fare-transactions?format=json: TIDES v1.0 fare_transactions, every column. */
+export class TidesFareTransactionDto {
+  @ApiProperty() transaction_id!: string;
+  @ApiProperty({ example: '2026-07-01' }) service_date!: string;
+  @ApiProperty({ example: '2026-07-01T01:02:03Z', description: 'UTC, whole seconds' }) event_timestamp!: string;
+  @ApiProperty(alwaysNull) location_ping_id!: null;
+  @ApiProperty({ description: 'đồng' }) amount!: number;
+  @ApiProperty({ enum: ['VND'] }) currency_type!: 'VND';
+  @ApiProperty({ enum: ['Purchase', 'Add', 'Activate', 'Adjust', 'Enter', 'Exit'] }) fare_action!: string;
+  @ApiProperty(alwaysNull) trip_id_performed!: null;
+  @ApiProperty(alwaysNull) trip_id_scheduled!: null;
+  @ApiProperty(alwaysNull) pattern_id!: null;
+  @ApiProperty({ ...alwaysNull, type: 'integer' }) trip_stop_sequence!: null;
+  @ApiProperty({ ...alwaysNull, type: 'integer' }) scheduled_stop_sequence!: null;
+  @ApiProperty(alwaysNull) vehicle_id!: null;
+  @ApiProperty(nullString) device_id!: string | null;
+  @ApiProperty(alwaysNull) fare_id!: null;
+  @ApiProperty(nullString) stop_id!: string | null;
+  @ApiProperty({ enum: [1] }) num_riders!: 1;
+  @ApiProperty({ type: 'string', nullable: true, enum: ['Optical scan', null] }) fare_media_id!: string | null;
+  @ApiProperty(nullString) rider_category!: string | null;
+  @ApiProperty(nullString) fare_product!: string | null;
+  @ApiProperty(alwaysNull) fare_period!: null;
+  @ApiProperty() fare_capped!: boolean;
+  @ApiProperty(nullString) token_id!: string | null;
+  @ApiProperty({ type: 'number', nullable: true, description: 'Pay as you go and top-ups: wallet balance after the transaction (đồng)' }) balance!: number | null;
 }

@@ -139,47 +139,68 @@ export interface AllocationKeyRow {
 }
 
 /**
- * A fare transaction as TIDES `fare_transactions` names its fields (TIDES-transit/TIDES,
- * spec/fare_transactions.schema.json, the version with `token_id` and `num_riders`; earlier drafts
- * called the instrument `fare_media_id` and the medium `media_type`). Fields we cannot fill
- * (trip_id_performed, pattern_id, stop_sequence, vehicle_id, fare_id, fare_period, balance) are left
- * out; TIDES requires only transaction_id, service_date, event_timestamp, amount and fare_action.
+ * A fare transaction as TIDES v1.0 `fare_transactions` names its fields, every column in the
+ * schema's order (TIDES-transit/TIDES, spec/fare_transactions.schema.json, vendored in
+ * test/fixtures/tides). Columns we have nothing for (no AVL, no GTFS trips, no fare_attributes)
+ * are null, so readers that match columns by position find each in its place.
  */
 export interface TidesFareTransaction {
   transaction_id: string;
   service_date: string;
+  /** UTC, whole seconds (strict Table Schema datetime: no fraction). */
   event_timestamp: string;
-  /** đồng: purchases positive, refunds negative, entries 0, exits the fare charged (pay as you go). */
+  location_ping_id: null;
+  /** đồng: purchases and top-ups positive, refunds negative, entries and activations 0, exits the fare charged (pay as you go). */
   amount: number;
   currency_type: 'VND';
-  fare_action: 'Purchase' | 'Adjust' | 'Enter' | 'Exit';
+  fare_action: 'Purchase' | 'Add' | 'Activate' | 'Adjust' | 'Enter' | 'Exit';
+  trip_id_performed: null;
+  trip_id_scheduled: null;
+  pattern_id: null;
+  trip_stop_sequence: null;
+  scheduled_stop_sequence: null;
+  vehicle_id: null;
   device_id: string | null;
+  fare_id: null;
   stop_id: string | null;
   num_riders: 1;
-  /** The medium: gates read QR codes, TIDES "Optical scan"; null for purchases in the app. */
+  /** The medium: gates read QR codes, TIDES "Optical scan"; null for purchases and top-ups in the app. */
   fare_media_id: 'Optical scan' | null;
-  rider_category: string;
-  fare_product: string;
+  rider_category: string | null;
+  fare_product: string | null;
+  fare_period: null;
   fare_capped: boolean;
-  /** The instrument: the ticket, or for pay as you go the account. */
+  /** The instrument: the ticket, or for pay as you go and top-ups the account. */
   token_id: string | null;
+  /** Pay as you go and top-ups: the wallet balance (đồng) after the transaction; null otherwise. */
+  balance: number | null;
 }
 
 export const TIDES_FARE_TRANSACTION_FIELDS: ReadonlyArray<keyof TidesFareTransaction> = [
   'transaction_id',
   'service_date',
   'event_timestamp',
+  'location_ping_id',
   'amount',
   'currency_type',
   'fare_action',
+  'trip_id_performed',
+  'trip_id_scheduled',
+  'pattern_id',
+  'trip_stop_sequence',
+  'scheduled_stop_sequence',
+  'vehicle_id',
   'device_id',
+  'fare_id',
   'stop_id',
   'num_riders',
   'fare_media_id',
   'rider_category',
   'fare_product',
+  'fare_period',
   'fare_capped',
   'token_id',
+  'balance',
 ];
 
 /** The day a query is about: its bounds as instants and its local date. */
@@ -323,26 +344,58 @@ export class SettlementQueries {
 
   /**
    * The day's fare transactions in TIDES shape, for a server-side cursor (they can be millions):
-   * purchases and refunds of tickets, and accepted taps (entries, and exits with the fare charged).
+   * purchases and refunds of tickets, wallet top-ups (`Add`), accepted taps (entries, and exits with
+   * the fare charged) and a pass's first accepted entry ever (`Activate`, beside its `Enter`).
+   * Pay-as-you-go taps and top-ups carry the wallet balance after them: the wallet's ledger entries up
+   * to the journey's fare entry (an exit), the top-up's entry, or the tap's instant (an entry).
    * Parameters: $1, $2 the day's bounds, $3 an operator id or null for all.
    */
   static readonly FARE_TRANSACTIONS = `
-    WITH events AS (
+    WITH accepted AS (
+      SELECT tp.*, l.operator_id, tk.product_id AS ticket_product, tk.kind AS ticket_kind
+        FROM taps tp JOIN lines l ON l.id = tp.line_id LEFT JOIN tickets tk ON tk.id::text = tp.ticket_id
+       WHERE tp.occurred_at >= $1 AND tp.occurred_at < $2 AND tp.verdict = 'accept'),
+    events AS (
       SELECT 'purchase:' || t.id AS transaction_id, t.issued_at AS at, t.price AS amount, 'Purchase' AS fare_action, NULL AS device_id,
              NULL AS stop_id, t.rider_category, t.product_id AS fare_product, false AS fare_capped, t.id::text AS token_id,
-             ${TICKET_SOLE_OPERATOR} AS operator_id
+             ${TICKET_SOLE_OPERATOR} AS operator_id, NULL::bigint AS balance
         FROM tickets t WHERE t.issued_at >= $1 AND t.issued_at < $2
       UNION ALL
       SELECT 'refund:' || t.id, t.refunded_at, -t.price, 'Adjust', NULL, NULL, t.rider_category, t.product_id, false, t.id::text,
-             ${TICKET_SOLE_OPERATOR}
+             ${TICKET_SOLE_OPERATOR}, NULL
         FROM tickets t WHERE t.refunded_at >= $1 AND t.refunded_at < $2
       UNION ALL
+      SELECT 'top-up:' || lt.id, lt.created_at, e.amount, 'Add', NULL, NULL, NULL, 'stored-value', false, a.owner_account_id::text, NULL,
+             (SELECT sum(w.amount) FROM ledger_entries w WHERE w.ledger_account_id = e.ledger_account_id AND w.id <= e.id)
+        FROM ledger_transactions lt JOIN ledger_entries e ON e.transaction_id = lt.id
+        JOIN ledger_accounts a ON a.id = e.ledger_account_id AND a.kind = 'wallet'
+       WHERE lt.kind = 'top_up' AND lt.created_at >= $1 AND lt.created_at < $2
+      UNION ALL
+      SELECT 'activate:' || tp.device_id || ':' || tp.tap_id, tp.occurred_at, 0, 'Activate', tp.device_id, tp.station_id, tp.rider_category,
+             tp.ticket_product, false, tp.ticket_id, tp.operator_id, NULL
+        FROM accepted tp
+       WHERE tp.ticket_kind = 'pass' AND tp.direction = 'entry'
+         AND NOT EXISTS (SELECT 1 FROM taps earlier WHERE earlier.ticket_id = tp.ticket_id AND earlier.verdict = 'accept'
+                            AND earlier.direction = 'entry' AND earlier.occurred_at < tp.occurred_at)
+      UNION ALL
       SELECT 'tap:' || tp.device_id || ':' || tp.tap_id, tp.occurred_at, tp.charge, CASE tp.direction WHEN 'entry' THEN 'Enter' ELSE 'Exit' END,
-             tp.device_id, tp.station_id, tp.rider_category, coalesce(tk.product_id, 'pay-as-you-go'),
-             tp.subject_kind = 'payg' AND tp.direction = 'exit' AND tp.charge < coalesce(tp.fare, 0), coalesce(tp.ticket_id, tp.account_id), l.operator_id
-        FROM taps tp JOIN lines l ON l.id = tp.line_id LEFT JOIN tickets tk ON tk.id::text = tp.ticket_id
-       WHERE tp.occurred_at >= $1 AND tp.occurred_at < $2 AND tp.verdict = 'accept')
+             tp.device_id, tp.station_id, tp.rider_category, coalesce(tp.ticket_product, 'pay-as-you-go'),
+             tp.subject_kind = 'payg' AND tp.direction = 'exit' AND tp.charge < coalesce(tp.fare, 0), coalesce(tp.ticket_id, tp.account_id), tp.operator_id,
+             CASE WHEN tp.subject_kind = 'payg' THEN (
+               SELECT coalesce(sum(w.amount), 0) FROM ledger_entries w
+                WHERE w.ledger_account_id = 'wallet:' || tp.account_id
+                  AND w.id <= coalesce(
+                        (SELECT max(f.id) FROM ledger_transactions ft JOIN ledger_entries f ON f.transaction_id = ft.id
+                          WHERE tp.direction = 'exit' AND ft.kind = 'fare' AND ft.reference = tp.journey_id::text AND f.ledger_account_id = 'wallet:' || tp.account_id),
+                        (SELECT max(b.id) FROM ledger_entries b WHERE b.ledger_account_id = 'wallet:' || tp.account_id AND b.created_at <= tp.occurred_at),
+                        0)) END
+        FROM accepted tp)
     SELECT * FROM events WHERE $3::text IS NULL OR operator_id = $3 ORDER BY at, transaction_id`;
+}
+
+/** An instant as a strict Table Schema datetime: UTC, whole seconds. */
+export function tidesTimestamp(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** A row of SettlementQueries.FARE_TRANSACTIONS as TIDES names it. */
@@ -351,17 +404,27 @@ export function toFareTransaction(date: string, row: Record<string, string | boo
   return {
     transaction_id: row.transaction_id as string,
     service_date: date,
-    event_timestamp: (row.at as Date).toISOString(),
+    event_timestamp: tidesTimestamp(row.at as Date),
+    location_ping_id: null,
     amount: int(row.amount as string),
     currency_type: 'VND',
     fare_action: row.fare_action as TidesFareTransaction['fare_action'],
+    trip_id_performed: null,
+    trip_id_scheduled: null,
+    pattern_id: null,
+    trip_stop_sequence: null,
+    scheduled_stop_sequence: null,
+    vehicle_id: null,
     device_id: deviceId,
+    fare_id: null,
     stop_id: row.stop_id as string | null,
     num_riders: 1,
     fare_media_id: deviceId === null ? null : 'Optical scan',
-    rider_category: row.rider_category as string,
-    fare_product: row.fare_product as string,
+    rider_category: row.rider_category as string | null,
+    fare_product: row.fare_product as string | null,
+    fare_period: null,
     fare_capped: row.fare_capped as boolean,
     token_id: row.token_id as string | null,
+    balance: row.balance === null || row.balance === undefined ? null : int(row.balance as string),
   };
 }

@@ -8,7 +8,9 @@ import { DomainError } from '../common/domain-error';
 import { operatorScope } from '../common/operator-scope';
 import { isUniqueViolation } from '../database/postgres-errors';
 import { localDateAt, localDayNumber } from '../fares/domain/local-time';
+import type { Readable } from 'node:stream';
 import { SettlementQueries, toFareTransaction, type DayBounds, type TidesFareTransaction } from './settlement.queries';
+import { tidesPackageZip, type TidesDevice, type TidesStop } from './tides-package';
 import { adjustmentsFor, buildStatement, forOperator, settledAmounts, type AdjustmentLine, type DailyStatement, type DayFigures } from './statement';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -105,6 +107,30 @@ export class SettlementService {
     // Checked before the first row: once streaming has begun, the status can no longer change.
     const operatorId = operatorScope(user, requestedOperatorId) ?? null;
     return this.streamFareTransactions(dayBounds(date), operatorId);
+  }
+
+  /**
+   * The same transactions as a TIDES data package (zip), with the devices and stations they name
+   * (see tides-package.ts). Scope is checked before the first byte.
+   */
+  fareTransactionsPackage(user: AuthUser, date: string, requestedOperatorId: string | undefined): Readable {
+    const operatorId = operatorScope(user, requestedOperatorId) ?? null;
+    const day = dayBounds(date);
+    return tidesPackageZip({
+      date: day.date,
+      operatorId,
+      transactions: this.streamFareTransactions(day, operatorId),
+      devices: (ids) =>
+        this.db.query<TidesDevice[]>(
+          `SELECT id AS device_id, station_id AS stop_id, NULL AS vehicle_id, NULL AS train_car_id,
+                  CASE kind WHEN 'gate' THEN 'Fare gate' ELSE 'Farebox' END AS device_type, NULL AS device_vendor, NULL AS device_model,
+                  CASE kind WHEN 'gate' THEN 'Entrance/exit (not located on a vehicle).' ELSE 'Front door.' END AS device_location
+             FROM devices WHERE id = ANY ($1::text[]) ORDER BY id`,
+          [ids],
+        ),
+      stops: (ids) =>
+        this.db.query<TidesStop[]>(`SELECT id AS stop_id, name AS stop_name, line_id AS route_id FROM stations WHERE id = ANY ($1::text[]) ORDER BY id`, [ids]),
+    });
   }
 
   private async *streamFareTransactions(day: DayBounds, operatorId: string | null): AsyncGenerator<TidesFareTransaction> {

@@ -153,6 +153,7 @@ const SWEEP: Record<string, Expectation> = {
   'GET /v1/operators': { access: 'public', control: { status: 200 } },
   'GET /v1/lines': { access: 'public', query: () => ({ mode: 'metro', operatorId: 'hmc' }), control: { status: 200 } },
   'GET /v1/lines/{id}': { access: 'public', params: () => ({ id: 'metro-2a' }), control: { status: 200 } },
+  'GET /v1/gtfs/feed.zip': { access: ['operator', 'admin'], query: (f) => ({ at: f.later(1), days: '7' }), control: { status: 200 } },
   'GET /v1/products': { access: 'public', query: (f) => ({ mode: 'metro', riderCategory: 'adult', at: f.later(1) }), control: { status: 200 } },
   'GET /v1/fares/quote': {
     access: 'public',
@@ -382,7 +383,7 @@ const SWEEP: Record<string, Expectation> = {
     query: (f) => ({ date: f.yesterday, operatorId: 'hmc', format: 'json' }),
     sweepAs: (f) => f.as.admin,
     control: { as: (f) => f.as.operator, status: 200 },
-    foreign: ['json', 'csv'].map((format) => ({
+    foreign: ['json', 'csv', 'datapackage'].map((format) => ({
       as: (f: Fixtures) => f.as.operator,
       query: (f: Fixtures) => ({ date: f.yesterday, operatorId: 'transerco', format }),
       status: 403,

@@ -10,6 +10,8 @@ import { createPassProduct, createSettlementDatabase, createSettlementNetwork, t
 import type { TapVerdict } from '../../src/validation/gate.service';
 import { gateAt, tap } from '../support/gate';
 import { waitFor } from '../support/wait';
+import { tidesPackageProblems, unzipPackage } from '../support/tides';
+import { TIDES_FARE_TRANSACTION_FIELDS } from '../../src/settlement/settlement.queries';
 
 function localDate(days: number): string {
   return new Date((localDayNumber(Date.now()) + days) * 24 * 3600 * 1000).toISOString().slice(0, 10);
@@ -165,6 +167,7 @@ describe('daily settlement through HTTP', () => {
     expect(tides.find((row) => row.transaction_id === `purchase:${longSingle.id}`)).toMatchObject({ fare_action: 'Purchase', amount: 18_625, currency_type: 'VND', fare_product: 'metro-single', service_date: today, fare_capped: false });
     expect(tides.find((row) => row.transaction_id === `refund:${shortSingle.id}`)).toMatchObject({ fare_action: 'Adjust', amount: -8_595 });
     expect(tides.filter((row) => row.token_id === passTicket.id).map((row) => [row.fare_action, row.stop_id, row.fare_product, row.fare_media_id, row.num_riders])).toEqual([
+      ['Activate', net.metro[0], pass, 'Optical scan', 1],
       ['Enter', net.metro[0], pass, 'Optical scan', 1],
       ['Exit', net.metro[3], pass, 'Optical scan', 1],
     ]);
@@ -172,6 +175,43 @@ describe('daily settlement through HTTP', () => {
     const tidesRows = parse<Record<string, string>>(tidesCsv.text, { columns: true });
     expect(tidesRows.filter((row) => row.token_id === passTicket.id).map((row) => row.fare_action)).toEqual(['Enter', 'Exit']);
     expectError(await http().get('/v1/fare-transactions').set('Authorization', busStaff).query({ date: today, operatorId: net.metroOperator }), 403, 'OPERATOR_SCOPE');
+
+    // TIDES v1.0: every column in the schema's order, whole-second timestamps; a data package per day and operator.
+    expect(Object.keys(tides[0] ?? {})).toEqual([...TIDES_FARE_TRANSACTION_FIELDS]);
+    expect(tides.every((row) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(row.event_timestamp as string))).toBe(true);
+    const zipOf = async (bearer: string, operatorId?: string) => {
+      const response = await http()
+        .get('/v1/fare-transactions')
+        .set('Authorization', bearer)
+        .query({ date: today, format: 'datapackage', ...(operatorId && { operatorId }) })
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      expect(response.headers['content-type']).toMatch(/^application\/zip/);
+      return unzipPackage(response.body as Buffer);
+    };
+    for (const files of [await zipOf(admin), await zipOf(metroStaff, net.metroOperator), await zipOf(busStaff)]) {
+      expect([...files.keys()].sort()).toEqual(['datapackage.json', 'devices.csv', 'fare_transactions.csv', 'stops.csv', 'stops.schema.json']);
+      expect(tidesPackageProblems(files, 'position')).toEqual([]);
+      expect(tidesPackageProblems(files, 'name')).toEqual([]);
+    }
+    const everything = await zipOf(admin);
+    const rowsOf = (name: string) => parse<Record<string, string>>(everything.get(name)!, { columns: true });
+    const all = rowsOf('fare_transactions.csv');
+    // The rider's top-up is an Add with the wallet balance after it; the pass's first entry an Activate.
+    expect(all.filter((row) => row.fare_action === 'Add')).toEqual([
+      expect.objectContaining({ amount: '1000000', fare_product: 'stored-value', balance: '1000000', fare_media_id: '', device_id: '' }),
+    ]);
+    expect(all.filter((row) => row.fare_action === 'Activate').map((row) => row.token_id)).toEqual([passTicket.id]);
+    expect(rowsOf('devices.csv').map((row) => row.device_type).sort()).toEqual(expect.arrayContaining(['Fare gate', 'Farebox']));
+    // Dropping a column the validator would catch in position mode (the check can fail).
+    const withoutBalance = new Map(everything);
+    withoutBalance.set('fare_transactions.csv', everything.get('fare_transactions.csv')!.replace(/,balance\r\n/, '\r\n').replace(/,[^,\r\n]*\r\n/g, '\r\n'));
+    expect(tidesPackageProblems(withoutBalance, 'position')).not.toEqual([]);
 
     // The close: admins only, once; the frozen statement carries its hash.
     expectError(await http().post(`/v1/settlements/daily/${today}/close`).set('Authorization', metroStaff).send(), 403, 'FORBIDDEN');

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app';
 import { AppConfig, loadConfig } from '../../src/config/config';
+import { checkResponsesAgainstOpenApi } from './openapi-responses';
 
 /**
  * The configuration of the throwaway servers the global setup started. Refuses to run against a
@@ -15,9 +16,10 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return config;
 }
 
-/** The whole service, as `main` builds it, ready for supertest. */
+/** The whole service, as `main` builds it, ready for supertest; every answer is checked against openapi.json. */
 export async function startTestApp(overrides: Record<string, string> = {}): Promise<NestFastifyApplication> {
   const app = await createApp(testConfig(overrides));
+  checkResponsesAgainstOpenApi(app);
   await app.getHttpAdapter().getInstance().ready();
   return app;
 }
