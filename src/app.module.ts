@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module';
 import { DevicesModule } from './devices/devices.module';
 import { FaresModule } from './fares/fares.module';
 import { HealthModule } from './health/health.module';
+import { JourneysModule } from './journeys/journeys.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NetworkModule } from './network/network.module';
 import { PaymentsModule } from './payments/payments.module';
@@ -40,6 +41,7 @@ export class AppModule {
         TicketsModule,
         ValidationModule,
         SettlementModule,
+        JourneysModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

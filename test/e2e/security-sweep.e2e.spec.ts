@@ -317,6 +317,13 @@ const SWEEP: Record<string, Expectation> = {
     foreign: [{ as: (f) => f.as.passenger, status: 404, code: 'NOT_FOUND' }],
   },
   'GET /v1/me/qr': { access: ['passenger'], query: () => ({ format: 'text' }), control: { status: 200 } },
+  'GET /v1/me/journeys': { access: ['passenger'], query: () => ({ limit: '10' }), control: { status: 200 } },
+  'POST /v1/me/journeys/{id}/claims': {
+    access: ['passenger'],
+    params: () => ({ id: NO_SUCH_ID }),
+    body: () => ({ exitStationId: '2a-lang' }),
+    control: { status: 404 },
+  },
   'GET /v1/keys': { access: 'public', control: { status: 200 } },
   'POST /v1/admin/tickets/{id}/revoke': {
     access: ['admin'],
@@ -769,9 +776,11 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
     if (response.status !== status) throw new Error(`fixture: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
     return response;
   };
-  const [admin, operator, attacker, victimAccount, leaving] = await Promise.all([
+  const [admin, operator, support, inspector, attacker, victimAccount, leaving] = await Promise.all([
     testAccount(app, 'admin'),
     testAccount(app, 'operator', { operatorId: 'hmc' }),
+    testAccount(app, 'support', { operatorId: 'hmc' }),
+    testAccount(app, 'inspector', { operatorId: 'hmc' }),
     testAccount(app, 'passenger'),
     testAccount(app, 'passenger'),
     testAccount(app, 'passenger'),
@@ -801,7 +810,14 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
   ok(await http().post('/v1/auth/logout').send({ refreshToken: leaving.refreshToken }), 204);
   ok(await http().post(`/v1/admin/devices/${retired.deviceId}/disable`).set('Authorization', admin.bearer), 200);
 
-  const as: Record<Role, string> = { passenger: attacker.bearer, operator: operator.bearer, admin: admin.bearer, validator: device.bearer };
+  const as: Record<Role, string> = {
+    passenger: attacker.bearer,
+    operator: operator.bearer,
+    admin: admin.bearer,
+    validator: device.bearer,
+    support: support.bearer,
+    inspector: inspector.bearer,
+  };
   const [key] = testConfig().auth.tokenKeys;
   const today = localDayNumber(Date.now());
   return {

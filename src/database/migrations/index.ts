@@ -6,6 +6,7 @@ import { Payments1763800010000 } from './1763800010000-payments';
 import { Tickets1763800011000 } from './1763800011000-tickets';
 import { Validation1763800020000 } from './1763800020000-validation';
 import { Settlement1763800030000 } from './1763800030000-settlement';
+import { RidersService1763800070000 } from './1763800070000-riders-service';
 
 /** Every migration, in order. Listed explicitly so the same code runs from TypeScript and from dist/. */
-export const MIGRATIONS = [Network1763800000000, Fares1763800001000, Accounts1763800002000, Devices1763800003000, Payments1763800010000, Tickets1763800011000, Validation1763800020000, Settlement1763800030000];
+export const MIGRATIONS = [Network1763800000000, Fares1763800001000, Accounts1763800002000, Devices1763800003000, Payments1763800010000, Tickets1763800011000, Validation1763800020000, Settlement1763800030000, RidersService1763800070000];
