@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AccountsModule } from './accounts/accounts.module';
+import { AuditModule } from './audit/audit.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AuthModule } from './common/auth.module';
 import { LoggingModule } from './common/logging.module';
@@ -17,6 +18,7 @@ import { NetworkModule } from './network/network.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RedisModule } from './redis/redis.module';
 import { SettlementModule } from './settlement/settlement.module';
+import { SupportModule } from './support/support.module';
 import { TicketsModule } from './tickets/tickets.module';
 import { ValidationModule } from './validation/validation.module';
 
@@ -42,6 +44,8 @@ export class AppModule {
         ValidationModule,
         SettlementModule,
         JourneysModule,
+        AuditModule,
+        SupportModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

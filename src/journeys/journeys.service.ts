@@ -85,13 +85,14 @@ export class JourneysService {
     private readonly idempotency: IdempotencyStore,
   ) {}
 
-  /** The account's journeys, newest first: pay-as-you-go ones and those of its tickets. */
-  async history(accountId: string, query: ListJourneysQuery, em: EntityManager = this.db.manager): Promise<JourneyDto[]> {
+  /** The account's journeys, newest first: pay-as-you-go ones and those of its tickets (of one operator's lines, if given). */
+  async history(accountId: string, query: ListJourneysQuery, em: EntityManager = this.db.manager, operatorId?: string): Promise<JourneyDto[]> {
     const rows = await em.query<JourneyRow[]>(
       `${JOURNEY_SELECT}
-        WHERE j.account_id = $1 OR j.ticket_id IN (SELECT t.id::text FROM tickets t WHERE t.account_id = $1::uuid)
+        WHERE (j.account_id = $1 OR j.ticket_id IN (SELECT t.id::text FROM tickets t WHERE t.account_id = $1::uuid))
+          AND ($3::text IS NULL OR l.operator_id = $3)
         ORDER BY j.entered_at DESC, j.id LIMIT $2`,
-      [accountId, query.limit ?? 50],
+      [accountId, query.limit ?? 50, operatorId ?? null],
     );
     return rows.map((row) => this.toDto(row));
   }

@@ -324,6 +324,17 @@ const SWEEP: Record<string, Expectation> = {
     body: () => ({ exitStationId: '2a-lang' }),
     control: { status: 404 },
   },
+  'GET /v1/support/accounts': { access: ['support'], query: (f) => ({ email: f.victim.email }), control: { status: 200 } },
+  'GET /v1/support/accounts/{id}/journeys': { access: ['support'], params: (f) => ({ id: f.victim.id }), query: () => ({ limit: '10' }), control: { status: 200 } },
+  'POST /v1/support/accounts/{id}/adjustments': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id }),
+    body: () => ({ amount: 1_000, reason: 'goodwill', note: 'Xin lỗi vì tàu chậm 20 phút' }),
+    control: { params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    fields: { note: 'text' },
+    accepts: 201,
+  },
+  'GET /v1/admin/audit': { access: ['admin'], query: () => ({ limit: '10' }), control: { status: 200 } },
   'GET /v1/keys': { access: 'public', control: { status: 200 } },
   'POST /v1/admin/tickets/{id}/revoke': {
     access: ['admin'],
