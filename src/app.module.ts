@@ -12,6 +12,7 @@ import { DatabaseModule } from './database/database.module';
 import { DevicesModule } from './devices/devices.module';
 import { FaresModule } from './fares/fares.module';
 import { HealthModule } from './health/health.module';
+import { InspectionModule } from './inspection/inspection.module';
 import { JourneysModule } from './journeys/journeys.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NetworkModule } from './network/network.module';
@@ -46,6 +47,7 @@ export class AppModule {
         JourneysModule,
         AuditModule,
         SupportModule,
+        InspectionModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

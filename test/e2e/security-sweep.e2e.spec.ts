@@ -335,6 +335,30 @@ const SWEEP: Record<string, Expectation> = {
     accepts: 201,
   },
   'GET /v1/admin/audit': { access: ['admin'], query: () => ({ limit: '10' }), control: { status: 200 } },
+  'POST /v1/inspections': {
+    access: ['inspector'],
+    body: (f) => ({ qr: f.victim.ticketQr, lineId: 'metro-2a', offline: true, occurredAt: new Date(Date.now() - 60_000).toISOString() }),
+    // A line of another operator: refused before anything is recorded.
+    control: { body: (f) => ({ qr: f.victim.ticketQr, lineId: 'bus-e01' }), status: 403 },
+    accepts: 200,
+  },
+  'POST /v1/penalties': { access: ['inspector'], body: () => ({ inspectionId: NO_SUCH_ID }), control: { status: 404 } },
+  'GET /v1/me/penalties': { access: ['passenger'], control: { status: 200 } },
+  'POST /v1/me/penalties/{id}/payment': { access: ['passenger'], params: () => ({ id: NO_SUCH_ID }), control: { status: 404 } },
+  'POST /v1/me/penalties/{id}/dispute': {
+    access: ['passenger'],
+    params: () => ({ id: NO_SUCH_ID }),
+    body: () => ({ reason: 'Cổng không phản hồi khi tôi chạm' }),
+    control: { status: 404 },
+    fields: { reason: 'text' },
+  },
+  'POST /v1/support/penalties/{id}/decision': {
+    access: ['support'],
+    params: () => ({ id: NO_SUCH_ID }),
+    body: () => ({ uphold: false, note: 'Camera cho thấy khách đã chạm thẻ' }),
+    control: { status: 404 },
+    fields: { note: 'text' },
+  },
   'GET /v1/keys': { access: 'public', control: { status: 200 } },
   'POST /v1/admin/tickets/{id}/revoke': {
     access: ['admin'],
@@ -358,7 +382,7 @@ const SWEEP: Record<string, Expectation> = {
     fields: { 'taps.0.qr': 'qr' },
     accepts: 200,
   },
-  'GET /v1/denylist': { access: ['validator', 'admin'], control: { status: 200 } },
+  'GET /v1/denylist': { access: ['validator', 'admin', 'inspector'], control: { status: 200 } },
   'PUT /v1/admin/accounts/{id}/gate-block': {
     access: ['admin'],
     params: (f) => ({ id: f.victim.id }),
