@@ -16,6 +16,7 @@ import { InspectionModule } from './inspection/inspection.module';
 import { JourneysModule } from './journeys/journeys.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NetworkModule } from './network/network.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RedisModule } from './redis/redis.module';
 import { SettlementModule } from './settlement/settlement.module';
@@ -48,6 +49,7 @@ export class AppModule {
         AuditModule,
         SupportModule,
         InspectionModule,
+        NotificationsModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

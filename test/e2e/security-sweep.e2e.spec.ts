@@ -344,6 +344,9 @@ const SWEEP: Record<string, Expectation> = {
   },
   'POST /v1/penalties': { access: ['inspector'], body: () => ({ inspectionId: NO_SUCH_ID }), control: { status: 404 } },
   'GET /v1/me/penalties': { access: ['passenger'], control: { status: 200 } },
+  'GET /v1/me/notifications': { access: ['passenger'], control: { status: 200 } },
+  // Server-Sent Events: the stream ends after maxSeconds.
+  'GET /v1/me/notifications/stream': { access: ['passenger'], query: () => ({ maxSeconds: '1' }), control: { status: 200 } },
   'POST /v1/me/penalties/{id}/payment': { access: ['passenger'], params: () => ({ id: NO_SUCH_ID }), control: { status: 404 } },
   'POST /v1/me/penalties/{id}/dispute': {
     access: ['passenger'],
