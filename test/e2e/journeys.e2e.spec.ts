@@ -9,6 +9,8 @@ import { expectError } from '../support/http';
 import { accountQr, journeysWritten, localMorning, metroGates, ride, weekdaysAgo } from '../support/journeys';
 import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
 import { startTestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
+import { AccountGateState } from '../../src/validation/account-gate-state';
 
 const STATIONS = ['2a-cat-linh', '2a-lang', '2a-ha-dong', '2a-thai-ha'];
 
@@ -64,6 +66,8 @@ describe('journeys: history, automatic completion and claims (e2e)', () => {
       correction: { kind: 'auto_completion', ruleId: 'usual-exit-3-of-5', exitStationId: '2a-lang', originalCharge: maximum, charge: usual, refunded: maximum - usual },
     });
     expect(await walletBalance(app, rider.bearer)).toBe(balanceBefore + maximum - usual);
+    // The gates' copy of the balance follows the refund (through the ledger's wallet listeners, read-only here).
+    await waitFor(() => app.get(AccountGateState).balance(rider.id), (gateBalance) => gateBalance === balanceBefore + maximum - usual);
     const [entry] = await app
       .get(DataSource)
       .query<Array<{ amount: string }>>(
