@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AccountsModule } from './accounts/accounts.module';
+import { AuditModule } from './audit/audit.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AuthModule } from './common/auth.module';
 import { LoggingModule } from './common/logging.module';
@@ -11,11 +12,15 @@ import { DatabaseModule } from './database/database.module';
 import { DevicesModule } from './devices/devices.module';
 import { FaresModule } from './fares/fares.module';
 import { HealthModule } from './health/health.module';
+import { InspectionModule } from './inspection/inspection.module';
+import { JourneysModule } from './journeys/journeys.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NetworkModule } from './network/network.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RedisModule } from './redis/redis.module';
 import { SettlementModule } from './settlement/settlement.module';
+import { SupportModule } from './support/support.module';
 import { TicketsModule } from './tickets/tickets.module';
 import { ValidationModule } from './validation/validation.module';
 
@@ -40,6 +45,11 @@ export class AppModule {
         TicketsModule,
         ValidationModule,
         SettlementModule,
+        JourneysModule,
+        AuditModule,
+        SupportModule,
+        InspectionModule,
+        NotificationsModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

@@ -7,7 +7,7 @@ import type { AppConfig, AuthConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 
 export type AccountRole = Exclude<Role, 'validator'>;
-const ACCOUNT_ROLES: readonly string[] = ['passenger', 'operator', 'admin'] satisfies AccountRole[];
+const ACCOUNT_ROLES: readonly string[] = ['passenger', 'operator', 'admin', 'support', 'inspector'] satisfies AccountRole[];
 
 /** What a verified access token says: a person's session, or a validator device. */
 export type AccessClaims =

@@ -162,7 +162,9 @@ function authUserOf(row: AccountRow): AuthUser {
     case 'passenger':
       return { id: row.id, role: row.role, riderCategory: riderCategoryOf(row) };
     case 'operator':
-      return { id: row.id, role: row.role, operatorId: row.operator_id ?? undefined };
+    case 'support':
+    case 'inspector':
+      return { id: row.id, role: row.role, ...(row.operator_id === null ? {} : { operatorId: row.operator_id }) };
     case 'admin':
       return { id: row.id, role: row.role };
   }

@@ -1,7 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 
-export type Role = 'passenger' | 'operator' | 'admin' | 'validator';
-export const ROLES: readonly Role[] = ['passenger', 'operator', 'admin', 'validator'];
+export type Role = 'passenger' | 'operator' | 'admin' | 'validator' | 'support' | 'inspector';
+export const ROLES: readonly Role[] = ['passenger', 'operator', 'admin', 'validator', 'support', 'inspector'];
 
 export const ACCESS_METADATA = 'lienthong:access';
 

@@ -39,6 +39,7 @@ export interface AppConfig {
   readonly payments: PaymentsConfig;
   readonly tickets: TicketsConfig;
   readonly gate: GateConfig;
+  readonly riders: RidersConfig;
 }
 
 /** The gate path (validation): journeys, tap idempotency, the tap stream and its persister. */
@@ -63,6 +64,18 @@ export interface GateConfig {
   readonly redisTimeoutMs: number;
   /** An online tap is judged at the server's time; its occurredAt may differ from it by this much at most (else 400). */
   readonly clockToleranceMs: number;
+}
+
+/** Journey corrections, inspection (src/journeys, src/inspection). */
+export interface RidersConfig {
+  /** A rider may claim back a maximum fare this many days after the journey began. */
+  readonly claimWindowDays: number;
+  /** Claims a rider may make per local calendar month. */
+  readonly claimsPerMonth: number;
+  /** How often each process looks for maximum-fare journeys to complete automatically; 0: never. */
+  readonly completionIntervalSeconds: number;
+  /** An open journey entered on the inspected line this recently makes a pay-as-you-go rider VALID. */
+  readonly inspectionJourneyMinutes: number;
 }
 
 export interface PaymentsConfig {
@@ -220,6 +233,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       persisterThread: boolean(env, 'GATE_PERSISTER_THREAD', true),
       redisTimeoutMs: integer(env, 'GATE_REDIS_TIMEOUT_MS', 1_000, 50, 30_000),
       clockToleranceMs: integer(env, 'GATE_CLOCK_TOLERANCE_SECONDS', 120, 0, 3600) * 1000,
+    },
+    riders: {
+      claimWindowDays: integer(env, 'JOURNEY_CLAIM_WINDOW_DAYS', 56, 1, 366),
+      claimsPerMonth: integer(env, 'JOURNEY_CLAIMS_PER_MONTH', 3, 0, 100),
+      completionIntervalSeconds: integer(env, 'JOURNEY_COMPLETION_INTERVAL_SECONDS', 300, 0, 24 * 3600),
+      inspectionJourneyMinutes: integer(env, 'INSPECTION_JOURNEY_MINUTES', 180, 1, 24 * 60),
     },
   };
   if (production) {

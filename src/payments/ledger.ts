@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import type { WalletBalanceDto } from './wallet.dto';
 
-export type LedgerTransactionKind = 'top_up' | 'purchase' | 'refund' | 'fare' | 'adjustment';
+export type LedgerTransactionKind = 'top_up' | 'purchase' | 'refund' | 'fare' | 'adjustment' | 'journey_correction' | 'penalty';
 
 /** The scheme's own ledger accounts (seeded by the payments migration). */
 export const SYSTEM_LEDGER_ACCOUNTS = {
@@ -11,6 +11,10 @@ export const SYSTEM_LEDGER_ACCOUNTS = {
   gatewayClearing: 'system:gateway_clearing',
   /** Ticket sales, before settlement allocates them to operators. */
   ticketSales: 'system:ticket_sales',
+  /** Support adjustments: the scheme's side of money a support agent moves into or out of a wallet. */
+  adjustments: 'system:adjustments',
+  /** Penalty fares paid from wallets, before settlement shows them per operator. */
+  penaltyRevenue: 'system:penalty_revenue',
 } as const;
 
 type SystemLedgerAccount = (typeof SYSTEM_LEDGER_ACCOUNTS)[keyof typeof SYSTEM_LEDGER_ACCOUNTS];

@@ -85,6 +85,13 @@ export class DailyStatementDto {
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Journeys timed out at the maximum fare: {operatorId, lineId, subjectKind, journeys, charged}' }) maximumFareJourneys!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Late events of closed days: {belongsTo, operatorId (null: unallocated), amount}' }) adjustments!: object[];
   @ApiProperty({ type: CheckDto }) check!: CheckDto;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Outside the check: support adjustments {operatorId (null: the scheme), reason, count, amount}, maximum-fare corrections {operatorId, kind, count, refunded} and penalty revenue {operatorId, count, amount} of the day',
+  })
+  customerService?: object;
 }
 
 const nullString = { type: 'string', nullable: true } as const;

@@ -11,6 +11,7 @@ import { localDateAt, localDayNumber } from '../fares/domain/local-time';
 import type { Readable } from 'node:stream';
 import { SettlementQueries, toFareTransaction, type DayBounds, type TidesFareTransaction } from './settlement.queries';
 import { tidesPackageZip, type TidesDevice, type TidesStop } from './tides-package';
+import { customerServiceFigures } from './customer-service';
 import { adjustmentsFor, buildStatement, forOperator, settledAmounts, type AdjustmentLine, type DailyStatement, type DayFigures } from './statement';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -230,5 +231,6 @@ async function dayFigures(em: EntityManager, day: DayBounds, progress?: Settleme
     maximumFareJourneys: await step('maximum fares', () => queries.maximumFareJourneys(day)),
     rejectedTaps: await step('rejected taps', () => queries.tapsByReason(day, 'rejected')),
     revenueAtRisk: await step('revenue at risk', () => queries.tapsByReason(day, 'accepted_invalid')),
+    customerService: await customerServiceFigures(em, day.start, day.end),
   };
 }

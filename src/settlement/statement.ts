@@ -1,4 +1,5 @@
 import { allocateDay, type AllocationKey, type DirectRevenue, type PassPool } from './domain/allocation';
+import { customerServiceFor, NO_CUSTOMER_SERVICE, type CustomerServiceFigures } from './customer-service';
 import type { AllocationKeyRow, FreeRidesRow, MaximumFareRow, PassPartsRow, PassUseRow, PayAsYouGoRow, SalesRow, TapReasonRow } from './settlement.queries';
 
 export const SETTLEMENT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
@@ -72,6 +73,8 @@ export interface DailyStatement {
   maximumFareJourneys: MaximumFareRow[];
   adjustments: AdjustmentLine[];
   check: { revenue: number; adjustments: number; allocated: number; unallocated: number; balanced: boolean };
+  /** Support adjustments, maximum-fare corrections and penalty revenue of the day, outside the check (see customer-service.ts). */
+  customerService?: CustomerServiceFigures;
 }
 
 export interface DayFigures {
@@ -87,6 +90,7 @@ export interface DayFigures {
   rejectedTaps: TapReasonRow[];
   revenueAtRisk: TapReasonRow[];
   keys: AllocationKeyRow[];
+  customerService?: CustomerServiceFigures;
 }
 
 const DEFAULT_KEY: StatementKey = { key: 'trips', shares: null, source: 'default', effectiveFrom: null, note: 'No key in force for this product: split by trips' };
@@ -181,6 +185,7 @@ export function buildStatement(figures: DayFigures, adjustments: readonly Adjust
     maximumFareJourneys: figures.maximumFareJourneys,
     adjustments: [...adjustments],
     check: { revenue, adjustments: adjustmentTotal, allocated, unallocated, balanced: revenue + adjustmentTotal === allocated + unallocated },
+    customerService: figures.customerService ?? NO_CUSTOMER_SERVICE,
   };
 }
 
@@ -235,6 +240,7 @@ export function forOperator(statement: DailyStatement, operatorId: string): Dail
     revenueAtRisk: own(statement.revenueAtRisk),
     maximumFareJourneys: own(statement.maximumFareJourneys),
     adjustments: own(statement.adjustments),
+    ...(statement.customerService && { customerService: customerServiceFor(statement.customerService, operatorId) }),
   };
 }
 
@@ -272,6 +278,9 @@ export function statementCsvRows(statement: DailyStatement): CsvRow[] {
     if (pool.unallocated !== 0) rows.push({ section: 'pass_pool_unallocated', product_id: pool.productId, amount: pool.unallocated });
   }
   for (const row of statement.unallocated.unusedPasses) rows.push({ section: 'unallocated_unused_pass', product_id: row.productId, count: row.passes, amount: row.amount });
+  for (const row of statement.customerService?.adjustments ?? []) rows.push({ section: 'support_adjustment', operator_id: row.operatorId, reason: row.reason, count: row.count, amount: row.amount });
+  for (const row of statement.customerService?.journeyCorrections ?? []) rows.push({ section: 'journey_correction', operator_id: row.operatorId, reason: row.kind, count: row.count, amount: -row.refunded });
+  for (const row of statement.customerService?.penaltyRevenue ?? []) rows.push({ section: 'penalty_revenue', operator_id: row.operatorId, count: row.count, amount: row.amount });
   for (const row of statement.freeRides) rows.push({ section: 'free_rides', operator_id: row.operatorId, line_id: row.lineId, count: row.rides, passenger_km: row.passengerKm });
   for (const row of statement.rejectedTaps) rows.push({ section: 'rejected_taps', operator_id: row.operatorId, line_id: row.lineId, reason: row.reason, count: row.taps });
   for (const row of statement.revenueAtRisk) rows.push({ section: 'revenue_at_risk', operator_id: row.operatorId, line_id: row.lineId, reason: row.reason, count: row.taps, amount: row.fareAtRisk });

@@ -28,7 +28,7 @@ export class ValidationController {
   }
 
   @Get('denylist')
-  @Roles('validator', 'admin')
+  @Roles('validator', 'admin', 'inspector')
   @ApiBearerAuth()
   @ApiOkResponse({ type: DenylistPageDto, description: 'Revoked tickets and blocked accounts since the cursor, oldest first' })
   denylist(@Query() query: DenylistQuery): Promise<DenylistPageDto> {

@@ -327,6 +327,51 @@ const SWEEP: Record<string, Expectation> = {
     foreign: [{ as: (f) => f.as.passenger, status: 404, code: 'NOT_FOUND' }],
   },
   'GET /v1/me/qr': { access: ['passenger'], query: () => ({ format: 'text' }), control: { status: 200 } },
+  'GET /v1/me/journeys': { access: ['passenger'], query: () => ({ limit: '10' }), control: { status: 200 } },
+  'POST /v1/me/journeys/{id}/claims': {
+    access: ['passenger'],
+    params: () => ({ id: NO_SUCH_ID }),
+    body: () => ({ exitStationId: '2a-lang' }),
+    control: { status: 404 },
+  },
+  'GET /v1/support/accounts': { access: ['support'], query: (f) => ({ email: f.victim.email }), control: { status: 200 } },
+  'GET /v1/support/accounts/{id}/journeys': { access: ['support'], params: (f) => ({ id: f.victim.id }), query: () => ({ limit: '10' }), control: { status: 200 } },
+  'POST /v1/support/accounts/{id}/adjustments': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id }),
+    body: () => ({ amount: 1_000, reason: 'goodwill', note: 'Xin lỗi vì tàu chậm 20 phút' }),
+    control: { params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    fields: { note: 'text' },
+    accepts: 201,
+  },
+  'GET /v1/admin/audit': { access: ['admin'], query: () => ({ limit: '10' }), control: { status: 200 } },
+  'POST /v1/inspections': {
+    access: ['inspector'],
+    body: (f) => ({ qr: f.victim.ticketQr, lineId: 'metro-2a', offline: true, occurredAt: new Date(Date.now() - 60_000).toISOString() }),
+    // A line of another operator: refused before anything is recorded.
+    control: { body: (f) => ({ qr: f.victim.ticketQr, lineId: 'bus-e01' }), status: 403 },
+    accepts: 200,
+  },
+  'POST /v1/penalties': { access: ['inspector'], body: () => ({ inspectionId: NO_SUCH_ID }), control: { status: 404 } },
+  'GET /v1/me/penalties': { access: ['passenger'], control: { status: 200 } },
+  'GET /v1/me/notifications': { access: ['passenger'], control: { status: 200 } },
+  // Server-Sent Events: the stream ends after maxSeconds.
+  'GET /v1/me/notifications/stream': { access: ['passenger'], query: () => ({ maxSeconds: '1' }), control: { status: 200 } },
+  'POST /v1/me/penalties/{id}/payment': { access: ['passenger'], params: () => ({ id: NO_SUCH_ID }), control: { status: 404 } },
+  'POST /v1/me/penalties/{id}/dispute': {
+    access: ['passenger'],
+    params: () => ({ id: NO_SUCH_ID }),
+    body: () => ({ reason: 'Cổng không phản hồi khi tôi chạm' }),
+    control: { status: 404 },
+    fields: { reason: 'text' },
+  },
+  'POST /v1/support/penalties/{id}/decision': {
+    access: ['support'],
+    params: () => ({ id: NO_SUCH_ID }),
+    body: () => ({ uphold: false, note: 'Camera cho thấy khách đã chạm thẻ' }),
+    control: { status: 404 },
+    fields: { note: 'text' },
+  },
   'GET /v1/keys': { access: 'public', control: { status: 200 } },
   'POST /v1/admin/tickets/{id}/revoke': {
     access: ['admin'],
@@ -350,7 +395,7 @@ const SWEEP: Record<string, Expectation> = {
     fields: { 'taps.0.qr': 'qr' },
     accepts: 200,
   },
-  'GET /v1/denylist': { access: ['validator', 'admin'], control: { status: 200 } },
+  'GET /v1/denylist': { access: ['validator', 'admin', 'inspector'], control: { status: 200 } },
   'PUT /v1/admin/accounts/{id}/gate-block': {
     access: ['admin'],
     params: (f) => ({ id: f.victim.id }),
@@ -928,9 +973,11 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
     if (response.status !== status) throw new Error(`fixture: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
     return response;
   };
-  const [admin, operator, attacker, victimAccount, leaving] = await Promise.all([
+  const [admin, operator, support, inspector, attacker, victimAccount, leaving] = await Promise.all([
     testAccount(app, 'admin'),
     testAccount(app, 'operator', { operatorId: 'hmc' }),
+    testAccount(app, 'support', { operatorId: 'hmc' }),
+    testAccount(app, 'inspector', { operatorId: 'hmc' }),
     testAccount(app, 'passenger'),
     testAccount(app, 'passenger'),
     testAccount(app, 'passenger'),
@@ -960,7 +1007,14 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
   ok(await http().post('/v1/auth/logout').send({ refreshToken: leaving.refreshToken }), 204);
   ok(await http().post(`/v1/admin/devices/${retired.deviceId}/disable`).set('Authorization', admin.bearer), 200);
 
-  const as: Record<Role, string> = { passenger: attacker.bearer, operator: operator.bearer, admin: admin.bearer, validator: device.bearer };
+  const as: Record<Role, string> = {
+    passenger: attacker.bearer,
+    operator: operator.bearer,
+    admin: admin.bearer,
+    validator: device.bearer,
+    support: support.bearer,
+    inspector: inspector.bearer,
+  };
   const [key] = testConfig().auth.tokenKeys;
   const today = localDayNumber(Date.now());
   return {

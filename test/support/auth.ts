@@ -40,7 +40,8 @@ export async function testAccount(app: NestFastifyApplication, role: AccountRole
     password,
     fullName: `Test ${role}`,
     role,
-    ...(role === 'operator' ? { operatorId: options.operatorId ?? 'hmc' } : {}),
+    ...(role === 'operator' || role === 'inspector' ? { operatorId: options.operatorId ?? 'hmc' } : {}),
+    ...(role === 'support' && options.operatorId !== undefined ? { operatorId: options.operatorId } : {}),
   });
   const response = await request(app.getHttpServer()).post('/v1/auth/login').send({ email, password });
   if (response.status !== 200) throw new Error(`test login failed: ${response.status} ${JSON.stringify(response.body)}`);

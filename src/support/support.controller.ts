@@ -1,0 +1,41 @@
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../common/access.decorator';
+import { CurrentUser, type AuthUser } from '../common/auth-user';
+import { JourneyDto, ListJourneysQuery } from '../journeys/journeys.dto';
+import { ApiIdempotencyKey, IdempotencyKey, type IdempotentRequest } from '../payments/idempotency';
+import { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto } from './support.dto';
+import { SupportService } from './support.service';
+
+@ApiTags('support')
+@Controller('v1/support')
+export class SupportController {
+  constructor(private readonly support: SupportService) {}
+
+  @Get('accounts')
+  @Roles('support')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: SupportAccountDto, description: 'The rider found by email or by the medium they hold' })
+  @ApiNotFoundResponse({ description: 'No rider with that email or medium' })
+  find(@Query() query: FindAccountQuery): Promise<SupportAccountDto> {
+    return this.support.find(query);
+  }
+
+  @Get('accounts/:id/journeys')
+  @Roles('support')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: [JourneyDto], description: "The rider's journeys, newest first (an agent bound to an operator: that operator's only)" })
+  journeys(@CurrentUser() agent: AuthUser, @Param('id') id: string, @Query() query: ListJourneysQuery): Promise<JourneyDto[]> {
+    return this.support.history(agent, id, query);
+  }
+
+  @Post('accounts/:id/adjustments')
+  @Roles('support')
+  @ApiBearerAuth()
+  @ApiIdempotencyKey()
+  @ApiCreatedResponse({ type: AdjustmentDto, description: 'Money into (or out of) the wallet as balanced ledger entries, audited' })
+  @ApiConflictResponse({ description: 'INSUFFICIENT_BALANCE: the wallet cannot cover a negative adjustment' })
+  adjust(@CurrentUser() agent: AuthUser, @Param('id') id: string, @Body() body: AdjustWalletDto, @IdempotencyKey() idempotency: IdempotentRequest): Promise<AdjustmentDto> {
+    return this.support.adjust(agent, id, body, idempotency);
+  }
+}

@@ -1,0 +1,71 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
+import { FreeText, MayBeOmitted } from '../common/dto-decorators';
+
+export const ADJUSTMENT_REASONS = ['fare_dispute', 'duplicate_charge', 'service_disruption', 'goodwill', 'correction'] as const;
+export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
+
+/** The most a support agent may move in one adjustment, either way. */
+export const MAX_ADJUSTMENT = 2_000_000;
+
+export class FindAccountQuery {
+  @ApiPropertyOptional({ example: 'rider@lienthong.local', description: 'The rider’s email (exact, case-insensitive)' })
+  @MayBeOmitted()
+  @IsString()
+  @MaxLength(254)
+  @Matches(/^[^\s@<>;'"]+@[^\s@<>;'"]+$/, { message: '$property must be an email address' })
+  email?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'The rider’s medium as scanned: the text of a ticket QR or of the pay-as-you-go QR. It is verified and resolved to its account on the server; the answer never repeats it',
+  })
+  @MayBeOmitted()
+  @IsString()
+  @MaxLength(2048)
+  @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { message: '$property must be a scanned QR token' })
+  medium?: string;
+}
+
+export class SupportAccountDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty() fullName!: string;
+  @ApiProperty({ example: 'adult' }) riderCategory!: string;
+  @ApiProperty() balance!: number;
+  @ApiProperty({ example: 'VND' }) currency!: string;
+  @ApiProperty({ description: 'The pay-as-you-go QR is refused at the gates' }) gateBlocked!: boolean;
+  @ApiProperty({ enum: ['email', 'medium'] }) foundBy!: 'email' | 'medium';
+  @ApiPropertyOptional({ enum: ['pay_as_you_go', 'ticket'], description: 'Found by medium: which kind it was' }) mediumKind?: 'pay_as_you_go' | 'ticket';
+  @ApiPropertyOptional({ format: 'uuid', description: 'Found by a ticket QR: the ticket' }) ticketId?: string;
+  @ApiProperty() createdAt!: string;
+}
+
+export class AdjustWalletDto {
+  @ApiProperty({ example: 10_000, description: `Đồng into the wallet (positive) or out of it (negative); at most ${MAX_ADJUSTMENT} either way` })
+  @IsInt()
+  @NotEquals(0)
+  @Min(-MAX_ADJUSTMENT)
+  @Max(MAX_ADJUSTMENT)
+  amount!: number;
+
+  @ApiProperty({ enum: ADJUSTMENT_REASONS })
+  @IsIn(ADJUSTMENT_REASONS)
+  reason!: AdjustmentReason;
+
+  @ApiProperty({ example: 'Khách quên chạm thẻ ra, đã xác minh qua camera ga Láng' })
+  @FreeText(500)
+  note!: string;
+}
+
+export class AdjustmentDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) accountId!: string;
+  @ApiProperty() amount!: number;
+  @ApiProperty({ enum: ADJUSTMENT_REASONS }) reason!: AdjustmentReason;
+  @ApiProperty() note!: string;
+  @ApiProperty() balanceBefore!: number;
+  @ApiProperty() balanceAfter!: number;
+  @ApiPropertyOptional({ description: 'The agent’s operator, which settlement charges it to; none: the scheme' }) operatorId?: string;
+  @ApiProperty() createdAt!: string;
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module';
+import { AuditModule } from '../audit/audit.module';
+import { JourneysModule } from '../journeys/journeys.module';
+import { PaymentsModule } from '../payments/payments.module';
+import { QrVerifier } from '../validation/qr-verifier';
+import { SupportController } from './support.controller';
+import { SupportService } from './support.service';
+
+@Module({
+  imports: [AccountsModule, AuditModule, JourneysModule, PaymentsModule],
+  controllers: [SupportController],
+  // Its own QrVerifier (keys from the configuration), rather than reaching into the gate path's module.
+  providers: [SupportService, QrVerifier],
+})
+export class SupportModule {}

@@ -1,0 +1,133 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { localDateAt } from '../../src/fares/domain/local-time';
+import type { InspectionDto, PenaltyDto } from '../../src/inspection/inspection.dto';
+import type { CustomerServiceFigures } from '../../src/settlement/customer-service';
+import { testAccount, type TestAccount } from '../support/auth';
+import { tap } from '../support/gate';
+import { expectError } from '../support/http';
+import { accountQr, metroGates } from '../support/journeys';
+import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
+import { startTestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
+
+describe('inspection and penalty fares (e2e)', () => {
+  let app: NestFastifyApplication;
+  let inspector: TestAccount;
+  let admin: TestAccount;
+  const http = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    [inspector, admin] = await Promise.all([testAccount(app, 'inspector', { operatorId: 'hmc' }), testAccount(app, 'admin')]);
+  });
+
+  afterAll(async () => {
+    await expectLedgerBalanced(app);
+    await app.close();
+  });
+
+  const inspect = async (qr: string, extra: object = {}): Promise<InspectionDto> =>
+    (await http().post('/v1/inspections').set('Authorization', inspector.bearer).send({ qr, lineId: 'metro-2a', ...extra }).expect(200)).body as InspectionDto;
+  const penaltyRevenue = async (): Promise<number> => {
+    const response = await http().get('/v1/settlements/daily').query({ date: localDateAt(Date.now()) }).set('Authorization', admin.bearer).expect(200);
+    return (response.body as { customerService: CustomerServiceFigures }).customerService.penaltyRevenue.find((row) => row.operatorId === 'hmc')?.amount ?? 0;
+  };
+  const issue = (inspectionId: string) => http().post('/v1/penalties').set('Authorization', inspector.bearer).send({ inspectionId });
+
+  it('finds a rider who tapped in on this line VALID', async () => {
+    const rider = await testAccount(app, 'passenger');
+    await topUp(app, rider.bearer, 50_000);
+    const qr = await accountQr(app, rider.bearer);
+    const gates = await metroGates(app, ['2a-cat-linh']);
+    expect((await tap(app, gates['2a-cat-linh'], { qr, direction: 'entry' })).verdict).toBe('accept');
+    await waitFor(
+      () => app.get(DataSource).query<unknown[]>(`SELECT 1 FROM journeys WHERE account_id = $1 AND status = 'open'`, [rider.id]),
+      (rows) => rows.length === 1,
+    );
+    const result = await inspect(qr);
+    expect(result).toMatchObject({ result: 'VALID', reason: 'OPEN_JOURNEY', basis: 'online', mediumKind: 'pay_as_you_go', entryStationId: '2a-cat-linh', penaltyPossible: false });
+    expectError(await issue(result.id), 409, 'INSPECTION_VALID');
+    // On another line of the operator the same rider has not tapped.
+    const elsewhere = (await http().post('/v1/inspections').set('Authorization', inspector.bearer).send({ qr, lineId: 'metro-3' }).expect(200)).body as InspectionDto;
+    expect(elsewhere).toMatchObject({ result: 'NO_TAP', reason: 'NO_OPEN_JOURNEY' });
+  });
+
+  it('finds a rider who did not tap NO_TAP; the penalty issued is paid from the wallet and shows on the statement', async () => {
+    const rider = await testAccount(app, 'passenger');
+    await topUp(app, rider.bearer, 250_000);
+    const result = await inspect(await accountQr(app, rider.bearer));
+    expect(result).toMatchObject({ result: 'NO_TAP', reason: 'NO_OPEN_JOURNEY', penaltyPossible: true });
+
+    const revenueBefore = await penaltyRevenue();
+    const penalty = (await issue(result.id).expect(201)).body as PenaltyDto;
+    expect(penalty).toMatchObject({ accountId: rider.id, operatorId: 'hmc', fareId: 'no-valid-ticket', amount: 200_000, status: 'issued' });
+    expectError(await issue(result.id), 409, 'PENALTY_EXISTS');
+    expect((await http().get('/v1/me/penalties').set('Authorization', rider.bearer).expect(200)).body).toEqual([penalty]);
+
+    const key = randomUUID();
+    const pay = () => http().post(`/v1/me/penalties/${penalty.id}/payment`).set('Authorization', rider.bearer).set('Idempotency-Key', key).send();
+    const paid = await pay().expect(200);
+    expect(paid.body).toMatchObject({ status: 'paid' });
+    expect((await pay().expect(200)).body).toEqual(paid.body);
+    expect(await walletBalance(app, rider.bearer)).toBe(50_000);
+    expectError(await http().post(`/v1/me/penalties/${penalty.id}/payment`).set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).send(), 409, 'PENALTY_NOT_PAYABLE');
+    const other = await testAccount(app, 'passenger');
+    expectError(await http().post(`/v1/me/penalties/${penalty.id}/payment`).set('Authorization', other.bearer).set('Idempotency-Key', randomUUID()).send(), 404, 'NOT_FOUND');
+
+    expect((await penaltyRevenue()) - revenueBefore).toBe(200_000);
+    const [entry] = await app
+      .get(DataSource)
+      .query<Array<{ amount: string }>>(
+        `SELECT e.amount FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id WHERE t.reference = $1 AND t.kind = 'penalty' AND e.ledger_account_id = 'system:penalty_revenue'`,
+        [penalty.id],
+      );
+    expect(Number(entry.amount)).toBe(200_000);
+  });
+
+  it('judges offline from the signature and the deny list only', async () => {
+    const rider = await testAccount(app, 'passenger');
+    const qr = await accountQr(app, rider.bearer);
+    expect(await inspect(qr, { offline: true })).toMatchObject({ result: 'VALID', reason: 'VALID_OFFLINE', basis: 'offline' });
+    await http().put(`/v1/admin/accounts/${rider.id}/gate-block`).set('Authorization', admin.bearer).send({ blocked: true, reason: 'Báo mất điện thoại' }).expect(204);
+    expect(await inspect(qr, { offline: true, occurredAt: new Date(Date.now() - 3600_000).toISOString() })).toMatchObject({ result: 'INVALID', reason: 'REVOKED', basis: 'offline' });
+    const [header, payload] = qr.split('.');
+    expect(await inspect(`${header}.${payload}.${'A'.repeat(86)}`, { offline: true })).toMatchObject({ result: 'INVALID', reason: 'INVALID_QR' });
+    // The device's offline deny list is open to inspectors.
+    await http().get('/v1/denylist').set('Authorization', inspector.bearer).expect(200);
+  });
+
+  it('lets the rider dispute a penalty and support cancel it, audited', async () => {
+    const rider = await testAccount(app, 'passenger');
+    const support = await testAccount(app, 'support', { operatorId: 'hmc' });
+    const vinbusSupport = await testAccount(app, 'support', { operatorId: 'vinbus' });
+    const result = await inspect(await accountQr(app, rider.bearer));
+    const penalty = (await issue(result.id).expect(201)).body as PenaltyDto;
+    const disputed = await http().post(`/v1/me/penalties/${penalty.id}/dispute`).set('Authorization', rider.bearer).send({ reason: 'Cổng ga Cát Linh không phản hồi khi tôi chạm' }).expect(200);
+    expect(disputed.body).toMatchObject({ status: 'disputed' });
+    const decision = { uphold: false, note: 'Camera cho thấy khách đã chạm thẻ' };
+    expectError(await http().post(`/v1/support/penalties/${penalty.id}/decision`).set('Authorization', vinbusSupport.bearer).send(decision), 404, 'NOT_FOUND');
+    const cancelled = await http().post(`/v1/support/penalties/${penalty.id}/decision`).set('Authorization', support.bearer).send(decision).expect(200);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+    expectError(await http().post(`/v1/me/penalties/${penalty.id}/payment`).set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).send(), 409, 'PENALTY_NOT_PAYABLE');
+    const audit = (await http().get('/v1/admin/audit').query({ subjectId: penalty.id }).set('Authorization', admin.bearer).expect(200)).body as Array<{ action: string; actor: { id: string } }>;
+    expect(audit.map((entry) => [entry.action, entry.actor.id])).toEqual([
+      ['penalty.cancel', support.id],
+      ['penalty.issue', inspector.id],
+    ]);
+  });
+
+  it("keeps inspectors to their operator's lines", async () => {
+    const vinbusInspector = await testAccount(app, 'inspector', { operatorId: 'vinbus' });
+    const rider = await testAccount(app, 'passenger');
+    expectError(
+      await http().post('/v1/inspections').set('Authorization', vinbusInspector.bearer).send({ qr: await accountQr(app, rider.bearer), lineId: 'metro-2a' }),
+      403,
+      'OPERATOR_SCOPE',
+    );
+    const result = await inspect(await accountQr(app, rider.bearer));
+    expectError(await http().post('/v1/penalties').set('Authorization', vinbusInspector.bearer).send({ inspectionId: result.id }), 404, 'NOT_FOUND');
+  });
+});

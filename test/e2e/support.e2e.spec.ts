@@ -1,0 +1,156 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { localDateAt } from '../../src/fares/domain/local-time';
+import type { AuditEntryDto } from '../../src/audit/audit.dto';
+import type { CustomerServiceFigures } from '../../src/settlement/customer-service';
+import { testAccount } from '../support/auth';
+import { expectError } from '../support/http';
+import { accountQr, journeysWritten, localMorning, metroGates, ride } from '../support/journeys';
+import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
+import { startTestApp } from '../support/test-app';
+
+describe('customer service: finding riders, adjustments, the audit log and the statement (e2e)', () => {
+  let app: NestFastifyApplication;
+  const http = () => request(app.getHttpServer());
+
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+
+  afterAll(async () => {
+    await expectLedgerBalanced(app);
+    await app.close();
+  });
+
+  const statementOf = async (bearer: string, operatorId?: string): Promise<CustomerServiceFigures> => {
+    const response = await http()
+      .get('/v1/settlements/daily')
+      .query({ date: localDateAt(Date.now()), ...(operatorId && { operatorId }) })
+      .set('Authorization', bearer)
+      .expect(200);
+    return (response.body as { customerService: CustomerServiceFigures }).customerService;
+  };
+  const adjusted = (figures: CustomerServiceFigures, operatorId: string | null, reason: string) =>
+    figures.adjustments.find((row) => row.operatorId === operatorId && row.reason === reason)?.amount ?? 0;
+
+  it('finds a rider by email or by the medium they hold, never showing the medium', async () => {
+    const support = await testAccount(app, 'support');
+    const rider = await testAccount(app, 'passenger');
+    await topUp(app, rider.bearer, 50_000);
+    const byEmail = await http().get('/v1/support/accounts').query({ email: rider.email.toUpperCase() }).set('Authorization', support.bearer).expect(200);
+    expect(byEmail.body).toMatchObject({ id: rider.id, email: rider.email, balance: 50_000, foundBy: 'email', gateBlocked: false });
+
+    const qr = await accountQr(app, rider.bearer);
+    const byMedium = await http().get('/v1/support/accounts').query({ medium: qr }).set('Authorization', support.bearer).expect(200);
+    expect(byMedium.body).toMatchObject({ id: rider.id, foundBy: 'medium', mediumKind: 'pay_as_you_go' });
+    expect(JSON.stringify(byMedium.body)).not.toContain(qr.split('.')[2]);
+
+    const order = await http()
+      .post('/v1/orders')
+      .set('Authorization', rider.bearer)
+      .set('Idempotency-Key', randomUUID())
+      .send({ payWith: 'wallet', items: [{ productId: 'metro-single', originStationId: '2a-cat-linh', destinationStationId: '2a-lang' }] })
+      .expect(201);
+    const ticketId = (order.body as { tickets: Array<{ id: string }> }).tickets[0].id;
+    const ticketQr = (await http().get(`/v1/tickets/${ticketId}/qr`).query({ format: 'text' }).set('Authorization', rider.bearer).expect(200)).text;
+    const byTicket = await http().get('/v1/support/accounts').query({ medium: ticketQr }).set('Authorization', support.bearer).expect(200);
+    expect(byTicket.body).toMatchObject({ id: rider.id, foundBy: 'medium', mediumKind: 'ticket', ticketId });
+
+    // A forged medium (the right shape, a wrong signature) finds nobody.
+    const [header, payload] = qr.split('.');
+    expectError(await http().get('/v1/support/accounts').query({ medium: `${header}.${payload}.${'A'.repeat(86)}` }).set('Authorization', support.bearer), 404, 'NOT_FOUND');
+    expectError(await http().get('/v1/support/accounts').set('Authorization', support.bearer), 400, 'VALIDATION_FAILED');
+    // Staff are not riders.
+    const operator = await testAccount(app, 'operator');
+    expectError(await http().get('/v1/support/accounts').query({ email: operator.email }).set('Authorization', support.bearer), 404, 'NOT_FOUND');
+  });
+
+  it("puts an agent's adjustment in the ledger, the audit log and the day's statement, once per key", async () => {
+    const admin = await testAccount(app, 'admin');
+    const support = await testAccount(app, 'support', { operatorId: 'hmc' });
+    const rider = await testAccount(app, 'passenger');
+    await topUp(app, rider.bearer, 20_000);
+    const before = await statementOf(admin.bearer);
+
+    const key = randomUUID();
+    const body = { amount: 15_000, reason: 'fare_dispute', note: 'Khách quên chạm ra ở ga Láng, đã xác minh qua camera' };
+    const send = () => http().post(`/v1/support/accounts/${rider.id}/adjustments`).set('Authorization', support.bearer).set('Idempotency-Key', key).send(body);
+    const first = await send().expect(201);
+    expect(first.body).toMatchObject({ accountId: rider.id, amount: 15_000, reason: 'fare_dispute', balanceBefore: 20_000, balanceAfter: 35_000, operatorId: 'hmc' });
+    expect((await send().expect(201)).body).toEqual(first.body);
+    expect(await walletBalance(app, rider.bearer)).toBe(35_000);
+
+    const db = app.get(DataSource);
+    const entries = await db.query<Array<{ ledger_account_id: string; amount: string }>>(
+      `SELECT e.ledger_account_id, e.amount FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id WHERE t.reference = $1 AND t.kind = 'adjustment' ORDER BY e.amount`,
+      [(first.body as { id: string }).id],
+    );
+    expect(entries.map((row) => [row.ledger_account_id, Number(row.amount)])).toEqual([
+      ['system:adjustments', -15_000],
+      [`wallet:${rider.id}`, 15_000],
+    ]);
+
+    // Money out too, refused beyond the balance (nothing written).
+    const out = await http()
+      .post(`/v1/support/accounts/${rider.id}/adjustments`)
+      .set('Authorization', support.bearer)
+      .set('Idempotency-Key', randomUUID())
+      .send({ amount: -5_000, reason: 'duplicate_charge', note: 'Hoàn tiền hai lần cho cùng một chuyến' })
+      .expect(201);
+    expect(out.body).toMatchObject({ balanceAfter: 30_000 });
+    expectError(
+      await http()
+        .post(`/v1/support/accounts/${rider.id}/adjustments`)
+        .set('Authorization', support.bearer)
+        .set('Idempotency-Key', randomUUID())
+        .send({ amount: -1_000_000, reason: 'correction', note: 'Thử trừ quá số dư' }),
+      409,
+      'INSUFFICIENT_BALANCE',
+    );
+    expectError(await http().post(`/v1/support/accounts/${rider.id}/adjustments`).set('Authorization', support.bearer).send(body), 400, 'IDEMPOTENCY_KEY_REQUIRED');
+
+    const audit = (await http().get('/v1/admin/audit').query({ subjectId: rider.id }).set('Authorization', admin.bearer).expect(200)).body as AuditEntryDto[];
+    expect(audit).toHaveLength(2);
+    expect(audit[1]).toMatchObject({
+      actor: { id: support.id, role: 'support', operatorId: 'hmc' },
+      action: 'wallet.adjustment',
+      subject: { kind: 'account', id: rider.id },
+      reason: 'fare_dispute',
+      note: body.note,
+      before: { balance: 20_000 },
+      after: { balance: 35_000, amount: 15_000 },
+    });
+    // Nobody edits the log, not even with SQL.
+    await expect(db.query(`UPDATE audit_log SET reason = 'goodwill' WHERE subject_id = $1`, [rider.id])).rejects.toThrow(/append-only/);
+    await expect(db.query(`DELETE FROM audit_log WHERE subject_id = $1`, [rider.id])).rejects.toThrow(/append-only/);
+    expectError(await http().get('/v1/admin/audit').set('Authorization', support.bearer), 403, 'FORBIDDEN');
+
+    const after = await statementOf(admin.bearer);
+    expect(adjusted(after, 'hmc', 'fare_dispute') - adjusted(before, 'hmc', 'fare_dispute')).toBe(15_000);
+    expect(adjusted(after, 'hmc', 'duplicate_charge') - adjusted(before, 'hmc', 'duplicate_charge')).toBe(-5_000);
+    // The operator's own statement shows its agents' adjustments, and no other operator's.
+    const operator = await testAccount(app, 'operator', { operatorId: 'hmc' });
+    const own = await statementOf(operator.bearer, 'hmc');
+    expect(own.adjustments.every((row) => row.operatorId === 'hmc')).toBe(true);
+    expect(adjusted(own, 'hmc', 'fare_dispute')).toBeGreaterThanOrEqual(15_000);
+    const csv = await http().get('/v1/settlements/daily.csv').query({ date: localDateAt(Date.now()) }).set('Authorization', admin.bearer).expect(200);
+    expect(csv.text).toMatch(/support_adjustment,hmc,.*fare_dispute/);
+  });
+
+  it("shows a bound agent only its operator's journeys", async () => {
+    const rider = await testAccount(app, 'passenger');
+    const vinbusAgent = await testAccount(app, 'support', { operatorId: 'vinbus' });
+    const [anyAgent, hmcAgent] = await Promise.all([testAccount(app, 'support'), testAccount(app, 'support', { operatorId: 'hmc' })]);
+    await topUp(app, rider.bearer, 50_000);
+    const gates = await metroGates(app, ['2a-cat-linh', '2a-lang']);
+    await ride(app, gates, await accountQr(app, rider.bearer), '2a-cat-linh', '2a-lang', localMorning(1));
+    await journeysWritten(app, rider.id, 1);
+    const journeysAs = async (bearer: string) => ((await http().get(`/v1/support/accounts/${rider.id}/journeys`).set('Authorization', bearer).expect(200)).body as Array<{ lineId: string }>).map((journey) => journey.lineId);
+    expect(await journeysAs(vinbusAgent.bearer)).toEqual([]);
+    expect(await journeysAs(hmcAgent.bearer)).toEqual(['metro-2a']);
+    expect(await journeysAs(anyAgent.bearer)).toEqual(['metro-2a']);
+    expectError(await http().get(`/v1/support/accounts/${randomUUID()}/journeys`).set('Authorization', anyAgent.bearer), 404, 'NOT_FOUND');
+  });
+});
