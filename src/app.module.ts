@@ -15,6 +15,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { NetworkModule } from './network/network.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RedisModule } from './redis/redis.module';
+import { ReportsModule } from './reports/reports.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { TicketsModule } from './tickets/tickets.module';
 import { ValidationModule } from './validation/validation.module';
@@ -40,6 +41,7 @@ export class AppModule {
         TicketsModule,
         ValidationModule,
         SettlementModule,
+        ReportsModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

@@ -5,6 +5,7 @@ import type { Logger as Pino } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { DomainError, MalformedJsonError } from './common/domain-error';
+import { serveConsole } from './console/serve-console';
 import { toErrorResponse } from './common/error-response';
 import { requestIdFor } from './common/request-id';
 import { logRequest, ROOT_LOGGER } from './common/logging.module';
@@ -80,6 +81,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   if (config.docsEnabled) setUpDocs(app);
+  await serveConsole(app);
   await app.init();
   return app;
 }
