@@ -8,6 +8,8 @@ const session = { me: null, operators: [], lines: [] };
 /** A message for the next page shown (after closing a day, disabling a device). */
 let flash = null;
 const main = document.getElementById('main');
+/** Replaces the page's content; absent parts (null) are left out rather than shown as text. */
+const show = (...parts) => main.replaceChildren(...parts.filter((part) => part !== null && part !== undefined));
 
 function currentRoute() {
   const [path, search] = window.location.hash.slice(1).split('?');
@@ -107,7 +109,7 @@ function renderLogin(problem) {
     h('label', { for: 'password' }, t('password'), password),
     h('button', { type: 'submit' }, t('signIn')),
   );
-  main.replaceChildren(
+  show(
     h('section', { class: 'login card', 'aria-labelledby': 'page-title' }, h('h2', { id: 'page-title', tabindex: '-1' }, t('signInTitle')), problem ? h('p', { class: 'alert', role: 'alert' }, problem) : null, form),
   );
   email.focus();
@@ -139,7 +141,7 @@ function card(title, id, ...children) {
 
 function chartBox(label, config) {
   const box = h('div', { class: 'chart' });
-  chart(box, label, config);
+  chart(box, label, config, currentLanguage() === 'en' ? 'en-GB' : 'vi-VN');
   return box;
 }
 
@@ -183,20 +185,37 @@ async function dayPage(params) {
   );
 
   const { check } = statement;
-  const term = (label, name, amount) => h('span', { class: 'term' }, h('small', {}, label), money(name, amount));
+  // Both sides of the check, each summed under its terms, so the reader sees the two totals agree.
+  const term = (sign, label, name, amount) => h('div', { class: 'term' }, h('span', { class: 'sign', 'aria-hidden': 'true' }, sign), h('span', { class: 'label' }, label), money(name, amount));
+  const side = (title, terms, total) => h('div', { class: 'side', role: 'group', 'aria-label': title }, ...terms, h('div', { class: 'term total' }, h('span', { class: 'sign', 'aria-hidden': 'true' }, '='), h('span', { class: 'label' }, t('total')), h('span', {}, formatDong(total))));
   const checkCard = card(
     t('check'),
     'check-title',
-    h('p', { class: 'check' }, term(t('checkRevenue'), 'check.revenue', check.revenue), h('span', { class: 'op', 'aria-hidden': 'true' }, '+'), term(t('checkAdjustments'), 'check.adjustments', check.adjustments), h('span', { class: 'op', 'aria-label': '=' }, '='), term(t('checkAllocated'), 'check.allocated', check.allocated), h('span', { class: 'op', 'aria-hidden': 'true' }, '+'), term(t('checkUnallocated'), 'check.unallocated', check.unallocated)),
+    h(
+      'div',
+      { class: 'check' },
+      side(`${t('checkRevenue')} + ${t('checkAdjustments')}`, [term('', t('checkRevenue'), 'check.revenue', check.revenue), term('+', t('checkAdjustments'), 'check.adjustments', check.adjustments)], check.revenue + check.adjustments),
+      h('div', { class: 'equals', 'aria-hidden': 'true' }, check.balanced ? '=' : '≠'),
+      side(`${t('checkAllocated')} + ${t('checkUnallocated')}`, [term('', t('checkAllocated'), 'check.allocated', check.allocated), term('+', t('checkUnallocated'), 'check.unallocated', check.unallocated)], check.allocated + check.unallocated),
+    ),
     h('p', { class: check.balanced ? 'verdict good' : 'verdict bad', 'data-figure': 'check.balanced', 'data-value': String(check.balanced) }, check.balanced ? `✓ ${t('balanced')}` : `✗ ${t('notBalanced')}`),
     statement.operatorId ? h('p', { class: 'muted' }, t('checkScope')) : null,
   );
 
-  const kinds = [
-    ['singleTickets', t('singleTickets'), statement.revenue.singleTickets],
-    ['passDayParts', t('passDayParts'), statement.revenue.passDayParts],
-    ['payAsYouGo', t('payAsYouGo'), statement.revenue.payAsYouGo],
-  ];
+  // The scheme's revenue; cut for an operator, what that operator is allocated of it (its adjustments aside).
+  const own = statement.operatorId ? statement.operators.find((row) => row.operatorId === statement.operatorId) : undefined;
+  const kinds = own
+    ? [
+        ['singleTickets', t('singleTickets'), own.singleTickets],
+        ['passDayParts', t('passDayParts'), own.passes + own.passAllocation],
+        ['payAsYouGo', t('payAsYouGo'), own.payAsYouGo],
+      ]
+    : [
+        ['singleTickets', t('singleTickets'), statement.revenue.singleTickets],
+        ['passDayParts', t('passDayParts'), statement.revenue.passDayParts],
+        ['payAsYouGo', t('payAsYouGo'), statement.revenue.payAsYouGo],
+      ];
+  const kindsTotal = own ? own.total - own.adjustments : statement.revenue.total;
   const kindCard = card(
     t('revenueByKind'),
     'kind-title',
@@ -204,7 +223,7 @@ async function dayPage(params) {
       type: 'doughnut',
       data: { labels: kinds.map(([, label]) => label), datasets: [{ data: kinds.map(([, , amount]) => amount), backgroundColor: kinds.map((_, index) => color(index)) }] },
     }),
-    table(t('revenueByKind'), [{ label: t('kind') }, { label: t('revenue'), numeric: true }], kinds.map(([name, label, amount]) => [label, money(`revenue.${name}`, amount)]), [t('total'), money('revenue.total', statement.revenue.total)]),
+    table(t('revenueByKind'), [{ label: t('kind') }, { label: t('revenue'), numeric: true }], kinds.map(([name, label, amount]) => [label, money(`revenue.${name}`, amount)]), [t('total'), money('revenue.total', kindsTotal)]),
   );
 
   const operators = statement.operators;
@@ -228,6 +247,9 @@ async function dayPage(params) {
       [t('total'), '', '', '', '', '', money('operators.total', sum(operators, (row) => row.total))],
     ),
   );
+
+  modeCard.classList.add('wide');
+  checkCard.classList.add('wide');
 
   const byKey = new Map();
   for (const pool of statement.passAllocation) {
@@ -336,13 +358,13 @@ async function dayPage(params) {
     ),
   );
 
-  main.replaceChildren(
+  show(
     h('h2', { id: 'page-title', tabindex: '-1' }, t('dayTitle', { date: formatLocalDate(date) }), ' ', status),
     flashBox(),
     scopeForm('/day', date, operatorId),
     h('div', { class: 'toolbar' }, downloads, h('span', { class: 'spacer' }), closeButton),
     statement.sha256 ? h('p', { class: 'muted' }, 'SHA-256 ', h('code', { id: 'day-sha256' }, statement.sha256)) : null,
-    h('div', { class: 'grid' }, checkCard, kindCard, modeCard, keyCard, hourCard, ...stationCards, rejectedCard, riskCard, freeCard),
+    h('div', { class: 'grid' }, checkCard, kindCard, keyCard, rejectedCard, modeCard, hourCard, ...stationCards, riskCard, freeCard),
   );
 }
 
@@ -351,7 +373,7 @@ async function trendPage(params) {
   const operatorId = operatorOf(params);
   const trend = await api(`/v1/reports/trend?${query({ to, operatorId, days: 30 })}`);
   const labels = trend.days.map((day) => day.date.slice(5));
-  main.replaceChildren(
+  show(
     h('h2', { id: 'page-title', tabindex: '-1' }, t('trendTitle', { date: formatLocalDate(to) })),
     scopeForm('/trend', to, operatorId),
     h(
@@ -455,7 +477,7 @@ async function devicesPage(params) {
         )
       : '';
   const withTaps = rows.filter((row) => row.seen.taps > 0);
-  main.replaceChildren(
+  show(
     h('h2', { id: 'page-title', tabindex: '-1' }, t('devicesTitle', { date: formatLocalDate(date) })),
     flashBox(),
     scopeForm('/devices', date, operatorId),
@@ -506,7 +528,7 @@ async function devicesPage(params) {
 }
 
 async function denylistPage() {
-  main.replaceChildren(h('h2', { id: 'page-title', tabindex: '-1' }, t('denylistTitle')));
+  show(h('h2', { id: 'page-title', tabindex: '-1' }, t('denylistTitle')));
   if (!isAdmin()) {
     main.append(h('p', { class: 'alert', role: 'alert' }, t('adminOnly')));
     return;
@@ -531,7 +553,7 @@ async function denylistPage() {
     await render();
   };
   main.append(
-    flashBox(),
+    ...[flashBox()].filter((part) => part !== null),
     h('p', { class: 'muted' }, t('denylistIntro')),
     h(
       'div',
@@ -611,7 +633,7 @@ async function renderNow() {
   const { path, params } = currentRoute();
   renderNav(path, params);
   main.setAttribute('aria-busy', 'true');
-  main.replaceChildren(h('p', { class: 'muted' }, t('loading')));
+  show(h('p', { class: 'muted' }, t('loading')));
   try {
     await (PAGES[path] || dayPage)(params);
     announce(document.getElementById('page-title').textContent);
@@ -621,7 +643,7 @@ async function renderNow() {
       renderLogin(error.message);
       return;
     }
-    main.replaceChildren(h('h2', { id: 'page-title', tabindex: '-1' }, t('error')), h('p', { class: 'alert', role: 'alert', id: 'error' }, error.code ? `${error.code}: ${error.message}` : error.message));
+    show(h('h2', { id: 'page-title', tabindex: '-1' }, t('error')), h('p', { class: 'alert', role: 'alert', id: 'error' }, error.code ? `${error.code}: ${error.message}` : error.message));
   } finally {
     main.setAttribute('aria-busy', 'false');
   }

@@ -16,12 +16,13 @@ export function destroyCharts() {
  * A canvas inside a figure: the canvas is an image whose accessible name says what it shows; the
  * figures themselves are in the table beside it.
  */
-export function chart(container, label, config) {
+export function chart(container, label, config, locale) {
   const canvas = document.createElement('canvas');
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', label);
   container.append(canvas);
   if (typeof Chart === 'undefined') return;
+  Chart.defaults.datasets.bar.maxBarThickness = 56;
   live.push(
     new Chart(canvas, {
       ...config,
@@ -29,6 +30,7 @@ export function chart(container, label, config) {
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        locale,
         plugins: { legend: { position: 'bottom' } },
         ...config.options,
       },
