@@ -194,6 +194,46 @@ describe("the operators' console in a browser", () => {
     await page.close();
   });
 
+  it('can be used with the keyboard alone, every control named for screen readers', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${base}/console/#/day?date=${day.date}`);
+    await page.waitForSelector('#email');
+    expect(await page.evaluate('document.activeElement.id')).toBe('email');
+    await page.keyboard.type(admin.email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(admin.password);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('main[aria-busy="false"] [data-figure="check.revenue"]');
+
+    // Run in the page (as text: this project's TypeScript has no DOM types).
+    const unnamed = await page.evaluate<string[]>(`(() => {
+      const problems = [];
+      for (const control of document.querySelectorAll('input, select')) if (control.labels.length === 0) problems.push('unlabelled ' + control.outerHTML);
+      for (const button of document.querySelectorAll('button, a[href]')) {
+        if ((button.getAttribute('aria-label') || button.textContent).trim() === '' && !button.closest('[hidden]')) problems.push('nameless ' + button.outerHTML);
+      }
+      for (const canvas of document.querySelectorAll('canvas')) if (canvas.getAttribute('role') !== 'img' || !canvas.getAttribute('aria-label')) problems.push('unnamed chart');
+      for (const table of document.querySelectorAll('table')) if (!(table.querySelector('caption') && table.querySelector('caption').textContent.trim())) problems.push('table without caption');
+      return problems;
+    })()`);
+    expect(unnamed).toEqual([]);
+
+    // The close button opens a dialog that Escape dismisses, changing nothing.
+    await page.focus('#close-day');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('dialog#confirm[open]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#confirm[open]', { state: 'hidden' });
+    expect((await statementFor(admin)).status).toBe('open');
+
+    // The navigation is links: Enter on one shows its page, and the page's title takes the focus.
+    await page.focus('nav a[href^="#/devices"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`main[aria-busy="false"] [data-figure="device.${day.devices.gates[0]}.taps"]`);
+    await page.waitForFunction("document.activeElement && document.activeElement.id === 'page-title'");
+    await page.close();
+  });
+
   it('writes screenshots of the main pages (npm run console:screenshots)', async () => {
     mkdirSync(shots, { recursive: true });
     const page = await signIn(admin);
@@ -213,6 +253,8 @@ describe("the operators' console in a browser", () => {
     await page.goto(`${base}/console/#/day?date=${day.date}&operator=hmc`);
     await page.waitForSelector('html[lang="en"] main[aria-busy="false"] #page-title');
     await page.screenshot({ path: join(shots, 'day-tablet-en.png'), fullPage: false });
+    // A tablet held upright: nothing wider than the screen, so nothing needs sideways scrolling.
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(820);
     await page.click('#language');
     await page.close();
     for (const name of ['day', 'trend', 'devices', 'denylist', 'day-tablet-en']) expect(readFileSync(join(shots, `${name}.png`)).subarray(1, 4).toString()).toBe('PNG');

@@ -52,8 +52,6 @@ function announce(message) {
 function confirmAction(text) {
   const dialog = document.getElementById('confirm');
   document.getElementById('confirm-text').textContent = text;
-  document.getElementById('confirm-ok').textContent = t('confirm');
-  document.getElementById('confirm-cancel').textContent = t('cancel');
   dialog.returnValue = '';
   dialog.showModal();
   return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
@@ -63,6 +61,8 @@ function renderChrome() {
   document.title = t('appName');
   document.getElementById('app-name').textContent = t('appName');
   document.getElementById('skip-link').textContent = t('skipToContent');
+  document.getElementById('confirm-ok').textContent = t('confirm');
+  document.getElementById('confirm-cancel').textContent = t('cancel');
   const language = document.getElementById('language');
   language.textContent = t('switchLanguage');
   language.setAttribute('aria-label', t('switchLanguageLabel'));
