@@ -76,7 +76,7 @@ export class DeviceActivityDto {
 export class DeviceActivityReportDto {
   @ApiProperty({ example: '2026-11-21' }) date!: string;
   @ApiProperty({ nullable: true, type: String }) operatorId!: string | null;
-  @ApiProperty({ type: [DeviceActivityDto], description: 'Devices that tapped in the 30 days up to the end of the day; join with GET /v1/devices' }) devices!: DeviceActivityDto[];
+  @ApiProperty({ type: [DeviceActivityDto], description: 'Devices that tapped that day, and registered ones silent that day with their last tap in the 30 days before; join with GET /v1/devices' }) devices!: DeviceActivityDto[];
 }
 
 export class TrendDayDto {

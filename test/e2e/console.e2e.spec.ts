@@ -268,6 +268,10 @@ describe("the operators' console in a browser", () => {
     const rejected = Object.values(day.rejectedByReason).reduce((sum, taps) => sum + taps, 0);
     expect(await value(page, `device.${day.devices.failing}.rejectionShare`)).toBeCloseTo(rejected / (rejected + 3), 3);
     expect(await value(page, `device.${day.devices.bus}.offlineShare`)).toBeGreaterThan(0);
+    // Silent that day: its last tap is found in the days before, and it has none that day.
+    const activity = (await (await apiGet(`/v1/reports/devices?date=${day.date}`, admin)).json()) as { devices: Array<{ deviceId: string; lastTapAt: string; taps: number }> };
+    expect(activity.devices.find((row) => row.deviceId === day.devices.silent)).toMatchObject({ lastTapAt: day.silentLastTap.toISOString(), taps: 0 });
+    expect(await value(page, `device.${day.devices.silent}.taps`)).toBe(0);
 
     await page.click(`[data-disable="${day.devices.failing}"]`);
     await page.click('#confirm-ok');

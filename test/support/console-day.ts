@@ -25,6 +25,8 @@ export interface ConsoleDay {
   rejectedByReason: Record<string, number>;
   freeRides: number;
   fareAtRisk: number;
+  /** The silent gate's last tap, two days before `date`. */
+  silentLastTap: Date;
 }
 
 const METRO = HANOI_LINES.find((line) => line.id === 'metro-2a')!;
@@ -130,5 +132,11 @@ export async function createConsoleDay(db: DataSource, date: string, trendDays =
     for (let index = 0; index < journeys; index++) await metroJourney(shiftDate(date, day), 7 + (index % 12), 10);
   }
 
-  return { date, metroOperator: 'hmc', busOperator: 'transerco', metroLine: METRO.id, busLine: BUS.id, devices, acceptedByHour, rejectedByReason, freeRides: 2, fareAtRisk };
+  // The silent gate last worked two days before.
+  const silentLastTap = at(shiftDate(date, -2), 18, 30);
+  for (const minutes of [0, 30]) {
+    await insertTap(db, { deviceId: devices.silent, direction: 'entry', at: new Date(silentLastTap.getTime() - minutes * 60_000), stationId: METRO.stations[9].id, journey: { subjectKind: 'payg', lineId: METRO.id } });
+  }
+
+  return { silentLastTap, date, metroOperator: 'hmc', busOperator: 'transerco', metroLine: METRO.id, busLine: BUS.id, devices, acceptedByHour, rejectedByReason, freeRides: 2, fareAtRisk };
 }
