@@ -49,6 +49,20 @@ export default tseslint.config(
   },
   ...boundaries,
   {
+    // The operators' console: plain ES modules that run in the browser, outside the TypeScript project.
+    files: ['src/console/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['src/console/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams', 'Blob', 'Intl', 'HTMLElement', 'Chart', 'setTimeout', 'console'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Tests poke at untyped JSON bodies on purpose.
     files: ['test/**/*.ts', 'src/**/*.spec.ts'],
     rules: {

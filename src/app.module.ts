@@ -19,6 +19,7 @@ import { NetworkModule } from './network/network.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RedisModule } from './redis/redis.module';
+import { ReportsModule } from './reports/reports.module';
 import { SettlementModule } from './settlement/settlement.module';
 import { SupportModule } from './support/support.module';
 import { TicketsModule } from './tickets/tickets.module';
@@ -50,6 +51,7 @@ export class AppModule {
         SupportModule,
         InspectionModule,
         NotificationsModule,
+        ReportsModule,
       ],
       providers: [
         // Global through the container, so every app built from this module, tests included, gets them.

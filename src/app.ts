@@ -8,6 +8,7 @@ import type { Logger as Pino } from 'pino';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { DomainError } from './common/domain-error';
+import { serveConsole } from './console/serve-console';
 import { toErrorResponse } from './common/error-response';
 import { installJsonBodyParser, utf8Text } from './common/json-body';
 import { requestIdFor } from './common/request-id';
@@ -123,6 +124,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
 
   if (config.docsEnabled) setUpDocs(app);
+  await serveConsole(app);
   await app.init();
   return app;
 }

@@ -435,6 +435,19 @@ const SWEEP: Record<string, Expectation> = {
       code: 'OPERATOR_SCOPE',
     })),
   },
+  ...Object.fromEntries(
+    (['taps', 'devices', 'trend'] as const).map((report) => {
+      const query = (f: Fixtures, operatorId: string): Record<string, string> => (report === 'trend' ? { to: f.yesterday, days: '3', operatorId } : { date: f.yesterday, operatorId });
+      const expectation: Expectation = {
+        access: ['operator', 'admin'],
+        query: (f) => query(f, 'hmc'),
+        sweepAs: (f) => f.as.admin,
+        control: { as: (f) => f.as.operator, status: 200 },
+        foreign: [{ as: (f) => f.as.operator, query: (f) => query(f, 'transerco'), status: 403, code: 'OPERATOR_SCOPE' }],
+      };
+      return [`GET /v1/reports/${report}`, expectation];
+    }),
+  ),
 };
 
 // ---- sending ----
