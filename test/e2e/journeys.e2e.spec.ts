@@ -10,7 +10,7 @@ import { accountQr, journeysWritten, localMorning, metroGates, ride, weekdaysAgo
 import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
-import { AccountGateState } from '../../src/validation/account-gate-state';
+import { AccountGateState } from '../../src/gate-state/account-gate-state';
 
 const STATIONS = ['2a-cat-linh', '2a-lang', '2a-ha-dong', '2a-thai-ha'];
 
