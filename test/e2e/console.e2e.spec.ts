@@ -234,6 +234,23 @@ describe("the operators' console in a browser", () => {
     await page.close();
   });
 
+  it('lets an admin block an account at the gates from the deny list page, as validators then see it', async () => {
+    const rider = await testAccount(app, 'passenger');
+    const page = await signIn(admin, '#/denylist');
+    await page.fill('#block-account', rider.id);
+    await page.fill('#block-reason', 'điện thoại bị mất cắp');
+    await page.click('#block-submit');
+    await page.waitForSelector('#flash');
+    // The feed leaves out changes younger than two seconds (a transaction begun earlier may still commit one before them).
+    await page.waitForTimeout(2_500);
+    await page.reload();
+    await page.waitForSelector(`[data-denied="${rider.id}"]`);
+    const denylist = (await (await apiGet('/v1/denylist', admin)).json()) as { entries: Array<{ kind: string; id: string; status: string }> };
+    expect(denylist.entries).toContainEqual(expect.objectContaining({ kind: 'account', id: rider.id, status: 'blocked' }));
+    expect(await page.textContent(`[data-denied-status="${rider.id}"]`)).toBe('Bị chặn');
+    await page.close();
+  });
+
   it('writes screenshots of the main pages (npm run console:screenshots)', async () => {
     mkdirSync(shots, { recursive: true });
     const page = await signIn(admin);

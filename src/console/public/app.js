@@ -549,7 +549,7 @@ async function denylistPage() {
     const form = event.target.closest('form');
     if (!form.reportValidity()) return;
     await api(`/v1/admin/accounts/${encodeURIComponent(accountId.value.trim())}/gate-block`, { method: 'PUT', body: { blocked, reason: reason.value } });
-    flash = t('saved');
+    flash = t('savedDenylist');
     await render();
   };
   main.append(
@@ -565,8 +565,9 @@ async function denylistPage() {
         table(
           t('denylistTitle'),
           [{ label: t('entryKind') }, { label: t('id') }, { label: t('status') }, { label: t('at') }],
-          entries.map((entry) => [t(`entryKinds.${entry.kind}`), h('code', {}, entry.id), t(`statuses.${entry.status}`), formatInstant(entry.at)]),
+          entries.map((entry) => [t(`entryKinds.${entry.kind}`), h('code', { 'data-denied': entry.id }, entry.id), h('span', { 'data-denied-status': entry.id }, t(`statuses.${entry.status}`)), formatInstant(entry.at)]),
         ),
+        entries.length === 0 ? h('p', { class: 'muted' }, t('none')) : null,
       ),
       h(
         'section',
@@ -577,8 +578,8 @@ async function denylistPage() {
           { class: 'row-form' },
           h('label', { for: 'block-account' }, t('accountId'), accountId),
           h('label', { for: 'block-reason' }, t('blockReason'), reason),
-          h('button', { type: 'submit', class: 'danger', onclick: submit(true) }, t('block')),
-          h('button', { type: 'submit', class: 'secondary', onclick: submit(false) }, t('unblock')),
+          h('button', { type: 'submit', class: 'danger', id: 'block-submit', onclick: submit(true) }, t('block')),
+          h('button', { type: 'submit', class: 'secondary', id: 'unblock-submit', onclick: submit(false) }, t('unblock')),
         ),
       ),
     ),

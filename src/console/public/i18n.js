@@ -116,7 +116,7 @@ const STRINGS = {
     blockReason: 'Lý do',
     block: 'Chặn',
     unblock: 'Bỏ chặn',
-    saved: 'Đã lưu.',
+    savedDenylist: 'Đã lưu. Thay đổi xuất hiện trong danh sách chặn sau vài giây.',
   },
   en: {
     appName: "Liên Thông · Operators' console",
@@ -230,7 +230,7 @@ const STRINGS = {
     blockReason: 'Reason',
     block: 'Block',
     unblock: 'Unblock',
-    saved: 'Saved.',
+    savedDenylist: 'Saved. The change shows in the deny list within a few seconds.',
   },
 };
 
