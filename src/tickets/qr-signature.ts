@@ -10,7 +10,8 @@ const HALF_ORDER = Buffer.from((P256_ORDER >> 1n).toString(16).padStart(64, '0')
 
 /** True when the IEEE P1363 signature (r ‖ s, 64 bytes) has s ≤ n / 2. Allocation-free: the gate path calls it per tap. */
 export function hasLowS(signature: Buffer): boolean {
-  return signature.length === 64 && Buffer.compare(signature.subarray(32, 64), HALF_ORDER) <= 0;
+  // s (bytes 32..64) against n / 2, in place: no view or copy per tap.
+  return signature.length === 64 && signature.compare(HALF_ORDER, 0, 32, 32, 64) <= 0;
 }
 
 /** The signature with s replaced by n − s when s is high: the same signature, in its accepted form. */

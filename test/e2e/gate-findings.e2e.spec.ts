@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AccessTokens } from '../../src/accounts/access-tokens';
 import { FaresService } from '../../src/fares/fares.service';
+import { localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
 import { RedisService } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
 import { TicketStateStore } from '../../src/gate-state/ticket-state.store';
@@ -125,7 +126,8 @@ describe('the gate state and the record agree (issue 15 findings)', () => {
     let today = 0;
     for (let i = 0; i < 4; i++) today += await trip();
     expect(today).toBeLessThanOrEqual(dayCap);
-    const yesterday = (minutes: number) => new Date(now - DAY + minutes * 60_000).toISOString();
+    // 10:00 local yesterday: the whole late trip on yesterday's local day, whatever the time now.
+    const yesterday = (minutes: number) => new Date(localDayStartMs(localDayNumber(now) - 1) + 10 * HOUR + minutes * 60_000).toISOString();
     await batch(catLinh, [{ tapId: randomUUID(), qr, direction: 'entry', occurredAt: yesterday(0) }]).expect(200);
     const late = await batch(yenNghia, [{ tapId: randomUUID(), qr, direction: 'exit', occurredAt: yesterday(30) }]).expect(200);
     expect(late.body.results[0].fare).toBeGreaterThan(0);
