@@ -48,9 +48,10 @@ async function main(): Promise<void> {
       database: decodeURIComponent(database.url.pathname.slice(1)),
     });
     servers.push(postgres);
-    say(`Postgres ready on port ${database.port}`);
-    servers.push(await startRedis({ dataDir: join(dataDir, 'redis'), port: redis.port }));
-    say(`Redis ready on port ${redis.port} (AOF, fsync every second)`);
+    say(`Postgres ready on port ${database.port} (role ${decodeURIComponent(database.url.username)}: no superuser, owns only its schema)`);
+    const redisPassword = decodeURIComponent(redis.url.password);
+    servers.push(await startRedis({ dataDir: join(dataDir, 'redis'), port: redis.port, ...(redisPassword ? { password: redisPassword } : {}) }));
+    say(`Redis ready on port ${redis.port} (AOF, fsync every second${redisPassword ? ', password required' : ''})`);
     await migrateAndMaybeSeed(config.database.url, true, say);
 
     const app = await createApp(config);

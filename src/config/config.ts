@@ -137,7 +137,7 @@ export class ConfigError extends Error {
 /** Development defaults match the servers `npm run local` starts; they must never reach production. */
 export const DEVELOPMENT_DEFAULTS = {
   DATABASE_URL: 'postgres://lienthong:lienthong-dev@127.0.0.1:5433/lienthong',
-  REDIS_URL: 'redis://127.0.0.1:6380',
+  REDIS_URL: 'redis://:lienthong-dev-redis@127.0.0.1:6380',
   AUTH_TOKEN_KEYS: 'dev-1:lienthong-dev-access-token-key-do-not-use-in-production',
   PAYMENT_WEBHOOK_SECRET: 'lienthong-dev-payment-webhook-secret-do-not-use-in-production',
 } as const;
@@ -145,6 +145,7 @@ export const DEVELOPMENT_DEFAULTS = {
 /** Secrets that ship in this repository; production refuses to start with any of them. */
 const DEVELOPMENT_SECRETS: ReadonlyArray<{ variable: string; secret: string }> = [
   { variable: 'DATABASE_URL', secret: 'lienthong-dev' },
+  { variable: 'REDIS_URL', secret: 'lienthong-dev' },
   { variable: 'AUTH_TOKEN_KEYS', secret: 'lienthong-dev-access-token-key' },
   { variable: 'PAYMENT_WEBHOOK_SECRET', secret: 'lienthong-dev-payment-webhook-secret' },
 ];

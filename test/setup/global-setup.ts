@@ -21,8 +21,11 @@ export default async function globalSetup(): Promise<void> {
     password: 'test-password',
     database: 'lienthong_test',
     ephemeral: true,
+    // As the service runs: a role that is no superuser and owns only its schema; it may create the
+    // databases some tests keep to themselves.
+    appRoleMayCreateDatabases: true,
   });
-  const redis = await startRedis({ dataDir: join(dir, 'redis'), port: redisPort, ephemeral: true }).catch(async (error: unknown) => {
+  const redis = await startRedis({ dataDir: join(dir, 'redis'), port: redisPort, ephemeral: true, password: 'test-redis-password' }).catch(async (error: unknown) => {
     await postgres.stop();
     throw error;
   });
