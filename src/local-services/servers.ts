@@ -54,7 +54,7 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
 /** The cluster's superuser: it only sets up the application's role and database, at each start. */
-const ADMIN_ROLE = 'postgres';
+export const ADMIN_ROLE = 'postgres';
 
 /**
  * Settings of every server we start. Errors are logged tersely: a duplicate key's DETAIL line
@@ -262,7 +262,10 @@ async function createAdminRole(appAdminUrl: string, passwordFile: string): Promi
  * a role that logs in and is no superuser, may create no roles (nor databases, outside tests), and
  * owns the public schema of its database, which the superuser owns and only it may connect to.
  */
-async function provisionApplication(adminUrl: string, options: PostgresOptions): Promise<void> {
+export async function provisionApplication(
+  adminUrl: string,
+  options: Pick<PostgresOptions, 'user' | 'password' | 'database' | 'appRoleMayCreateDatabases'>,
+): Promise<void> {
   const role = identifier(options.user);
   const database = identifier(options.database);
   await withClient(`${adminUrl}/postgres`, async (client) => {
