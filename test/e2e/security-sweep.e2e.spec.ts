@@ -1,11 +1,16 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 import request from 'supertest';
+import { parse as parseYaml } from 'yaml';
+import { APP_ROLE, generateComposeSecrets } from '../../src/cli/compose-setup';
 import { OPENAPI_FILE } from '../../src/cli/openapi';
 import { ROLES, type AccessRule, type Role } from '../../src/common/access.decorator';
 import { localDate, localDayNumber } from '../../src/fares/domain/local-time';
+import { loadConfig } from '../../src/config/config';
 import { RedisService } from '../../src/redis/redis.service';
 import { GATE_ROUTE_ACCESS } from '../../src/validation/gate.route';
 import { testAccount, testDevice, type TestAccount, type TestDevice } from '../support/auth';
@@ -13,13 +18,17 @@ import { declaredRoutes, type DeclaredRoute } from '../support/routes';
 import {
   bodyFields,
   createIsolatedDatabase,
+  deeplyNested,
   dropIsolatedDatabase,
+  EDGE_CURSORS,
+  EDGE_DATES,
   fieldName,
   fillPath,
   Findings,
   forgedTokens,
   FRAGMENTS,
   inParallel,
+  LOOK_ALIKES,
   objectPaths,
   ONE_MEGABYTE,
   openApiOperations,
@@ -48,8 +57,8 @@ import { startTestApp, testConfig } from '../support/test-app';
 const SWEEP_DATABASE = 'lienthong_sweep_test';
 const SWEEP_REDIS_DB = 7;
 const TAP_STREAM = 'gate:taps:sweep';
-/** Failed logins are counted in Redis on purpose (the login rate limiter); nothing else may change. */
-const LOGIN_ATTEMPT_KEY = /^login:/;
+/** Failed logins and registrations are counted in Redis on purpose (the rate limiters); nothing else may change. */
+const LOGIN_ATTEMPT_KEY = /^(login|register):/;
 const CONCURRENCY = 6;
 
 const DOCUMENT = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as OpenApiDocument;
@@ -173,7 +182,7 @@ const SWEEP: Record<string, Expectation> = {
     access: ['admin'],
     params: () => ({ id: 'metro-month' }),
     body: (f) => ({ name: 'Vé tháng Metro', modes: ['metro'], lineIds: null, singleLine: false, validityDays: 30, prices, payAsYouGoCap: null, onSale: true, effectiveFrom: f.later(31) }),
-    control: { params: () => ({ id: 'no-such-product' }), body: () => ({}), status: 404 },
+    control: { params: () => ({ id: 'no-such-product' }), body: () => ({ onSale: true }), status: 404 },
     fields: { name: 'text' },
     accepts: 200,
   },
@@ -472,8 +481,10 @@ describe('security sweep', () => {
       REDIS_URL: redisDbUrl(SWEEP_REDIS_DB),
       GATE_TAP_STREAM: TAP_STREAM,
       // Hundreds of wrong logins come from one address on purpose; 429s would hide what they test.
+      LOGIN_ATTEMPTS_PER_PAIR: '1000',
       LOGIN_ATTEMPTS_PER_ACCOUNT: '1000',
       LOGIN_ATTEMPTS_PER_ADDRESS: '100000',
+      LOGIN_SLOWDOWN_MAX_MS: '0',
     });
     await app.listen(0, '127.0.0.1');
     f = await setUpFixtures(app);
@@ -679,6 +690,50 @@ describe('security sweep', () => {
     });
   });
 
+  describe('what the outside attack of #17 found', () => {
+    test.each(withBody.map((operation) => [operation.key, operation] as const))('%s: a body nested past JSON_MAX_DEPTH is 400 JSON_TOO_DEEP', async (_, operation) => {
+      const entry = entryOf(operation);
+      const findings = new Findings();
+      for (const depth of [33, 2_000, 50_000]) {
+        const response = await send({ ...callFor(operation, { params: entry.params, bearer: sweepCaller(entry) }), body: undefined, rawBody: deeplyNested(depth) });
+        findings.error(`${operation.key} nested ${depth} deep`, response, 400, 'JSON_TOO_DEEP');
+      }
+      expect(findings.problems).toEqual([]);
+    });
+
+    it("refuses look-alikes of an existing account's email, and creates no account (the final snapshot checks)", async () => {
+      const findings = new Findings();
+      for (const [label, disguise] of LOOK_ALIKES) {
+        const email = disguise(f.victim.email);
+        expect(email).not.toBe(f.victim.email);
+        const response = await send({ method: 'POST', path: '/v1/auth/register', body: { email, password: 'tàu điện Cát Linh 2A', fullName: 'Kẻ giả danh' } });
+        findings.refused(`register ${label}: ${JSON.stringify(email)}`, response, [400, 409], ['VALIDATION_FAILED', 'EMAIL_TAKEN']);
+      }
+      expect(findings.problems).toEqual([]);
+    });
+
+    it('refuses settlement days Postgres cannot hold with 400', async () => {
+      const findings = new Findings();
+      for (const date of EDGE_DATES) {
+        for (const path of ['/v1/settlements/daily', '/v1/settlements/daily.csv', '/v1/fare-transactions']) {
+          findings.error(`GET ${path}?date=${date}`, await send({ method: 'GET', path, query: [['date', date]], bearer: f.as.admin }), 400, 'VALIDATION_FAILED');
+        }
+        findings.error(`close ${date}`, await send({ method: 'POST', path: `/v1/settlements/daily/${date}/close`, bearer: f.as.admin }), 400, 'VALIDATION_FAILED');
+      }
+      expect(findings.problems).toEqual([]);
+    });
+
+    it('refuses denylist cursors hiding a NUL, a control character or an impossible time with 400', async () => {
+      const findings = new Findings();
+      for (const since of EDGE_CURSORS) {
+        for (const role of ['admin', 'validator'] as const) {
+          findings.error(`GET /v1/denylist?since=${since} as ${role}`, await send({ method: 'GET', path: '/v1/denylist', query: [['since', since]], bearer: f.as[role] }), 400, 'VALIDATION_FAILED');
+        }
+      }
+      expect(findings.problems).toEqual([]);
+    });
+  });
+
   describe('afterwards', () => {
     it('every refused request left Postgres and Redis exactly as they were', async () => {
       const after = await snapshotStores(app, TAP_STREAM, (key) => LOGIN_ATTEMPT_KEY.test(key));
@@ -744,6 +799,109 @@ describe('security sweep', () => {
       expect(response.status).toBe(401);
       expect(response.body.error.code).toBe('DEVICE_DISABLED');
     });
+  });
+});
+
+/**
+ * Account lock-out (#17), with the default limits: on the shared test database, as logins write
+ * sessions, which the sweep's final snapshot would count as changes.
+ */
+describe('account lock-out', () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    app = await startTestApp({ TRUST_PROXY: '1', LOGIN_SLOWDOWN_MAX_MS: '100' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  const login = (email: string, password: string, address?: string) => {
+    const call = request(app.getHttpServer()).post('/v1/auth/login');
+    return (address === undefined ? call : call.set('X-Forwarded-For', address)).send({ email, password });
+  };
+
+  it('wrong passwords from strangers never keep the owner out: not from a new address after ten, not from a known one after a hundred', async () => {
+    const victim = await testAccount(app, 'admin'); // logged in once, from 127.0.0.1
+    for (let index = 0; index < 10; index++) await login(victim.email, 'a guess', '203.0.113.7');
+    expect((await login(victim.email, victim.password, '198.51.100.7')).status).toBe(200);
+    await Promise.all(Array.from({ length: 100 }, (_, index) => login(victim.email, 'a guess', `203.0.113.${20 + (index % 25)}`)));
+    expect((await login(victim.email, victim.password)).status).toBe(200);
+  }, 30_000);
+
+  it('a guessing address is stopped on that account, even with the right password', async () => {
+    const victim = await testAccount(app, 'passenger');
+    const statuses: number[] = [];
+    for (let index = 0; index < 6; index++) statuses.push((await login(victim.email, 'a guess', '203.0.113.99')).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect((await login(victim.email, victim.password, '203.0.113.99')).status).toBe(429);
+  });
+});
+
+/** docker-compose.yml, parsed: `docker compose up` must run as production does (#17). */
+describe('the production compose file', () => {
+  interface Service {
+    image?: string;
+    build?: unknown;
+    user?: string;
+    command?: string[];
+    environment?: Record<string, string>;
+    ports?: string[];
+    volumes?: string[];
+    healthcheck?: { test: string[] };
+  }
+  const compose = parseYaml(readFileSync(join(__dirname, '..', '..', 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+  const { app, postgres, redis, secrets } = compose.services;
+  /** A value as compose resolves it with nothing set in the environment: `${X:-default}` is `default`. */
+  const resolved = (value: string | undefined) => value?.replace(/\$\{\w+:-([^}]*)\}/g, '$1').replace(/\$\{\w+\}/g, '');
+
+  it('runs the service in production, with API docs off', () => {
+    expect(resolved(app.environment?.NODE_ENV)).toBe('production');
+    expect(resolved(app.environment?.DOCS_ENABLED) ?? 'false').toBe('false');
+  });
+
+  it('ships no secret: every one is generated at the first start into a volume, or set by the operator', () => {
+    const text = JSON.stringify(compose);
+    expect(text).not.toMatch(/lienthong-dev|lienthong-compose|do-not-use/);
+    for (const name of ['AUTH_TOKEN_KEYS', 'PAYMENT_WEBHOOK_SECRET', 'QR_SIGNING_KEYS', 'METRICS_TOKEN']) {
+      expect(resolved(app.environment?.[name]) ?? '').toBe('');
+    }
+    expect(secrets.command).toEqual(['node', 'dist/cli/compose-setup.js', 'secrets', '/run/lien-thong']);
+    expect(app.command?.join(' ')).toMatch(/^sh -c \. \/run\/lien-thong\/app\.env && /);
+    expect(postgres.environment?.POSTGRES_PASSWORD).toBeUndefined();
+    expect(postgres.environment?.POSTGRES_PASSWORD_FILE).toBe('/run/lien-thong/postgres-admin-password');
+  });
+
+  it("gives the service a database role of its own, not Postgres' superuser, and keeps values out of Postgres' log", () => {
+    expect(postgres.environment?.POSTGRES_USER).not.toBe(APP_ROLE);
+    expect(compose.services['database-setup'].command).toEqual(['node', 'dist/cli/compose-setup.js', 'database', '/run/lien-thong']);
+    expect(postgres.command).toEqual(expect.arrayContaining(['log_error_verbosity=terse']));
+  });
+
+  it('puts a password on Redis and publishes the API on the loopback address only', () => {
+    expect(redis.command).toEqual(['redis-server', '/run/lien-thong/redis.conf']);
+    expect(redis.healthcheck?.test.join(' ')).toContain('REDISCLI_AUTH');
+    expect(app.ports?.map(resolved)).toEqual(['127.0.0.1:3000:3000']);
+  });
+
+  it('generates secrets that production accepts, each readable by its container only, and keeps them across starts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lien-thong-compose-'));
+    try {
+      generateComposeSecrets(dir, false);
+      const first = readFileSync(join(dir, 'app.env'), 'utf8');
+      for (const file of readdirSync(dir)) expect((statSync(join(dir, file)).mode & 0o777).toString(8)).toBe('400');
+      const env = Object.fromEntries(
+        [...first.matchAll(/^export (\w+)="\$\{\w+:-(.*)\}"$/gm)].map(([, name, value]) => [name, value]),
+      );
+      expect(Object.keys(env).sort()).toEqual(['AUTH_TOKEN_KEYS', 'DATABASE_URL', 'METRICS_TOKEN', 'PAYMENT_WEBHOOK_SECRET', 'QR_SIGNING_KEYS', 'REDIS_URL']);
+      const config = loadConfig({ NODE_ENV: 'production', ...env });
+      expect(new URL(config.database.url).username).toBe(APP_ROLE);
+      expect(new URL(config.database.url).password).toBe(readFileSync(join(dir, 'postgres-app-password'), 'utf8'));
+      expect(readFileSync(join(dir, 'redis.conf'), 'utf8')).toContain(`requirepass ${decodeURIComponent(new URL(config.redis.url).password)}`);
+      expect(config.docsEnabled).toBe(false);
+      generateComposeSecrets(dir, false);
+      expect(readFileSync(join(dir, 'app.env'), 'utf8')).toBe(first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

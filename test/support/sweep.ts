@@ -204,6 +204,31 @@ export const FRAGMENTS: readonly string[] = [
   '{"$gt":""}',
 ];
 
+/** A JSON body nested `depth` levels deep, `{"a":[[[…]]]}`: past JSON_MAX_DEPTH (32) it is 400 JSON_TOO_DEEP before anything walks it. */
+export function deeplyNested(depth: number): string {
+  return `{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+}
+
+/** Disguises of an email's local part that must register as the same account or not at all (#17). */
+export const LOOK_ALIKES: ReadonlyArray<[string, (email: string) => string]> = [
+  ['full-width first letter', (email) => `${String.fromCodePoint(0xff41 + email.charCodeAt(0) - 0x61)}${email.slice(1)}`],
+  ['a trailing zero-width space', (email) => email.replace('@', '\u200b@')],
+  ['a soft hyphen', (email) => email.replace('@', '\u00ad@')],
+  ['upper case', (email) => email.toUpperCase()],
+  ['Cyrillic о for o', (email) => email.replace(/o/g, 'о')],
+  ['Cyrillic е for e', (email) => email.replace(/e/g, 'е')],
+  ['dotless ı for i', (email) => email.replace(/i/g, 'ı')],
+];
+
+/** Settlement days Postgres cannot hold, or the scheme never had: 400 (they were 500s). */
+export const EDGE_DATES: readonly string[] = ['0001-01-01', '0000-01-01', '1899-12-31', '9999-12-31', '275760-09-13'];
+
+/** Denylist cursors with a NUL or a control character where the id goes, or a number past bigint: 400 (they were 500s). */
+export const EDGE_CURSORS: readonly string[] = [
+  'MXwA',
+  ...['1|\u0000', '1|x\u0000y', '1|\u0001', '1|\u00ff', '99999999999999999999|', '1|a|b'].map((cursor) => Buffer.from(cursor).toString('base64url')),
+];
+
 /** A NoSQL-style operator object where a string belongs. */
 export const OPERATOR_OBJECT = { $gt: '' };
 
