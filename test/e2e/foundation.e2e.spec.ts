@@ -52,7 +52,7 @@ describe('foundation over HTTP', () => {
 
     it('refuses JSON that tries to poison prototypes', async () => {
       const response = await http().post('/v1/lines').set('Content-Type', 'application/json').send('{"__proto__": {"admin": true}}');
-      expectError(response, 400, 'MALFORMED_JSON');
+      expectError(response, 400, 'REFUSED_KEY');
     });
 
     it('answers a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {

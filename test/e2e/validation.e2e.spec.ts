@@ -360,7 +360,7 @@ describe('the gate path: POST /v1/validations', () => {
       expectError(await http().post('/v1/validations').set('Authorization', catLinh.bearer), 400, 'VALIDATION_FAILED');
       // The route reads its own body (gate.route.ts): the same rules as the content-type parser of every other route.
       expectError(await raw(''), 400, 'MALFORMED_JSON');
-      expectError(await raw('{"tapId": "t-1", "qr": "x.y.z", "direction": "entry", "__proto__": {"admin": true}}'), 400, 'MALFORMED_JSON');
+      expectError(await raw('{"tapId": "t-1", "qr": "x.y.z", "direction": "entry", "__proto__": {"admin": true}}'), 400, 'REFUSED_KEY');
       const asText = await http().post('/v1/validations').set('Authorization', catLinh.bearer).set('Content-Type', 'text/plain').send('{"tapId": "t-1"}');
       expectError(asText, 415, 'UNSUPPORTED_MEDIA_TYPE');
       expect(asText.headers.connection).toBe('close');
