@@ -93,8 +93,18 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningSe
     existsSync(adminPasswordFile) ? `postgres://${ADMIN_ROLE}:${encodeURIComponent(readFileSync(adminPasswordFile, 'utf8').trim())}@${server}` : appUrl;
   await waitFor('Postgres', START_TIMEOUT_MS, () => canConnect(`${adminUrl()}/postgres`), exitedEarly(child, logFile));
   // A cluster made before the application had a role of its own: its superuser is the application's role.
-  if (!existsSync(adminPasswordFile)) await createAdminRole(`${appUrl}/postgres`, adminPasswordFile);
-  await provisionApplication(adminUrl(), options);
+  const madeBefore = !existsSync(adminPasswordFile);
+  if (madeBefore) await createAdminRole(`${appUrl}/postgres`, adminPasswordFile);
+  try {
+    await provisionApplication(adminUrl(), options);
+  } catch (error) {
+    // Postgres 16 and later keep the bootstrap superuser a superuser: such a cluster stays as it was.
+    if (!madeBefore) throw error;
+    process.stderr.write(
+      `Warning: the role ${options.user} made this cluster and stays its superuser (${(error as Error).message}). ` +
+        `Remove ${dataDir} (its data is lost) to start afresh with a role that owns only its schema.\n`,
+    );
+  }
   return { url: `${appUrl}/${encodeURIComponent(options.database)}`, pid: child.pid!, stop: () => stopProcess(child.pid!, 'SIGINT', 'Postgres') };
 }
 

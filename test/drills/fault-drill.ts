@@ -205,6 +205,8 @@ class FaultDrill {
       GATE_JOURNEY_LIMIT_MINUTES: '10',
       AUTH_ACCESS_TOKEN_TTL_SECONDS: '3600',
       LOGIN_ATTEMPTS_PER_ADDRESS: '100000',
+      // Riders are registered from one address.
+      REGISTRATIONS_PER_ADDRESS: '100000',
       DOCS_ENABLED: 'false',
     };
     await this.startService('setup');
