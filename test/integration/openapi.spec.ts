@@ -53,5 +53,9 @@ describe('committed OpenAPI document', () => {
     expect(checkResponse('GET', '/v1/products', 200, 'application/json', json([{ id: 'x' }]))).not.toEqual([]);
     expect(checkResponse('GET', '/v1/settlements/daily.csv', 200, 'application/json', json({}))).not.toEqual([]);
     expect(checkResponse('GET', '/v1/nowhere', 200, 'application/json', json({}))).toEqual(['200 answer to a path the document does not list']);
+    // Errors to paths or methods the document does not list: any status, the error shape.
+    expect(checkResponse('POST', '/v1/lines', 400, 'application/json', json(error))).toEqual([]);
+    expect(checkResponse('POST', '/v1/lines', 413, 'application/json', json(error))).toEqual([]);
+    expect(checkResponse('DELETE', '/v1/nowhere', 404, 'application/json', json({ message: 'Not Found' }))).not.toEqual([]);
   });
 });

@@ -72,7 +72,7 @@ export function checkResponse(method: string, url: string, status: number, conte
   if (!operation) {
     if (UNDOCUMENTED.test(path)) return [];
     if (status < 400) return [`${status} answer to a path the document does not list`];
-    const errors = validatorFor('#error', { [status]: { content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } } });
+    const errors = validatorFor('#error', { default: { content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } } });
     return describe(errors.validateResponse(status, parsed));
   }
   const documented = operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`] ?? operation.responses.default;
