@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/access.decorator';
 import { CurrentUser, type AuthUser } from '../common/auth-user';
 import { JourneyDto, ListJourneysQuery } from '../journeys/journeys.dto';
 import { ApiIdempotencyKey, IdempotencyKey, type IdempotentRequest } from '../payments/idempotency';
-import { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto } from './support.dto';
+import { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto, SupportGateBlockDto } from './support.dto';
 import { SupportService } from './support.service';
 
 @ApiTags('support')
@@ -37,5 +37,14 @@ export class SupportController {
   @ApiConflictResponse({ description: 'INSUFFICIENT_BALANCE: the wallet cannot cover a negative adjustment' })
   adjust(@CurrentUser() agent: AuthUser, @Param('id') id: string, @Body() body: AdjustWalletDto, @IdempotencyKey() idempotency: IdempotentRequest): Promise<AdjustmentDto> {
     return this.support.adjust(agent, id, body, idempotency);
+  }
+
+  @Put('accounts/:id/gate-block')
+  @Roles('support')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: SupportAccountDto, description: "Blocked (or unblocked) at every gate: the rider's pay-as-you-go QR, audited" })
+  @ApiNotFoundResponse({ description: 'No such rider' })
+  gateBlock(@CurrentUser() agent: AuthUser, @Param('id') id: string, @Body() body: SupportGateBlockDto): Promise<SupportAccountDto> {
+    return this.support.setGateBlock(agent, id, body);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
 import { FreeText, MayBeOmitted } from '../common/dto-decorators';
 
 export const ADJUSTMENT_REASONS = ['fare_dispute', 'duplicate_charge', 'service_disruption', 'goodwill', 'correction'] as const;
@@ -35,7 +35,7 @@ export class SupportAccountDto {
   @ApiProperty() balance!: number;
   @ApiProperty({ example: 'VND' }) currency!: string;
   @ApiProperty({ description: 'The pay-as-you-go QR is refused at the gates' }) gateBlocked!: boolean;
-  @ApiProperty({ enum: ['email', 'medium'] }) foundBy!: 'email' | 'medium';
+  @ApiPropertyOptional({ enum: ['email', 'medium'], description: 'Look-ups: how the rider was found' }) foundBy?: 'email' | 'medium';
   @ApiPropertyOptional({ enum: ['pay_as_you_go', 'ticket'], description: 'Found by medium: which kind it was' }) mediumKind?: 'pay_as_you_go' | 'ticket';
   @ApiPropertyOptional({ format: 'uuid', description: 'Found by a ticket QR: the ticket' }) ticketId?: string;
   @ApiProperty() createdAt!: string;
@@ -68,4 +68,20 @@ export class AdjustmentDto {
   @ApiProperty() balanceAfter!: number;
   @ApiPropertyOptional({ description: 'The agent’s operator, which settlement charges it to; none: the scheme' }) operatorId?: string;
   @ApiProperty() createdAt!: string;
+}
+
+export const BLOCK_REASONS = ['lost_medium', 'stolen_medium', 'fraud_suspected', 'rider_request', 'resolved'] as const;
+
+export class SupportGateBlockDto {
+  @ApiProperty({ description: "true: the gates refuse the rider's pay-as-you-go QR from now on; false: accept it again" })
+  @IsBoolean()
+  blocked!: boolean;
+
+  @ApiProperty({ enum: BLOCK_REASONS })
+  @IsIn(BLOCK_REASONS)
+  reason!: (typeof BLOCK_REASONS)[number];
+
+  @ApiProperty({ example: 'Khách báo mất điện thoại lúc 8 giờ sáng' })
+  @FreeText(500)
+  note!: string;
 }

@@ -12,7 +12,8 @@ import type { JourneyDto, ListJourneysQuery } from '../journeys/journeys.dto';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
 import { QrVerifier } from '../validation/qr-verifier';
-import type { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto } from './support.dto';
+import { GateAccountsService } from '../validation/gate-accounts.service';
+import type { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto, SupportGateBlockDto } from './support.dto';
 
 interface AccountRow {
   id: string;
@@ -36,6 +37,7 @@ export class SupportService {
     private readonly audit: AuditLog,
     private readonly qr: QrVerifier,
     private readonly accounts: AccountsService,
+    private readonly gateAccounts: GateAccountsService,
   ) {}
 
   async find(query: FindAccountQuery): Promise<SupportAccountDto> {
@@ -103,6 +105,26 @@ export class SupportService {
       }),
     );
     return response;
+  }
+
+  /**
+   * Blocks (or unblocks) the rider's pay-as-you-go QR at every gate, through the gate path's own
+   * service (the deny list and the gates' state follow), and records who, why, before and after.
+   */
+  async setGateBlock(agent: AuthUser, accountId: string, body: SupportGateBlockDto): Promise<SupportAccountDto> {
+    const before = await this.account(accountId);
+    await this.gateAccounts.setBlocked(accountId, body.blocked, `${body.reason}: ${body.note.trim()}`);
+    const after = await this.account(accountId);
+    await this.audit.record(this.db.manager, agent, {
+      action: body.blocked ? 'gate.block' : 'gate.unblock',
+      subjectKind: 'account',
+      subjectId: accountId,
+      reason: body.reason,
+      note: body.note.trim(),
+      before: { gateBlocked: before.gateBlocked },
+      after: { gateBlocked: after.gateBlocked },
+    });
+    return after;
   }
 
   private async account(accountId: string): Promise<Omit<SupportAccountDto, 'foundBy'>> {

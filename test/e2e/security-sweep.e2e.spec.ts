@@ -345,6 +345,14 @@ const SWEEP: Record<string, Expectation> = {
     accepts: 201,
   },
   'GET /v1/admin/audit': { access: ['admin'], query: () => ({ limit: '10' }), control: { status: 200 } },
+  'PUT /v1/support/accounts/{id}/gate-block': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id }),
+    body: () => ({ blocked: true, reason: 'lost_medium', note: 'Khách báo mất điện thoại' }),
+    control: { params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    fields: { note: 'text' },
+    accepts: 200,
+  },
   'POST /v1/inspections': {
     access: ['inspector'],
     body: (f) => ({ qr: f.victim.ticketQr, lineId: 'metro-2a', offline: true, occurredAt: new Date(Date.now() - 60_000).toISOString() }),

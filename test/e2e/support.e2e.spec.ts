@@ -7,6 +7,7 @@ import type { AuditEntryDto } from '../../src/audit/audit.dto';
 import type { CustomerServiceFigures } from '../../src/settlement/customer-service';
 import { testAccount } from '../support/auth';
 import { expectError } from '../support/http';
+import { tap } from '../support/gate';
 import { accountQr, journeysWritten, localMorning, metroGates, ride } from '../support/journeys';
 import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
 import { startTestApp } from '../support/test-app';
@@ -137,6 +138,26 @@ describe('customer service: finding riders, adjustments, the audit log and the s
     expect(adjusted(own, 'hmc', 'fare_dispute')).toBeGreaterThanOrEqual(15_000);
     const csv = await http().get('/v1/settlements/daily.csv').query({ date: localDateAt(Date.now()) }).set('Authorization', admin.bearer).expect(200);
     expect(csv.text).toMatch(/support_adjustment,hmc,.*fare_dispute/);
+  });
+
+  it("blocks a rider's pay-as-you-go QR at the gates and puts it in the audit log", async () => {
+    const admin = await testAccount(app, 'admin');
+    const support = await testAccount(app, 'support');
+    const rider = await testAccount(app, 'passenger');
+    await topUp(app, rider.bearer, 50_000);
+    const qr = await accountQr(app, rider.bearer);
+    const gates = await metroGates(app, ['2a-cat-linh']);
+    const block = (blocked: boolean) =>
+      http().put(`/v1/support/accounts/${rider.id}/gate-block`).set('Authorization', support.bearer).send({ blocked, reason: blocked ? 'lost_medium' : 'resolved', note: 'Khách báo mất điện thoại' });
+    expect((await block(true).expect(200)).body).toMatchObject({ id: rider.id, gateBlocked: true });
+    expect(await tap(app, gates['2a-cat-linh'], { qr, direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+    expect((await block(false).expect(200)).body).toMatchObject({ gateBlocked: false });
+    expect((await tap(app, gates['2a-cat-linh'], { qr, direction: 'entry' })).verdict).toBe('accept');
+    const audit = (await http().get('/v1/admin/audit').query({ subjectId: rider.id }).set('Authorization', admin.bearer).expect(200)).body as AuditEntryDto[];
+    expect(audit.map((entry) => [entry.action, entry.reason, entry.before, entry.after])).toEqual([
+      ['gate.unblock', 'resolved', { gateBlocked: true }, { gateBlocked: false }],
+      ['gate.block', 'lost_medium', { gateBlocked: false }, { gateBlocked: true }],
+    ]);
   });
 
   it("shows a bound agent only its operator's journeys", async () => {
