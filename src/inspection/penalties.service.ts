@@ -6,7 +6,8 @@ import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
-import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
+import { GateWallet } from '../payments/gate-wallet';
+import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
 import type { PenaltyDecisionDto, PenaltyDto } from './inspection.dto';
 
 /** The penalty fare applied to riders found without a valid ticket or tap (penalty_fares, data). */
@@ -37,6 +38,7 @@ export class PenaltiesService {
     private readonly ledger: Ledger,
     private readonly idempotency: IdempotencyStore,
     private readonly audit: AuditLog,
+    private readonly gateWallet: GateWallet,
   ) {}
 
   async issue(inspector: AuthUser, inspectionId: string): Promise<PenaltyDto> {
@@ -71,15 +73,19 @@ export class PenaltiesService {
 
   /** The rider pays the penalty from the wallet, once per Idempotency-Key; paying a paid one is 409. */
   async pay(accountId: string, penaltyId: string, request: IdempotentRequest): Promise<PenaltyDto> {
+    let moved: readonly WalletMovement[] = [];
     const { response } = await this.db.transaction((em) =>
       this.idempotency.once(em, accountId, request, async () => {
         const penalty = await this.locked(em, penaltyId, accountId);
         if (penalty.status !== 'issued') throw new DomainError('conflict', 'PENALTY_NOT_PAYABLE', `The penalty is ${penalty.status}`);
-        await this.ledger.transfer(em, { kind: 'penalty', reference: penalty.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.penaltyRevenue, amount: Number(penalty.amount) });
+        moved = await this.ledger.transfer(em, { kind: 'penalty', reference: penalty.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.penaltyRevenue, amount: Number(penalty.amount) });
+        // Out of the wallet: refused when the gates hold the money (fares not yet recorded, an open journey's maximum fare).
+        await this.gateWallet.duringTransaction(em, moved);
         const [[row]] = await em.query<[PenaltyRow[], number]>(`UPDATE penalties SET status = 'paid', paid_at = now() WHERE id = $1 RETURNING *`, [penalty.id]);
         return toDto(row);
       }),
     );
+    await this.gateWallet.afterCommit(moved);
     return response;
   }
 

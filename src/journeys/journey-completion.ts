@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain-error';
+import { GateWallet } from '../payments/gate-wallet';
+import type { WalletMovement } from '../payments/ledger';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { previousWeekdays, usualExit, type CompletionRule, type PastExit } from './completion-rule';
@@ -32,6 +34,7 @@ export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestro
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly journeys: JourneysService,
+    private readonly gateWallet: GateWallet,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -72,7 +75,8 @@ export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestro
 
   /** One journey in one transaction: the check row makes a second look (another copy, a retry) do nothing. */
   private async complete(journeyId: string, accountId: string): Promise<boolean> {
-    return this.db.transaction(async (em) => {
+    let moved: readonly WalletMovement[] = [];
+    const completed = await this.db.transaction(async (em) => {
       const claimed = await em.query<unknown[]>(
         `INSERT INTO journey_completion_checks (journey_id, outcome) VALUES ($1, 'not_eligible') ON CONFLICT DO NOTHING RETURNING journey_id`,
         [journeyId],
@@ -110,9 +114,12 @@ export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestro
         await outcome('no_usual_exit');
         return false;
       }
-      const refunded = await this.journeys.correct(em, journey, exit, 'auto_completion', rule.id);
+      const { refunded, movements } = await this.journeys.correct(em, journey, exit, 'auto_completion', rule.id);
       await outcome(refunded > 0 ? 'completed' : 'no_usual_exit');
+      moved = movements;
       return refunded > 0;
     });
+    await this.gateWallet.afterCommit(moved);
+    return completed;
   }
 }

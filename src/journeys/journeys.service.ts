@@ -8,7 +8,8 @@ import { APP_CONFIG } from '../config/config.module';
 import { FaresService } from '../fares/fares.service';
 import { FREE_RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
-import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
+import { GateWallet } from '../payments/gate-wallet';
+import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
 import type { ClaimJourneyDto, JourneyDto, ListJourneysQuery } from './journeys.dto';
 
 const ZONE = `'Asia/Ho_Chi_Minh'`;
@@ -83,6 +84,7 @@ export class JourneysService {
     private readonly fares: FaresService,
     private readonly ledger: Ledger,
     private readonly idempotency: IdempotencyStore,
+    private readonly gateWallet: GateWallet,
   ) {}
 
   /** The account's journeys, newest first: pay-as-you-go ones and those of its tickets (of one operator's lines, if given). */
@@ -104,6 +106,7 @@ export class JourneysService {
    */
   async claim(accountId: string, journeyId: string, body: ClaimJourneyDto, request: IdempotentRequest): Promise<JourneyDto> {
     if (!isUuid(journeyId)) throw new NotFoundError('Journey', journeyId);
+    let moved: readonly WalletMovement[] = [];
     const { response } = await this.db.transaction((em) =>
       this.idempotency.once(em, accountId, request, async () => {
         // One claim at a time per rider, so two at once cannot both pass the monthly limit.
@@ -120,11 +123,13 @@ export class JourneysService {
         if (count >= this.config.riders.claimsPerMonth) {
           throw new DomainError('conflict', 'CLAIM_LIMIT_REACHED', `At most ${this.config.riders.claimsPerMonth} claims a month; call customer service`);
         }
-        const refunded = await this.correct(em, journey, body.exitStationId, 'claim', null);
+        const { refunded, movements } = await this.correct(em, journey, body.exitStationId, 'claim', null);
         if (refunded === 0) throw new DomainError('conflict', 'NOTHING_TO_REFUND', 'That exit costs no less than what the journey was charged');
+        moved = movements;
         return this.one(em, journeyId);
       }),
     );
+    await this.gateWallet.afterCommit(moved);
     return response;
   }
 
@@ -160,23 +165,37 @@ export class JourneysService {
   /**
    * Charges the journey the fare from its entry to `exitStationId` (at the time it began, for its
    * rider category; never more than it was charged) and pays the difference back to the wallet as a
-   * ledger transfer, in the caller's transaction. Returns the amount refunded (0: nothing written).
+   * ledger transfer, in the caller's transaction. Returns the amount refunded (0: nothing written) and
+   * the wallet movements, which the caller hands to `GateWallet.afterCommit` once its transaction committed.
    */
-  async correct(em: EntityManager, journey: CorrectableJourney, exitStationId: string, kind: CorrectionKind, ruleId: string | null): Promise<number> {
+  async correct(
+    em: EntityManager,
+    journey: CorrectableJourney,
+    exitStationId: string,
+    kind: CorrectionKind,
+    ruleId: string | null,
+  ): Promise<{ refunded: number; movements: readonly WalletMovement[] }> {
     const quote = this.fares.quote(
       { lineId: journey.lineId, from: journey.entryStationId, to: exitStationId, riderCategory: journey.riderCategory, at: journey.enteredAt.toISOString() },
       undefined,
     );
     const charge = Math.min(quote.amount, journey.charge);
     const refunded = journey.charge - charge;
-    if (refunded === 0) return 0;
+    if (refunded === 0) return { refunded, movements: [] };
     await em.query(
       `INSERT INTO journey_corrections (journey_id, journey_entered_at, account_id, operator_id, line_id, kind, rule_id, exit_station_id, original_charge, charge, refunded)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       [journey.id, journey.enteredAt, journey.accountId, journey.operatorId, journey.lineId, kind, ruleId, exitStationId, journey.charge, charge, refunded],
     );
-    await this.ledger.transfer(em, { kind: 'journey_correction', reference: journey.id, from: SYSTEM_LEDGER_ACCOUNTS.ticketSales, to: { wallet: journey.accountId }, amount: refunded });
-    return refunded;
+    const movements = await this.ledger.transfer(em, {
+      kind: 'journey_correction',
+      reference: journey.id,
+      from: SYSTEM_LEDGER_ACCOUNTS.ticketSales,
+      to: { wallet: journey.accountId },
+      amount: refunded,
+    });
+    await this.gateWallet.duringTransaction(em, movements);
+    return { refunded, movements };
   }
 
   private async one(em: EntityManager, journeyId: string): Promise<JourneyDto> {

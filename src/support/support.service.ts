@@ -10,7 +10,8 @@ import { isUuid } from '../common/uuid';
 import { JourneysService } from '../journeys/journeys.service';
 import type { JourneyDto, ListJourneysQuery } from '../journeys/journeys.dto';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
-import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
+import { GateWallet } from '../payments/gate-wallet';
+import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
 import { QrVerifier } from '../validation/qr-verifier';
 import { GateAccountsService } from '../validation/gate-accounts.service';
 import type { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto, SupportGateBlockDto } from './support.dto';
@@ -38,6 +39,7 @@ export class SupportService {
     private readonly qr: QrVerifier,
     private readonly accounts: AccountsService,
     private readonly gateAccounts: GateAccountsService,
+    private readonly gateWallet: GateWallet,
   ) {}
 
   async find(query: FindAccountQuery): Promise<SupportAccountDto> {
@@ -65,6 +67,7 @@ export class SupportService {
   /** Money into or out of the wallet from the scheme's adjustments account, once per Idempotency-Key, with its audit entry. */
   async adjust(agent: AuthUser, accountId: string, body: AdjustWalletDto, request: IdempotentRequest): Promise<AdjustmentDto> {
     await this.account(accountId);
+    let moved: readonly WalletMovement[] = [];
     const { response } = await this.db.transaction((em) =>
       this.idempotency.once(em, agent.id, request, async () => {
         const before = (await this.ledger.walletBalance(em, accountId)).balance;
@@ -74,13 +77,14 @@ export class SupportService {
         );
         const wallet = { wallet: accountId };
         const scheme = SYSTEM_LEDGER_ACCOUNTS.adjustments;
-        await this.ledger.transfer(em, {
+        moved = await this.ledger.transfer(em, {
           kind: 'adjustment',
           reference: row.id,
           from: body.amount > 0 ? scheme : wallet,
           to: body.amount > 0 ? wallet : scheme,
           amount: Math.abs(body.amount),
         });
+        await this.gateWallet.duringTransaction(em, moved);
         const after = (await this.ledger.walletBalance(em, accountId)).balance;
         await this.audit.record(em, agent, {
           action: 'wallet.adjustment',
@@ -104,6 +108,7 @@ export class SupportService {
         } satisfies AdjustmentDto;
       }),
     );
+    await this.gateWallet.afterCommit(moved);
     return response;
   }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { localDateAt } from '../../src/fares/domain/local-time';
+import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import type { InspectionDto, PenaltyDto } from '../../src/inspection/inspection.dto';
 import type { CustomerServiceFigures } from '../../src/settlement/customer-service';
 import { testAccount, type TestAccount } from '../support/auth';
@@ -73,6 +74,7 @@ describe('inspection and penalty fares (e2e)', () => {
     expect(paid.body).toMatchObject({ status: 'paid' });
     expect((await pay().expect(200)).body).toEqual(paid.body);
     expect(await walletBalance(app, rider.bearer)).toBe(50_000);
+    expect(await app.get(AccountGateState).balance(rider.id)).toBe(50_000);
     expectError(await http().post(`/v1/me/penalties/${penalty.id}/payment`).set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).send(), 409, 'PENALTY_NOT_PAYABLE');
     const other = await testAccount(app, 'passenger');
     expectError(await http().post(`/v1/me/penalties/${penalty.id}/payment`).set('Authorization', other.bearer).set('Idempotency-Key', randomUUID()).send(), 404, 'NOT_FOUND');

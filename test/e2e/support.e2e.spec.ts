@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { localDateAt } from '../../src/fares/domain/local-time';
+import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import type { AuditEntryDto } from '../../src/audit/audit.dto';
 import type { CustomerServiceFigures } from '../../src/settlement/customer-service';
 import { testAccount } from '../support/auth';
@@ -101,6 +102,8 @@ describe('customer service: finding riders, adjustments, the audit log and the s
       .send({ amount: -5_000, reason: 'duplicate_charge', note: 'Hoàn tiền hai lần cho cùng một chuyến' })
       .expect(201);
     expect(out.body).toMatchObject({ balanceAfter: 30_000 });
+    // The gates' balance follows both adjustments (GateWallet, after commit).
+    expect(await app.get(AccountGateState).balance(rider.id)).toBe(30_000);
     expectError(
       await http()
         .post(`/v1/support/accounts/${rider.id}/adjustments`)

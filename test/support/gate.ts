@@ -55,6 +55,16 @@ export async function tap(app: NestFastifyApplication, device: GateDevice, body:
   return response.body as TapVerdict;
 }
 
+/** One tap uploaded offline, as a batch of one (how a validator sends taps of the past); 200 expected. */
+export async function offlineTap(app: NestFastifyApplication, device: GateDevice, body: TapBody): Promise<TapVerdict> {
+  const response = await request(app.getHttpServer())
+    .post('/v1/validations/batch')
+    .set('Authorization', device.bearer)
+    .send({ taps: [{ tapId: randomUUID(), ...body }] });
+  if (response.status !== 200) throw new Error(`batch failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return (response.body as { results: TapVerdict[] }).results[0];
+}
+
 /** Waits until Postgres holds every one of `tapIds`, then returns those stored other than once (none, when all is well). */
 export async function tapsNotStoredOnce(db: DataSource, tapIds: string[], timeoutMs: number): Promise<Array<{ tap_id: string; copies: number }>> {
   const rows = await waitFor(

@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
-import { gateAt, tap, type GateDevice } from './gate';
+import { gateAt, offlineTap, type GateDevice } from './gate';
 import { waitFor } from './wait';
 
 const HOUR_MS = 3600_000;
@@ -34,12 +34,12 @@ export async function metroGates(app: NestFastifyApplication, stations: readonly
   return Object.fromEntries(stations.map((station, index) => [station, gates[index]]));
 }
 
-/** Taps in at `from` and, unless `to` is null, out at `to` 25 minutes later, both at `atMs`. */
+/** Taps in at `from` at `atMs` and, unless `to` is null, out at `to` 25 minutes later: uploaded as batches, since online taps carry the server's time. */
 export async function ride(app: NestFastifyApplication, gates: Record<string, GateDevice>, qr: string, from: string, to: string | null, atMs: number): Promise<void> {
-  const entry = await tap(app, gates[from], { qr, direction: 'entry', occurredAt: new Date(atMs).toISOString() });
+  const entry = await offlineTap(app, gates[from], { qr, direction: 'entry', occurredAt: new Date(atMs).toISOString() });
   if (entry.verdict !== 'accept') throw new Error(`entry refused: ${JSON.stringify(entry)}`);
   if (to === null) return;
-  const exit = await tap(app, gates[to], { qr, direction: 'exit', occurredAt: new Date(atMs + 25 * 60_000).toISOString() });
+  const exit = await offlineTap(app, gates[to], { qr, direction: 'exit', occurredAt: new Date(atMs + 25 * 60_000).toISOString() });
   if (exit.verdict !== 'accept') throw new Error(`exit refused: ${JSON.stringify(exit)}`);
 }
 
