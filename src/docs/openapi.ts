@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DECORATORS, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ACCESS_METADATA, type AccessRule } from '../common/access.decorator';
 import { gateRouteDocs, GATE_ROUTE_ACCESS } from '../validation/gate.route';
@@ -71,7 +71,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 /**
  * Every handler's access rule (Public or Roles) by the operation id Nest's generator gives it
- * (`Controller_method`). Read from the same metadata the access guard reads.
+ * (`Controller_method`, or the one an `@ApiOperation({ operationId })` sets). Read from the same
+ * metadata the access guard reads.
  */
 export function accessRules(app: INestApplication): Map<string, AccessRule> {
   const scanner = new MetadataScanner();
@@ -84,7 +85,8 @@ export function accessRules(app: INestApplication): Map<string, AccessRule> {
       const prototype = controller.prototype as Record<string, (...args: unknown[]) => unknown>;
       for (const name of scanner.getAllMethodNames(prototype)) {
         const rule = reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [prototype[name], controller]);
-        if (rule) rules.set(`${controller.name}_${name}`, rule);
+        const operation = reflector.get<{ operationId?: string } | undefined>(DECORATORS.API_OPERATION, prototype[name]);
+        if (rule) rules.set(operation?.operationId ?? `${controller.name}_${name}`, rule);
       }
     }
   }
@@ -116,7 +118,8 @@ export function completeDocument(document: OpenAPIObject, rules: ReadonlyMap<str
 
 function completeOperation(operation: OperationObject, rule: AccessRule | undefined): void {
   const id = operation.operationId ?? '';
-  operation.summary ??= OPERATION_SUMMARIES[id] ?? summaryFromName(id);
+  // `@ApiOperation` leaves an empty summary when it only sets the operation id.
+  if (!operation.summary) operation.summary = OPERATION_SUMMARIES[id] ?? summaryFromName(id);
   const responses = operation.responses as Record<string, ResponseObject>;
   const add = (errors: Record<string, string>) => {
     for (const [status, description] of Object.entries(errors)) responses[status] ??= { description };

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyInstance } from 'fastify';
@@ -26,7 +26,11 @@ export interface PaymentRecord {
   amount: number;
 }
 
-/** How the orders side settles an order's payment, inside the transaction that records the outcome. */
+/**
+ * How the orders side settles an order's payment, inside the transaction that records the outcome.
+ * Payments sit below orders, so the caller (tickets' PaymentSettlement) passes it in explicitly to
+ * every method that can finish an order's payment; nothing is registered with this service.
+ */
 export interface OrderPaymentSettlement {
   settle(em: EntityManager, payment: PaymentRecord, outcome: 'succeeded' | 'failed' | 'expired'): Promise<AfterCommit | undefined>;
 }
@@ -50,13 +54,11 @@ const SWEEP_BATCH = 500;
 
 /**
  * Payments through the gateway: created pending, settled only by the first valid callback for a
- * pending payment with the right amount, expired when nobody pays in time.
+ * pending payment with the right amount, expired when nobody pays in time. The webhook route and
+ * the expiry sweep are driven from tickets (PaymentSettlement), which passes the order-settling step.
  */
 @Injectable()
-export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(PaymentsService.name);
-  private orderSettlement: OrderPaymentSettlement | undefined;
-  private timer: NodeJS.Timeout | undefined;
+export class PaymentsService {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -68,20 +70,6 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly httpAdapterHost: HttpAdapterHost,
     private readonly gateWallet: GateWallet,
   ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.expireOverdueLogged(), this.config.payments.expirySweepSeconds * 1000);
-    this.timer.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
-  }
-
-  /** The orders side registers here once: payments call it back when an order's payment settles. */
-  registerOrderSettlement(settlement: OrderPaymentSettlement): void {
-    this.orderSettlement = settlement;
-  }
 
   async walletBalance(accountId: string): Promise<WalletBalanceDto> {
     return this.ledger.walletBalance(this.db.manager, accountId);
@@ -114,8 +102,9 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
   /**
    * The gateway's callback. Only a validly signed, first callback for a pending, unexpired payment
    * with the same amount changes anything; a repeat of an applied callback answers 200 again.
+   * `settleOrder` settles an order's payment in the same transaction.
    */
-  async handleWebhook(rawBody: string | undefined, signature: string | undefined): Promise<WebhookResultDto> {
+  async handleWebhook(rawBody: string | undefined, signature: string | undefined, settleOrder: OrderPaymentSettlement): Promise<WebhookResultDto> {
     const callback = this.gateway.verifyCallback(rawBody ?? '', signature);
     if (!isUuid(callback.paymentId)) throw new NotFoundError('Payment', callback.paymentId);
     const { payment, verdict, afterCommit } = await this.db.transaction(async (em) => {
@@ -129,9 +118,9 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
         throw new DomainError('refused', 'AMOUNT_MISMATCH', `The callback is for ${callback.amount} ${callback.currency}; the payment is ${row.amount} VND`);
       }
       if (row.expires_at.getTime() <= Date.now()) {
-        return { payment: row, verdict: 'late' as const, afterCommit: await this.finish(em, row, 'expired', null) };
+        return { payment: row, verdict: 'late' as const, afterCommit: await this.finish(em, row, 'expired', null, settleOrder) };
       }
-      const settled = await this.finish(em, row, callback.outcome, callback.gatewayReference);
+      const settled = await this.finish(em, row, callback.outcome, callback.gatewayReference, settleOrder);
       return { payment: { ...row, status: callback.outcome }, verdict: 'applied' as const, afterCommit: settled };
     });
     if (afterCommit) await afterCommit();
@@ -163,8 +152,8 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
     return { webhookStatus: response.statusCode, webhookResponse: response.json<object>() };
   }
 
-  /** Expires pending payments past their time (and the orders waiting for them). */
-  async expireOverdue(): Promise<number> {
+  /** Expires pending payments past their time (and, through `settleOrder`, the orders waiting for them). */
+  async expireOverdue(settleOrder: OrderPaymentSettlement): Promise<number> {
     const afterCommits: AfterCommit[] = [];
     const count = await this.db.transaction(async (em) => {
       const overdue = await em.query<PaymentRow[]>(
@@ -172,7 +161,7 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
          ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED`,
       );
       for (const payment of overdue) {
-        const afterCommit = await this.finish(em, payment, 'expired', null);
+        const afterCommit = await this.finish(em, payment, 'expired', null, settleOrder);
         if (afterCommit) afterCommits.push(afterCommit);
       }
       return overdue.length;
@@ -181,12 +170,14 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
     return count;
   }
 
-  private async expireOverdueLogged(): Promise<void> {
-    await this.expireOverdue().catch((error: unknown) => this.logger.error({ err: error }, 'expiring overdue payments failed'));
-  }
-
   /** Records a pending payment's outcome and its effect: the wallet credited, or the order settled. */
-  private async finish(em: EntityManager, payment: PaymentRow, status: 'succeeded' | 'failed' | 'expired', gatewayReference: string | null): Promise<AfterCommit | undefined> {
+  private async finish(
+    em: EntityManager,
+    payment: PaymentRow,
+    status: 'succeeded' | 'failed' | 'expired',
+    gatewayReference: string | null,
+    settleOrder: OrderPaymentSettlement,
+  ): Promise<AfterCommit | undefined> {
     await em.query(`UPDATE payments SET status = $2, gateway_reference = $3, completed_at = now() WHERE id = $1`, [payment.id, status, gatewayReference]);
     const record: PaymentRecord = { id: payment.id, accountId: payment.account_id, orderId: payment.order_id, amount: Number(payment.amount) };
     switch (payment.purpose) {
@@ -204,8 +195,7 @@ export class PaymentsService implements OnApplicationBootstrap, OnModuleDestroy 
         }
         return undefined;
       case 'order':
-        if (!this.orderSettlement) throw new Error('no order settlement is registered with PaymentsService');
-        return this.orderSettlement.settle(em, record, status);
+        return settleOrder.settle(em, record, status);
     }
   }
 }

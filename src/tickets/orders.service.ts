@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -35,7 +35,7 @@ interface OrderRow {
  * gateway later; either way the tickets are issued in the transaction that takes the money.
  */
 @Injectable()
-export class OrdersService implements OnModuleInit, OrderPaymentSettlement {
+export class OrdersService implements OrderPaymentSettlement {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -46,10 +46,6 @@ export class OrdersService implements OnModuleInit, OrderPaymentSettlement {
     private readonly tickets: TicketsService,
     private readonly gateWallet: GateWallet,
   ) {}
-
-  onModuleInit(): void {
-    this.payments.registerOrderSettlement(this);
-  }
 
   async create(user: AuthUser, body: CreateOrderDto, request: IdempotentRequest): Promise<OrderDto> {
     const riderCategory = user.riderCategory ?? 'adult';
@@ -93,7 +89,10 @@ export class OrdersService implements OnModuleInit, OrderPaymentSettlement {
     return { ...toOrderDto(order, [], payment), tickets };
   }
 
-  /** The order's gateway payment has an outcome: on success, take the money into sales and issue the tickets. */
+  /**
+   * The order's gateway payment has an outcome: on success, take the money into sales and issue the
+   * tickets. Called by PaymentsService in the payment's transaction, passed there by PaymentSettlement.
+   */
   async settle(em: EntityManager, payment: PaymentRecord, outcome: 'succeeded' | 'failed' | 'expired'): Promise<AfterCommit | undefined> {
     const [order] = await em.query<OrderRow[]>(`SELECT * FROM orders WHERE id = $1 FOR UPDATE`, [payment.orderId]);
     if (order?.status !== 'pending_payment') throw new Error(`order ${payment.orderId} of pending payment ${payment.id} is not pending`);

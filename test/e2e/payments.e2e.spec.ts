@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/config';
 import { webhookSignature } from '../../src/payments/sandbox-gateway';
-import { PaymentsService } from '../../src/payments/payments.service';
+import { PaymentSettlement } from '../../src/tickets/payment-settlement';
 import { testAccount, type TestAccount } from '../support/auth';
 import { expectError, useTestApp } from '../support/http';
 import { expectLedgerBalanced, walletBalance } from '../support/money';
@@ -123,7 +123,7 @@ describe('wallet top-ups through the development gateway', () => {
     await app().get(DataSource).query(`UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = ANY($1)`, [[late.id, swept.id]]);
     expectError(await postWebhook(callback(late)), 409, 'PAYMENT_NOT_PENDING');
     expect(await paymentStatus(late.id)).toBe('expired');
-    expect(await app().get(PaymentsService).expireOverdue()).toBeGreaterThanOrEqual(1);
+    expect(await app().get(PaymentSettlement).expireOverdue()).toBeGreaterThanOrEqual(1);
     expect(await paymentStatus(swept.id)).toBe('expired');
     expectError(await postWebhook(callback(swept)), 409, 'PAYMENT_NOT_PENDING');
     expect(await walletBalance(app(), passenger.bearer)).toBe(0);

@@ -974,7 +974,7 @@ describe('the production compose file', () => {
 
 /** `AccountsController.me (0) me` is `AccountsController_me` in the document. */
 function operationIdOf(route: DeclaredRoute): string {
-  return route.route.replace(/^(\w+)\.(\w+) .*$/, '$1_$2');
+  return route.operationId;
 }
 
 async function flushSweepRedis(): Promise<void> {

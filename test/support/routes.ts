@@ -1,11 +1,14 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { DECORATORS } from '@nestjs/swagger';
 import { ACCESS_METADATA, type AccessRule } from '../../src/common/access.decorator';
 
 export interface DeclaredRoute {
   route: string;
   rule: AccessRule | undefined;
+  /** The OpenAPI operation id: `Controller_method`, unless `@ApiOperation({ operationId })` sets one. */
+  operationId: string;
 }
 
 /** Every HTTP route of the app's controllers with the access rule it declares (on the handler or its class). */
@@ -23,7 +26,8 @@ export function declaredRoutes(app: INestApplicationContext): DeclaredRoute[] {
       if (path === undefined) return [];
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as number;
       const rule = reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_METADATA, [handler, controller]);
-      return [{ route: `${controller.name}.${name} (${method}) ${path}`, rule }];
+      const operation = Reflect.getMetadata(DECORATORS.API_OPERATION, handler) as { operationId?: string } | undefined;
+      return [{ route: `${controller.name}.${name} (${method}) ${path}`, rule, operationId: operation?.operationId ?? `${controller.name}_${name}` }];
     });
   });
 }
