@@ -68,7 +68,8 @@ export class TicketStateStore {
 /** Field names checked against TICKET_STATE_FIELDS by the compiler. */
 const field = (name: TicketStateField): string => name;
 
-function stateArguments(state: TicketState): string[] {
+/** write-ticket-state.lua's ARGV for one ticket's state. */
+export function stateArguments(state: TicketState): string[] {
   const lastValidDay = state.validUntil ?? new Date((state.firstUseBy?.getTime() ?? Date.now()) + (state.validityDays ?? 0) * DAY_MS);
   return [
     String(state.version),

@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/config';
 import { LuaScript } from '../../src/redis/lua-script';
 import type { RedisClient } from '../../src/redis/redis.service';
 import { gateArguments, keysFor, parseOutcome } from '../../src/gate-state/gate-script';
+import { luaPrelude } from '../../src/gate-state/gate-state';
 import { QrVerifier } from '../../src/validation/qr-verifier';
 
 const REPOSITORY = join(__dirname, '..', '..', '..', '..');
@@ -18,7 +19,7 @@ const REPOSITORY = join(__dirname, '..', '..', '..', '..');
 async function main(): Promise<void> {
   const config = loadConfig();
   const verifier = new QrVerifier(config);
-  const script = LuaScript.fromFile(join(REPOSITORY, 'src', 'validation', 'gate.lua'));
+  const script = LuaScript.fromFile(join(REPOSITORY, 'src', 'gate-state', 'gate.lua'), luaPrelude());
   const redis: RedisClient = createClient({ url: config.redis.url });
   await redis.connect();
   await script.load(redis);

@@ -18,7 +18,7 @@ import { freePort } from '../../src/local-services/system';
 import { LuaScript } from '../../src/redis/lua-script';
 import type { RedisClient } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
-import { ticketStateKey } from '../../src/gate-state/ticket-state.store';
+import { stateArguments, ticketStateKey } from '../../src/gate-state/ticket-state.store';
 import { median, ms, printTable, REPOSITORY, runSection, say, serviceEnv } from './harness';
 import { fixedRate, maxThroughput, type RateResult, type Target } from './load';
 
@@ -50,17 +50,19 @@ runSection('gate', async (run) => {
   const tokens = new QrTokens(config);
   const client: RedisClient = createClient({ url: databases.redis.url });
   await client.connect();
-  const writeState = LuaScript.fromFile(join(REPOSITORY, 'src', 'tickets', 'write-ticket-state.lua'));
+  const writeState = LuaScript.fromFile(join(REPOSITORY, 'src', 'gate-state', 'write-ticket-state.lua'));
   const now = Date.now();
   const qrOf = async (): Promise<string> => {
     const ticketId = randomUUID();
-    await writeState.run(client, [ticketStateKey(ticketId)], [
-      '1', String(now + 10 * DAY), '',
-      'status', 'active', 'kind', 'pass', 'account', randomUUID(), 'riderCategory', 'adult', 'modes', 'metro', 'lineIds', '',
-      'origin', '', 'destination', '', 'activation', 'fixed', 'validFrom', String(now - DAY), 'validUntil', String(now + 2 * DAY),
-      'validityDays', '', 'firstUseBy', '',
-    ]);
     const validity = { validFrom: new Date(now - DAY), validUntil: new Date(now + 2 * DAY), validityDays: null, firstUseBy: null };
+    await writeState.run(
+      client,
+      [ticketStateKey(ticketId)],
+      stateArguments({
+        ticketId, version: 1, status: 'active', kind: 'pass', accountId: randomUUID(), riderCategory: 'adult', modes: ['metro'], lineIds: null,
+        originStationId: null, destinationStationId: null, activation: 'fixed', firstUsedAt: null, ...validity,
+      }),
+    );
     return tokens.forTicket({ ticketId, kind: 'pass', riderCategory: 'adult', modes: ['metro'], lineIds: null, originStationId: null, destinationStationId: null, ...validity }, new Date());
   };
   const qrCodes = { service: [] as string[], floor: [] as string[] };
