@@ -77,6 +77,26 @@ describe('the gate state and the record agree (issue 15 findings)', () => {
     for (const rider of [x, y]) expect(await recordBalance(rider)).toBe(await gateBalance(rider));
   });
 
+  // Known gap (issue 15 left open): the online route does no SQL, so once the tap memory has forgotten
+  // (device, tapId) an online tap reusing it with another body is accepted and charged at the gate, and
+  // the record, which holds the first tap, drops it. `it.failing` passes while the gap is there and
+  // fails (to be turned into `it`) once it is closed.
+  it.failing('1c. an online tap reusing an id the tap memory forgot is refused, or recorded, like the record says', async () => {
+    const [x, y] = await Promise.all([testAccount(app(), 'passenger'), testAccount(app(), 'passenger')]);
+    await Promise.all([topUp(app(), x.bearer, 100_000), topUp(app(), y.bearer, 100_000)]);
+    const [qrX, qrY] = await Promise.all([accountQr(x), accountQr(y)]);
+    const reused = randomUUID();
+    await tap(app(), catLinh, { qr: qrX, direction: 'entry' });
+    expect(await tap(app(), haDong, { tapId: reused, qr: qrX, direction: 'exit' })).toMatchObject({ verdict: 'accept' });
+    await drain();
+    await forgetTaps(haDong);
+    await tap(app(), catLinh, { qr: qrY, direction: 'entry' });
+    // With the memory gone, the gate cannot tell this from a new tap: it charges Y, and the record drops it.
+    await tap(app(), haDong, { tapId: reused, qr: qrY, direction: 'exit' });
+    await drain();
+    expect(await recordBalance(y)).toBe(await gateBalance(y));
+  });
+
   it('1b. two taps with one (device, tapId) in one persister batch are one row', async () => {
     const events = [
       { ev: 'tap' as const, at: String(Date.now()), dev: 'dup-dev', tap: 'dup-1', dir: 'entry', st: '2a-cat-linh', ln: 'metro-2a', kind: 'pass', sub: randomUUID(), acct: '', cat: 'adult', verdict: 'accept', reason: 'OK', valid: '1', off: '0', jid: randomUUID(), jat: String(Date.now()), jst: '2a-cat-linh', fare: '', full: '', charge: '0', bal: '' },
