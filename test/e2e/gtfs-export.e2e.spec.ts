@@ -7,7 +7,7 @@ import { localDateAt } from '../../src/fares/domain/local-time';
 import type { FareQuoteDto } from '../../src/fares/fares.dto';
 import { bearerFor } from '../support/auth';
 import { gtfsLegFare, gtfsProblems, readFeed, type Feed, type Row } from '../support/gtfs';
-import { expectError, useTestApp } from '../support/http';
+import { binaryBody, expectError, useTestApp } from '../support/http';
 import { testConfig } from '../support/test-app';
 
 interface Line {
@@ -161,11 +161,7 @@ describe('GTFS export with Fares v2', () => {
       .set('Authorization', admin)
       .query({ at: '2026-07-01T00:00:00+07:00', days: 30 })
       .buffer(true)
-      .parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      })
+      .parse(binaryBody)
       .expect(200);
     expect(response.headers['content-type']).toMatch(/^application\/zip/);
     const feed = readFeed(response.body as Buffer);

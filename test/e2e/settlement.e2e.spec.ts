@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { localDayNumber } from '../../src/fares/domain/local-time';
 import { FaresService } from '../../src/fares/fares.service';
 import { bearerFor, testAccount } from '../support/auth';
-import { expectError, useTestApp } from '../support/http';
+import { binaryBody, expectError, useTestApp } from '../support/http';
 import { expectLedgerBalanced, topUp } from '../support/money';
 import { createPassProduct, createSettlementDatabase, createSettlementNetwork, type SettlementNetwork } from '../support/settlement';
 import type { TapVerdict } from '../../src/validation/gate.service';
@@ -185,11 +185,7 @@ describe('daily settlement through HTTP', () => {
         .set('Authorization', bearer)
         .query({ date: today, format: 'datapackage', ...(operatorId && { operatorId }) })
         .buffer(true)
-        .parse((res, done) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => done(null, Buffer.concat(chunks)));
-        })
+        .parse(binaryBody)
         .expect(200);
       expect(response.headers['content-type']).toMatch(/^application\/zip/);
       return unzipPackage(response.body as Buffer);

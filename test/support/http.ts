@@ -31,3 +31,10 @@ export function expectError(response: request.Response, status: number, code: st
   });
   expect(JSON.stringify(response.body)).not.toMatch(/\bat .+\.(js|ts):\d+/);
 }
+
+/** A supertest parser that keeps a binary body (a zip) as one Buffer: `.buffer(true).parse(binaryBody)`. */
+export function binaryBody(res: request.Response, done: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+}
