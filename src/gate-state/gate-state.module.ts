@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountGateState } from './account-gate-state';
+import { CardGateState } from './card-gate-state';
 import { GateScript } from './gate-script';
 import { TicketStateStore } from './ticket-state.store';
 
@@ -9,7 +10,7 @@ import { TicketStateStore } from './ticket-state.store';
  * validation, which reach the state only through these providers.
  */
 @Module({
-  providers: [AccountGateState, GateScript, TicketStateStore],
-  exports: [AccountGateState, GateScript, TicketStateStore],
+  providers: [AccountGateState, CardGateState, GateScript, TicketStateStore],
+  exports: [AccountGateState, CardGateState, GateScript, TicketStateStore],
 })
 export class GateStateModule {}

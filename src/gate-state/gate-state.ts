@@ -13,6 +13,7 @@
  *   {a:<id>}:spend                 pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
  *   {a:<id>}:moved:<movement>      a wallet movement already applied to the balance (expires)
  *   {d:<device>}:tap:<tapId>       the tap's body and verdict, for replays (expires after the tap memory)
+ *   {c:<cardId>}:card              a bank card's CARD_FIELDS (written by CardGateState for the bank-cards module's deny list)
  * and the shared keys: the tap stream (configured), OPEN_JOURNEYS_KEY and GATE_STATE_BUILT_KEY.
  */
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
@@ -40,7 +41,12 @@ export const gateKeys = {
   spend: (accountId: string): string => `{a:${accountId}}:spend`,
   moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
   tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
+  card: (cardId: string): string => `{c:${cardId}}:card`,
 } as const;
+
+/** `{c:<cardId>}:card`: a bank card's gate state, `status` active | denied (absent: an unknown card, accepted). */
+export const CARD_FIELDS = ['status'] as const;
+export type CardField = (typeof CARD_FIELDS)[number];
 
 /** `{t:<id>}:state` (see ticket-state.store.ts for what each holds). */
 export const TICKET_STATE_FIELDS = [

@@ -103,10 +103,10 @@ export class GateAccountsService {
     return this.gateWallet.collectOwedFares(em, accountId);
   }
 
-  /** Revoked tickets and blocked or unblocked accounts, oldest change first, after the cursor. */
+  /** Revoked tickets, blocked or unblocked accounts and bank cards (by card id), oldest change first, after the cursor. */
   async denylist(since: string | undefined): Promise<DenylistPageDto> {
     const [afterMicros, afterId] = decodeCursor(since);
-    const rows = await this.db.query<Array<{ kind: 'ticket' | 'account'; id: string; status: DenylistEntryDto['status']; at_us: string; at: Date }>>(
+    const rows = await this.db.query<Array<{ kind: DenylistEntryDto['kind']; id: string; status: DenylistEntryDto['status']; at_us: string; at: Date }>>(
       `SELECT * FROM (
          SELECT 'ticket' AS kind, id::text AS id, 'revoked' AS status, revoked_at AS at,
                 (extract(epoch FROM revoked_at) * 1000000)::bigint AS at_us
@@ -115,6 +115,10 @@ export class GateAccountsService {
          SELECT 'account', account_id::text, CASE WHEN blocked THEN 'blocked' ELSE 'unblocked' END, changed_at,
                 (extract(epoch FROM changed_at) * 1000000)::bigint
            FROM gate_account_blocks
+         UNION ALL
+         SELECT 'bank_card', card_id, CASE WHEN denied THEN 'blocked' ELSE 'unblocked' END, changed_at,
+                (extract(epoch FROM changed_at) * 1000000)::bigint
+           FROM bank_card_denials
        ) changes
        WHERE (at_us, id) > ($1::bigint, $2::text) AND at < now() - make_interval(secs => $3)
        ORDER BY at_us, id LIMIT ${DENYLIST_PAGE}`,
@@ -135,7 +139,7 @@ function encodeCursor(micros: string, id: string): string {
 function decodeCursor(cursor: string | undefined): [string, string] {
   if (cursor === undefined) return ['0', ''];
   const [micros, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  // The id is a ticket's or an account's uuid, or empty at the start: anything else (a NUL, which
+  // The id is a ticket's or an account's uuid, a card id (hex), or empty at the start: anything else (a NUL, which
   // Postgres text cannot hold, or another control character) was never a cursor of ours.
   if (!micros || !/^\d{1,18}$/.test(micros) || id === undefined || rest.length > 0 || !/^[0-9a-f-]{0,36}$/.test(id)) {
     throw new DomainError('invalid', 'VALIDATION_FAILED', 'since is not a cursor this feed returned', [{ field: 'since', problem: 'is not a cursor' }]);

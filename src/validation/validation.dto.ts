@@ -71,10 +71,10 @@ export class DenylistQuery {
 }
 
 export class DenylistEntryDto {
-  @ApiProperty({ enum: ['ticket', 'account'] })
-  kind!: 'ticket' | 'account';
+  @ApiProperty({ enum: ['ticket', 'account', 'bank_card'] })
+  kind!: 'ticket' | 'account' | 'bank_card';
 
-  @ApiProperty()
+  @ApiProperty({ description: "A ticket's or account's id, or a bank card's id (an HMAC of its token)" })
   id!: string;
 
   @ApiProperty({ enum: ['revoked', 'blocked', 'unblocked'] })
