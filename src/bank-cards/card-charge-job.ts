@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { DomainError } from '../common/domain-error';
+import { PeriodicJob } from '../common/periodic-job';
 import { DAY_MS, localDateAt } from '../fares/domain/local-time';
 import { ACQUIRER, type Acquirer } from './acquirer';
 import { CardCharges, type ChargeRunResult } from './card-charges';
@@ -13,9 +14,7 @@ import { CardCharges, type ChargeRunResult } from './card-charges';
  */
 @Injectable()
 export class CardChargeJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(CardChargeJob.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly job = new PeriodicJob(new Logger(CardChargeJob.name), 'the bank-card charge job failed; trying again later', () => this.run());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -24,20 +23,11 @@ export class CardChargeJob implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    const seconds = this.config.bankCards.chargeIntervalSeconds;
-    if (seconds === 0 || this.config.bankCards.acquirer === 'off') return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.run()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'the bank-card charge job failed; trying again later'))
-        .finally(() => (this.running = undefined));
-    }, seconds * 1000);
-    this.timer.unref();
+    if (this.config.bankCards.acquirer !== 'off') this.job.start(this.config.bankCards.chargeIntervalSeconds);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   /** The admin's trigger: 409 ACQUIRER_OFF without an acquirer. */

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain-error';
+import { PeriodicJob } from '../common/periodic-job';
 import { GateWallet } from '../payments/gate-wallet';
 import type { WalletMovement } from '../payments/ledger';
 import type { AppConfig } from '../config/config';
@@ -26,9 +27,7 @@ export interface CompletionRunResult {
  */
 @Injectable()
 export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(JourneyCompletion.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly job = new PeriodicJob(new Logger(JourneyCompletion.name), 'completing journeys failed; trying again later', () => this.run());
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -38,20 +37,11 @@ export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    const seconds = this.config.riders.completionIntervalSeconds;
-    if (seconds === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.run()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'completing journeys failed; trying again later'))
-        .finally(() => (this.running = undefined));
-    }, seconds * 1000);
-    this.timer.unref();
+    this.job.start(this.config.riders.completionIntervalSeconds);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.job.stop();
   }
 
   /** Looks at every timed-out journey not looked at yet (within the claim window) and completes those the rule allows. */
