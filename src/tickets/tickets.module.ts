@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { FaresModule } from '../fares/fares.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { OrdersController } from './orders.controller';
@@ -13,7 +14,7 @@ import { TicketsService } from './tickets.service';
 
 /** Orders and tickets; PaymentSettlement drives payments' webhook and expiry sweep and settles orders' payments. */
 @Module({
-  imports: [FaresModule, PaymentsModule, GateStateModule],
+  imports: [AuditModule, FaresModule, PaymentsModule, GateStateModule],
   controllers: [OrdersController, TicketsController, PaymentCallbacksController],
   providers: [OrdersService, TicketsService, QrTokens, DynamicQrCredentials, PaymentSettlement],
   exports: [TicketsService, DynamicQrCredentials],

@@ -1,3 +1,4 @@
+import { AuditModule } from '../audit/audit.module';
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../common/auth.module';
 import { FaresModule } from '../fares/fares.module';
@@ -20,7 +21,7 @@ import { ValidationController } from './validation.controller';
 
 /** The gate path: validations, offline uploads, the denylist, the tap persister and the gate state's rebuild. */
 @Module({
-  imports: [FaresModule, PaymentsModule, TicketsModule, GateStateModule, AuthModule],
+  imports: [AuditModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, AuthModule],
   controllers: [ValidationController],
   providers: [QrVerifier, DynamicQrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
   exports: [GateAccountsService, GateStateBuilder],
