@@ -44,8 +44,8 @@ export class BankCardsController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: ChargeRunDto, description: "Runs the daily charge job now: days that ended, cards at their day cap, retries due" })
   @ApiConflictResponse({ description: 'ACQUIRER_OFF: no acquirer is configured' })
-  chargeRun(): Promise<ChargeRunDto> {
-    return this.job.runNow();
+  chargeRun(@CurrentUser() admin: AuthUser): Promise<ChargeRunDto> {
+    return this.job.runNow(admin);
   }
 
   @Post('bank-cards/acquirer/webhook')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { FaresModule } from '../fares/fares.module';
@@ -19,7 +20,7 @@ import { OffAcquirer } from './off-acquirer';
  * card to an account (CardDebts.link, for the media routes).
  */
 @Module({
-  imports: [FaresModule, GateStateModule, PaymentsModule],
+  imports: [AuditModule, FaresModule, GateStateModule, PaymentsModule],
   controllers: [BankCardsController],
   providers: [
     CardTokens,

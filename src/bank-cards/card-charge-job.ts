@@ -1,4 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import type { AuthUser } from '../common/auth-user';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { DomainError } from '../common/domain-error';
@@ -20,6 +24,8 @@ export class CardChargeJob implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ACQUIRER) private readonly acquirer: Acquirer,
     private readonly charges: CardCharges,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditLog,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -30,10 +36,17 @@ export class CardChargeJob implements OnApplicationBootstrap, OnModuleDestroy {
     return this.job.stop();
   }
 
-  /** The admin's trigger: 409 ACQUIRER_OFF without an acquirer. */
-  runNow(): Promise<ChargeRunResult> {
+  /**
+   * The admin's trigger (409 ACQUIRER_OFF without an acquirer). The run is many transactions and
+   * acquirer calls; its audit entry, with what it did, is written once it is over.
+   */
+  async runNow(admin: AuthUser, now = Date.now()): Promise<ChargeRunResult> {
     if (this.config.bankCards.acquirer === 'off') throw new DomainError('conflict', 'ACQUIRER_OFF', 'No card acquirer is configured (ACQUIRER=off)');
-    return this.run();
+    const result = await this.run(now);
+    await this.db.transaction((em) =>
+      this.audit.record(em, admin, { action: 'bank_cards.charge_run', subjectKind: 'bank_card_charge_run', subjectId: localDateAt(now), reason: 'admin_request', after: result }),
+    );
+    return result;
   }
 
   private async run(now = Date.now()): Promise<ChargeRunResult> {
