@@ -1,10 +1,10 @@
-import { Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse, ApiHeader, ApiUnprocessableEntityResponse, ApiConflictResponse } from '@nestjs/swagger';
 import { Public, Roles } from '../common/access.decorator';
 import { CurrentUser, type AuthUser } from '../common/auth-user';
 import { ApiIdempotencyKey, IdempotencyKey, type IdempotentRequest } from '../payments/idempotency';
 import type { RawBodyRequest } from '../payments/raw-body';
-import { AcquirerWebhookResultDto, ChargeRunDto, DebtDto } from './bank-cards.dto';
+import { AcquirerWebhookResultDto, ChargeRunDto, ChargeRunRequestDto, DebtDto } from './bank-cards.dto';
 import { CardChargeJob } from './card-charge-job';
 import { CardCharges } from './card-charges';
 import { CardDebts } from './card-debts';
@@ -44,8 +44,9 @@ export class BankCardsController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: ChargeRunDto, description: "Runs the daily charge job now: days that ended, cards at their day cap, retries due" })
   @ApiConflictResponse({ description: 'ACQUIRER_OFF: no acquirer is configured' })
-  chargeRun(@CurrentUser() admin: AuthUser): Promise<ChargeRunDto> {
-    return this.job.runNow(admin);
+  @ApiNotFoundResponse({ description: 'A cardId the service has never seen' })
+  chargeRun(@CurrentUser() admin: AuthUser, @Body() body: ChargeRunRequestDto): Promise<ChargeRunDto> {
+    return this.job.runNow(admin, body.cardId);
   }
 
   @Post('bank-cards/acquirer/webhook')

@@ -1,4 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Matches } from 'class-validator';
+import { MayBeOmitted } from '../common/dto-decorators';
 
 export class DebtDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -32,4 +34,11 @@ export class ChargeRunDto {
 
 export class AcquirerWebhookResultDto {
   @ApiProperty({ description: 'False when the event repeated an answer already applied: nothing changed' }) applied!: boolean;
+}
+
+export class ChargeRunRequestDto {
+  @ApiPropertyOptional({ description: "Only this card's charges (its id, an HMAC of its token); absent: every card", example: '3f2a9c0e5b7d41e6a8c2f0d9b1e4a7c3' })
+  @MayBeOmitted()
+  @Matches(/^[0-9a-f]{32}$/, { message: 'must be a card id (32 hex digits)' })
+  cardId?: string;
 }

@@ -5,7 +5,7 @@ import { AuditLog } from '../audit/audit-log';
 import type { AuthUser } from '../common/auth-user';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { DomainError } from '../common/domain-error';
+import { DomainError, NotFoundError } from '../common/domain-error';
 import { PeriodicJob } from '../common/periodic-job';
 import { DAY_MS, localDateAt } from '../fares/domain/local-time';
 import { ACQUIRER, type Acquirer } from './acquirer';
@@ -40,17 +40,24 @@ export class CardChargeJob implements OnApplicationBootstrap, OnModuleDestroy {
    * The admin's trigger (409 ACQUIRER_OFF without an acquirer). The run is many transactions and
    * acquirer calls; its audit entry, with what it did, is written once it is over.
    */
-  async runNow(admin: AuthUser, now = Date.now()): Promise<ChargeRunResult> {
+  async runNow(admin: AuthUser, cardId?: string, now = Date.now()): Promise<ChargeRunResult> {
     if (this.config.bankCards.acquirer === 'off') throw new DomainError('conflict', 'ACQUIRER_OFF', 'No card acquirer is configured (ACQUIRER=off)');
-    const result = await this.run(now);
+    if (cardId !== undefined && !(await this.charges.knows(cardId))) throw new NotFoundError('Bank card', cardId);
+    const result = await this.run(now, cardId);
     await this.db.transaction((em) =>
-      this.audit.record(em, admin, { action: 'bank_cards.charge_run', subjectKind: 'bank_card_charge_run', subjectId: localDateAt(now), reason: 'admin_request', after: result }),
+      this.audit.record(em, admin, {
+        action: 'bank_cards.charge_run',
+        subjectKind: cardId === undefined ? 'bank_card_charge_run' : 'bank_card',
+        subjectId: cardId ?? localDateAt(now),
+        reason: 'admin_request',
+        after: result,
+      }),
     );
     return result;
   }
 
-  private async run(now = Date.now()): Promise<ChargeRunResult> {
-    const result = await this.charges.run(now);
+  private async run(now = Date.now(), cardId?: string): Promise<ChargeRunResult> {
+    const result = await this.charges.run(now, cardId);
     await this.acquirer.settlementFile(localDateAt(now - DAY_MS));
     return result;
   }

@@ -73,14 +73,18 @@ export class CardCharges {
     private readonly fares: FaresService,
   ) {}
 
-  /** The job: gathers what is due, then asks the acquirer for every charge pending, in flight or due a retry. */
-  async run(now = Date.now()): Promise<ChargeRunResult> {
-    const result: ChargeRunResult = { created: await this.gather(now), captured: 0, declined: 0 };
+  /**
+   * The job: gathers what is due, then asks the acquirer for every charge pending, in flight or due
+   * a retry; of every card, or of one (`cardId`).
+   */
+  async run(now = Date.now(), cardId?: string): Promise<ChargeRunResult> {
+    const result: ChargeRunResult = { created: await this.gather(now, cardId), captured: 0, declined: 0 };
     const due = await this.db.query<Array<{ id: string; status: ChargeStatus }>>(
       `SELECT id, status FROM bank_card_charges
-        WHERE status IN ('pending', 'authorising', 'authorised') OR (status = 'declined' AND next_retry_at <= $1)
+        WHERE (status IN ('pending', 'authorising', 'authorised') OR (status = 'declined' AND next_retry_at <= $1))
+          AND ($2::text IS NULL OR card_id = $2)
         ORDER BY created_at, id`,
-      [new Date(now)],
+      [new Date(now), cardId ?? null],
     );
     for (const { id, status } of due) {
       const outcome = await this.attempt(id, status === 'declined' ? 'retry' : 'job', now);
@@ -91,26 +95,27 @@ export class CardCharges {
   }
 
   /** Charges for days that ended, and for today where a card has reached its day cap. */
-  async gather(now = Date.now()): Promise<number> {
+  async gather(now = Date.now(), cardId?: string): Promise<number> {
     const today = localDateAt(now);
     const candidates = await this.db.query<Candidate[]>(
       `SELECT j.card_id, (j.entered_at AT TIME ZONE ${ZONE})::date::text AS day, j.line_id, j.charge
          FROM journeys j
         WHERE j.subject_kind = 'bank_card' AND j.status <> 'open' AND j.charge > 0
           AND j.entered_at >= $1::timestamptz - make_interval(days => ${LOOKBACK_DAYS})
-          AND NOT EXISTS (SELECT 1 FROM bank_card_charge_journeys c WHERE c.journey_id = j.id)`,
-      [new Date(now)],
+          AND NOT EXISTS (SELECT 1 FROM bank_card_charge_journeys c WHERE c.journey_id = j.id)
+          AND ($2::text IS NULL OR j.card_id = $2)`,
+      [new Date(now), cardId ?? null],
     );
     const groups = new Map<string, { cardId: string; day: string }>();
     for (const row of candidates) groups.set(`${row.card_id}|${row.day}`, { cardId: row.card_id, day: row.day });
     let created = 0;
-    for (const { cardId, day } of groups.values()) {
+    for (const group of groups.values()) {
       let trigger: 'day_end' | 'cap' = 'day_end';
-      if (day >= today) {
-        if (!(await this.atDayCap(cardId, day, now))) continue;
+      if (group.day >= today) {
+        if (!(await this.atDayCap(group.cardId, group.day, now))) continue;
         trigger = 'cap';
       }
-      if (await this.gatherOne(cardId, day, trigger)) created++;
+      if (await this.gatherOne(group.cardId, group.day, trigger)) created++;
     }
     return created;
   }
@@ -184,6 +189,15 @@ export class CardCharges {
     const captured = await this.acquirer.capture({ idempotencyKey: `${chargeId}:capture`, authorisation: authorisation!, amount: Number(step.charge.amount), reference: chargeId });
     await this.applyCapture(chargeId, captured.acquirerReference);
     return this.statusOf(chargeId);
+  }
+
+  /** Whether the service has seen the card: linked, or on a journey. */
+  async knows(cardId: string): Promise<boolean> {
+    const [row] = await this.db.query<unknown[]>(
+      `SELECT 1 FROM bank_cards WHERE id = $1 UNION ALL (SELECT 1 FROM journeys WHERE card_id = $1 LIMIT 1) LIMIT 1`,
+      [cardId],
+    );
+    return row !== undefined;
   }
 
   /** The acquirer's signed webhook (401 INVALID_SIGNATURE when the signature does not match). */

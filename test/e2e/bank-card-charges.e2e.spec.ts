@@ -34,7 +34,7 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
     await app.close();
   });
 
-  const chargeRun = async () => (await http().post('/v1/admin/bank-cards/charge-run').set('Authorization', admin).expect(200)).body as { created: number; captured: number; declined: number };
+  const chargeRun = async () => (await http().post('/v1/admin/bank-cards/charge-run').set('Authorization', admin).send({}).expect(200)).body as { created: number; captured: number; declined: number };
   const charges = (token: string) =>
     db().query<Array<{ id: string; status: string; amount: string; attempts: number; recovered_by: string | null }>>(
       `SELECT id, status, amount, attempts, recovered_by FROM bank_card_charges WHERE card_id = $1 ORDER BY local_day, sequence`,

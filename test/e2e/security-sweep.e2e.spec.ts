@@ -330,8 +330,11 @@ const SWEEP: Record<string, Expectation> = {
   'GET /v1/me/journeys': { access: ['passenger'], query: () => ({ limit: '10' }), control: { status: 200 } },
   'GET /v1/me/debts': { access: ['passenger'], control: { status: 200 } },
   'POST /v1/me/debts/{id}/pay': { access: ['passenger'], params: () => ({ id: NO_SUCH_ID }), control: { status: 404 } },
-  // The sweep's database holds no card journeys: a run changes nothing.
-  'POST /v1/admin/bank-cards/charge-run': { access: ['admin'], control: { status: 200 } },
+  'POST /v1/admin/bank-cards/charge-run': {
+    access: ['admin'],
+    body: () => ({ cardId: '0'.repeat(32) }),
+    control: { status: 404 },
+  },
   'POST /v1/bank-cards/acquirer/webhook': {
     access: 'public',
     control: {
