@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountGateState } from './account-gate-state';
 import { GateScript } from './gate-script';
+import { MediaGateState } from './media-gate-state';
 import { TicketStateStore } from './ticket-state.store';
 
 /**
@@ -9,7 +10,7 @@ import { TicketStateStore } from './ticket-state.store';
  * validation, which reach the state only through these providers.
  */
 @Module({
-  providers: [AccountGateState, GateScript, TicketStateStore],
-  exports: [AccountGateState, GateScript, TicketStateStore],
+  providers: [AccountGateState, GateScript, MediaGateState, TicketStateStore],
+  exports: [AccountGateState, GateScript, MediaGateState, TicketStateStore],
 })
 export class GateStateModule {}

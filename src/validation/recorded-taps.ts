@@ -5,7 +5,13 @@ import { tapBody } from '../gate-state/gate-state';
 
 /** A tap as Postgres recorded it: what identifies its body, and the verdict it got. */
 export interface RecordedTap {
+  /** tapBody of a QR tap; a medium's tap is identified by its medium, direction and station (the subject comes from Redis). */
   body: string;
+  mediumRef: string | null;
+  direction: string;
+  stationId: string;
+  subjectKind: string;
+  accountId: string | null;
   verdict: 'accept' | 'reject';
   reason: string;
   valid: boolean;
@@ -26,17 +32,22 @@ export class RecordedTaps {
 
   async find(deviceId: string, tapIds: readonly string[]): Promise<Map<string, RecordedTap>> {
     const rows = await this.db.query<
-      Array<{ tap_id: string; subject_kind: string; ticket_id: string | null; account_id: string | null; direction: string; station_id: string; verdict: 'accept' | 'reject'; reason: string; valid: boolean; journey_id: string | null; charge: string; balance: string | null }>
+      Array<{ tap_id: string; subject_kind: string; ticket_id: string | null; account_id: string | null; direction: string; station_id: string; medium_ref: string | null; verdict: 'accept' | 'reject'; reason: string; valid: boolean; journey_id: string | null; charge: string; balance: string | null }>
     >(
-      `SELECT DISTINCT ON (tap_id) tap_id, subject_kind, ticket_id, account_id, direction, station_id, verdict, reason, valid, journey_id, charge, balance
+      `SELECT DISTINCT ON (tap_id) tap_id, subject_kind, ticket_id, account_id, direction, station_id, medium_ref, verdict, reason, valid, journey_id, charge, balance
          FROM taps WHERE device_id = $1 AND tap_id = ANY($2) ORDER BY tap_id, recorded_at`,
       [deviceId, tapIds],
     );
     const found = new Map<string, RecordedTap>();
     for (const row of rows) {
-      const subject = row.subject_kind === 'payg' ? row.account_id : row.ticket_id;
+      const subject = row.subject_kind === 'payg' ? row.account_id : row.subject_kind === 'free' ? row.medium_ref : row.ticket_id;
       found.set(row.tap_id, {
-        body: tapBody(row.subject_kind, subject ?? '', row.direction, row.station_id),
+        body: tapBody(row.subject_kind, subject ?? '', row.direction, row.station_id, row.medium_ref ?? ''),
+        mediumRef: row.medium_ref,
+        direction: row.direction,
+        stationId: row.station_id,
+        subjectKind: row.subject_kind,
+        accountId: row.account_id,
         verdict: row.verdict,
         reason: row.reason,
         valid: row.valid,

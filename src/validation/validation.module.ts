@@ -4,6 +4,7 @@ import { FaresModule } from '../fares/fares.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { GateStateModule } from '../gate-state/gate-state.module';
+import { MediaModule } from '../media/media.module';
 import { GateAccountsService } from './gate-accounts.service';
 import { GateStateBuilder } from './gate-state-builder';
 import { GateRoute } from './gate.route';
@@ -19,7 +20,7 @@ import { ValidationController } from './validation.controller';
 
 /** The gate path: validations, offline uploads, the denylist, the tap persister and the gate state's rebuild. */
 @Module({
-  imports: [FaresModule, PaymentsModule, TicketsModule, GateStateModule, AuthModule],
+  imports: [FaresModule, PaymentsModule, TicketsModule, GateStateModule, MediaModule, AuthModule],
   controllers: [ValidationController],
   providers: [QrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
   exports: [GateAccountsService, GateStateBuilder],
