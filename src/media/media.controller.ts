@@ -49,7 +49,7 @@ export class MediaController {
   @Roles('admin')
   @ApiCreatedResponse({ type: RegisteredCardsDto, description: 'Each card, registered now or before' })
   register(@CurrentUser() admin: AuthUser, @Body() body: RegisterTransitCardsDto): Promise<RegisteredCardsDto> {
-    return this.media.registerTransitCards(admin.id, body.cards);
+    return this.media.registerTransitCards(admin, body.cards);
   }
 
   @Post('admin/media/:id/block')
@@ -58,7 +58,7 @@ export class MediaController {
   @ApiOkResponse({ type: MediumDto })
   @ApiNotFoundResponse({ description: 'No such medium' })
   block(@CurrentUser() staff: AuthUser, @Param('id') id: string, @Body() body: MediumBlockDto): Promise<MediumDto> {
-    return this.media.setBlocked(staff.id, id, true, body.reason);
+    return this.media.setBlocked(staff, id, true, body.reason);
   }
 
   @Post('admin/media/:id/unblock')
@@ -67,6 +67,6 @@ export class MediaController {
   @ApiOkResponse({ type: MediumDto, description: "Active again; with one active card per account, the account's others are replaced" })
   @ApiNotFoundResponse({ description: 'No such medium' })
   unblock(@CurrentUser() staff: AuthUser, @Param('id') id: string, @Body() body: MediumBlockDto): Promise<MediumDto> {
-    return this.media.setBlocked(staff.id, id, false, body.reason);
+    return this.media.setBlocked(staff, id, false, body.reason);
   }
 }

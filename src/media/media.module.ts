@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
+import { AuditModule } from '../audit/audit.module';
 import { GateStateModule } from '../gate-state/gate-state.module';
 import { GateMedia } from './gate-media';
 import { MediaController } from './media.controller';
@@ -12,7 +13,7 @@ import { MediumKeys } from './medium-keys';
  * resolve a medium from the gates' Redis state. Above accounts and gate-state, below validation.
  */
 @Module({
-  imports: [AccountsModule, GateStateModule],
+  imports: [AccountsModule, AuditModule, GateStateModule],
   controllers: [MediaController],
   providers: [MediaService, MediumKeys, GateMedia, MediumClones],
   exports: [MediaService, GateMedia, MediumClones],

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
+import { AuditLog } from '../audit/audit-log';
+import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError, type ErrorDetail } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
@@ -28,6 +30,7 @@ export class MediaService {
     private readonly keys: MediumKeys,
     private readonly gate: MediaGateState,
     private readonly accounts: AccountsService,
+    private readonly audit: AuditLog,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'media'>,
   ) {
     this.oneActiveCard = config.media.oneActiveCard;
@@ -84,24 +87,37 @@ export class MediaService {
   }
 
   /** Staff block a medium, or lift a block (the card becomes the account's active one again). */
-  async setBlocked(actorId: string, id: string, blocked: boolean, reason: string | undefined): Promise<MediumDto> {
+  async setBlocked(staff: AuthUser, id: string, blocked: boolean, reason: string | undefined): Promise<MediumDto> {
     if (!isUuid(id)) throw new NotFoundError('Medium', id);
+    const why = reason ?? (blocked ? 'blocked by staff' : 'unblocked by staff');
     const changed = await this.db.transaction(async (em) => {
       const [row] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE id = $1 FOR UPDATE`, [id]);
       if (!row) throw new NotFoundError('Medium', id);
-      if (blocked) return row.status === 'blocked' ? [row] : [await changeStatus(em, row, 'blocked', reason ?? 'blocked by staff', actorId)];
-      if (row.status !== 'blocked') return [row];
-      if (row.account_id !== null) await lockAccount(em, row.account_id);
-      const unblocked = await changeStatus(em, row, 'active', reason ?? 'unblocked by staff', actorId);
-      const replaced = this.oneActiveCard && row.account_id !== null ? await this.replaceOthers(em, row.account_id, row.id) : [];
-      return [unblocked, ...replaced];
+      let rows: MediumRow[] = [row];
+      if (blocked && row.status !== 'blocked') {
+        rows = [await changeStatus(em, row, 'blocked', why, staff.id)];
+      } else if (!blocked && row.status === 'blocked') {
+        if (row.account_id !== null) await lockAccount(em, row.account_id);
+        const unblocked = await changeStatus(em, row, 'active', why, staff.id);
+        rows = [unblocked, ...(this.oneActiveCard && row.account_id !== null ? await this.replaceOthers(em, row.account_id, row.id) : [])];
+      }
+      await this.audit.record(em, staff, {
+        action: blocked ? 'medium.block' : 'medium.unblock',
+        subjectKind: 'medium',
+        subjectId: row.id,
+        reason: blocked ? 'medium_blocked' : 'medium_unblocked',
+        ...(reason !== undefined && { note: reason }),
+        before: { status: row.status },
+        after: { status: rows[0].status, replaced: rows.slice(1).map((other) => other.id) },
+      });
+      return rows;
     });
     await this.publish(changed);
     return mediumDto(changed[0]);
   }
 
   /** Registers cards the scheme issued: active, linked to no account until a rider links one. */
-  async registerTransitCards(actorId: string, cards: readonly TransitCardDto[]): Promise<RegisteredCardsDto> {
+  async registerTransitCards(admin: AuthUser, cards: readonly TransitCardDto[]): Promise<RegisteredCardsDto> {
     const details: ErrorDetail[] = [];
     const links = cards.map((card, index) => {
       const link = readMediumLink({ kind: 'transit_card', uid: card.uid }, []);
@@ -120,7 +136,8 @@ export class MediaService {
           [lookupHash, labelOf(link), link.uid],
         );
         if (inserted) {
-          await recordEvent(em, inserted, null, 'registered', actorId);
+          await recordEvent(em, inserted, null, 'registered', admin.id);
+          await this.audit.record(em, admin, { action: 'transit_card.register', subjectKind: 'medium', subjectId: inserted.id, reason: 'issued', after: { kind: 'transit_card', label: inserted.label } });
           fresh.push(inserted);
           out.push({ uid: link.uid, id: inserted.id, registered: true });
         } else {

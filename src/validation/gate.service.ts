@@ -11,6 +11,7 @@ import { GateScript, type GateCall, type PayAsYouGoFares } from '../gate-state/g
 import { GateMedia, type MediumSubject } from '../media/gate-media';
 import { TRANSPORT_MODES } from '../network/hanoi-network';
 import { RecordedTaps, type RecordedTap } from './recorded-taps';
+import { DynamicQrVerifier } from './dynamic-qr-verifier';
 import { QrVerifier, type QrClaims } from './qr-verifier';
 import type { TapInput } from './tap-input';
 
@@ -59,6 +60,8 @@ interface TapSubject {
 
 const INVALID_QR: TapVerdict = { verdict: 'reject', reason: 'INVALID_QR' };
 const TAP_ID_REUSED = 'TAP_ID_REUSED';
+/** gate.lua refuses a tap with this node reason before any other rule. */
+const STALE_CODE = 'STALE_CODE';
 /** Capping looks at the modes of the day as bits; these are all seven combinations. */
 const MODE_COMBINATIONS = 7;
 
@@ -74,6 +77,7 @@ export class GateService {
     private readonly fares: FaresService,
     private readonly qr: QrVerifier,
     private readonly media: GateMedia,
+    private readonly dynamicQr: DynamicQrVerifier,
     private readonly script: GateScript,
     private readonly recorded: RecordedTaps,
   ) {}
@@ -96,9 +100,9 @@ export class GateService {
       if (resolved.outcome === 'refused') return { verdict: 'reject', reason: resolved.reason };
       subject = { claims: mediumClaims(resolved), reason: resolved.reason, medium: resolved.medium };
     } else {
-      const checked = this.qr.check(tap.qr);
-      if (!checked.ok) return INVALID_QR;
-      subject = { claims: checked.claims, reason: '' };
+      const checked = this.check(tap.qr, at);
+      if (!checked) return INVALID_QR;
+      subject = { claims: checked.claims, reason: checked.stale ? STALE_CODE : '' };
     }
     const claims = subject.claims;
     const call: GateCall = {
@@ -163,8 +167,8 @@ export class GateService {
       if (record.balance !== null) verdict.balance = record.balance;
       if (record.verdict === 'accept' && tap.direction === 'exit') verdict.fare = record.charge;
     } else if (record.subjectKind !== 'free' && !tap.medium) {
-      const checked = this.qr.check(tap.qr);
-      if (checked.ok) verdict.ticketId = checked.claims.sub;
+      const checked = this.check(tap.qr, tap.occurredAt!);
+      if (checked) verdict.ticketId = checked.claims.sub;
     }
     if (record.journeyId !== null) verdict.journeyId = record.journeyId;
     verdict.valid = record.valid;
@@ -174,8 +178,22 @@ export class GateService {
   /** Whether a tap is the one Postgres recorded under its id: the same QR subject, or the same medium, at the same place and direction. */
   private sameTap(tap: TapInput, stationId: string, record: RecordedTap): boolean {
     if (tap.medium) return record.mediumRef === this.media.lookupHashOf(tap.medium) && record.direction === tap.direction && record.stationId === stationId;
-    const checked = this.qr.check(tap.qr);
-    return checked.ok && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId) === record.body;
+    const checked = this.check(tap.qr, tap.occurredAt!);
+    return checked !== undefined && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId) === record.body;
+  }
+
+
+  /**
+   * The QR's signed claims, or undefined (INVALID_QR): a ticket's or account's token, or the app's
+   * dynamic code (DYNAMIC_QR_PREFIX), whose step is judged at the tap's time `at` (stale: STALE_CODE).
+   */
+  private check(qr: string, at: number): { claims: QrClaims; stale: boolean } | undefined {
+    if (DynamicQrVerifier.isDynamic(qr)) {
+      const dynamic = this.dynamicQr.check(qr, at);
+      return dynamic.ok ? dynamic : undefined;
+    }
+    const checked = this.qr.check(qr);
+    return checked.ok ? { claims: checked.claims, stale: false } : undefined;
   }
 
   /** The mode bit of a line (0 for a line the fare data does not know). */
