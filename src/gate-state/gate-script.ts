@@ -208,7 +208,7 @@ export const GATE_ARGUMENT_COUNT = GATE_ARGS.length;
 /** KEYS of gate.lua for a tap. */
 export function keysFor(call: Pick<GateCall, 'kind' | 'subjectId' | 'deviceId' | 'tapId'>, stream: string): string[] {
   return [
-    call.kind === 'payg' ? gateKeys.wallet(call.subjectId) : call.kind === 'free' ? gateKeys.medium(call.subjectId) : gateKeys.ticketState(call.subjectId),
+    gateKeys.subjectState(call.kind, call.subjectId),
     gateKeys.trip(call.kind, call.subjectId),
     gateKeys.tapMemory(call.deviceId, call.tapId),
     gateKeys.spend(call.subjectId),

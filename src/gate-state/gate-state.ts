@@ -16,6 +16,7 @@
  *   {m:<hash>}:medium              a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
  *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
  *   {m:<hash>}:trip                the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
+ *   {d:<device>}:undone:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
  * and the shared keys: the tap stream (configured), OPEN_JOURNEYS_KEY and GATE_STATE_BUILT_KEY.
  */
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
@@ -47,6 +48,11 @@ export const gateKeys = {
   moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
   tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
   medium: (lookupHash: string): string => `{m:${lookupHash}}:medium`,
+  /** gate.lua's first key: the ticket's state, the account's wallet, or for a free ride its medium (not read). */
+  subjectState: (kind: SubjectKind, id: string): string =>
+    kind === 'payg' ? `{a:${id}}:wallet` : kind === 'free' ? `{m:${id}}:medium` : `{t:${id}}:state`,
+  /** One application of gate.lua to a tap is its `at` and the journey it opened or closed (tapUndoId). */
+  tapUndone: (deviceId: string, tapId: string, undoId: string): string => `{d:${deviceId}}:undone:${tapId}:${undoId}`,
 } as const;
 
 /**
@@ -171,8 +177,13 @@ export const TAP_BODY_SEPARATOR = '\n';
  *   kind single|pass|payg  sub ticket or account id  acct the account  cat rider category
  *   verdict, reason, valid '1'|'0', off offline '1'|'0'
  *   jid journey  jat its entry time  jst its entry station  fare, full the fare and its full amount  charge what was charged  bal balance after
- *   med the medium's kind ('' a QR)  mid the medium's id, or the look-up hash of one without an account
+ *   med the medium's kind ('' a QR)  mid the medium's look-up hash
  * and, from medium.lua, `ev: clone` (at, dev, tap, med, mid the medium's id): a transit card presented a counter twice and was blocked.
+ * A tap also carries what it changed beyond that, present only when it did, so that a tap the record refuses can
+ * be undone exactly (undo-tap.lua):
+ *   sd, sw the local day and week whose spend its charge went to; dm, wm the mode bits it added to them
+ *   fu '1' when it began the ticket's first use (firstUsedAt = at)  tj the journey it opened
+ *   tbit, tmax, tfull, tcat the journey it closed (jid, jat, jst, ln): its TRIP_FIELDS bit, max, full, cat
  */
 export const TAP_EVENT_FIELDS = [
   'ev',
@@ -199,6 +210,16 @@ export const TAP_EVENT_FIELDS = [
   'bal',
   'med',
   'mid',
+  'sd',
+  'sw',
+  'dm',
+  'wm',
+  'fu',
+  'tj',
+  'tbit',
+  'tmax',
+  'tfull',
+  'tcat',
 ] as const;
 export type TapEventField = (typeof TAP_EVENT_FIELDS)[number];
 /** The one field of a stream entry. */
@@ -207,13 +228,52 @@ export const TAP_EVENT_STREAM_FIELD = 't';
 /** A tap event as the persister reads it: timeouts carry fewer fields than taps. */
 export type TapEvent = { readonly [K in TapEventField]?: string } & { readonly ev: 'tap' | 'timeout' | 'clone'; readonly at: string };
 
+/** What identifies one application of gate.lua to a tap (its undo's once-marker, tap_conflicts' key): its time and the journey it opened or closed. */
+export function tapUndoId(event: TapEvent): string {
+  return `${event.at}:${event.tj || event.jid || ''}`;
+}
+
+/**
+ * undo-tap.lua's ARGV, in order (1-based in Lua, table U): what a tap the record refused changed
+ * (its event's fields), and what the record holds for its (device, tap id). After them, from
+ * U.recordedAnswer, the recorded answer field by field in OUTCOME_FIELDS' order ('' when there is none).
+ */
+export const UNDO_ARGS = [
+  'markerSeconds',
+  'kind',
+  'subject',
+  'charge',
+  'dayNumber',
+  'weekNumber',
+  'dayModes',
+  'weekModes',
+  'firstUse',
+  'openedJourney',
+  'closedJourney',
+  'tripStation',
+  'tripLine',
+  'tripAt',
+  'tripBit',
+  'tripMax',
+  'tripFull',
+  'tripCategory',
+  'journeyLimitMs',
+  'tapMemorySeconds',
+  'recordedBody',
+] as const;
+export type UndoArg = (typeof UNDO_ARGS)[number];
+export const UNDO_ARG: Readonly<Record<UndoArg, number>> = Object.fromEntries(UNDO_ARGS.map((name, index) => [name, index])) as Record<UndoArg, number>;
+export const RECORDED_ANSWER_ARG = UNDO_ARGS.length;
+/** How long an undone tap's marker is kept: longer than its stream entry can wait to be written (the batch window and more). */
+export const TAP_UNDO_MARKER_SECONDS = SPEND_TTL_MS / 1000;
+
 /** What makes two taps with one (device, tap id) the same tap: its subject, direction and station, and the medium when one was shown. */
 export function tapBody(kind: string, subject: string, direction: string, station: string, medium = ''): string {
   return medium === '' ? `${kind}:${subject}:${direction}:${station}` : `${kind}:${subject}:${direction}:${station}:${medium}`;
 }
 
 /**
- * The Lua the gate's scripts start with, made from the definitions above: argument positions (A),
+ * The Lua the gate's scripts start with, made from the definitions above: argument positions (A for gate.lua, U for undo-tap.lua),
  * hash fields (TICKET, WALLET, TRIP), spend field prefixes, the answer's and the event's encoders,
  * and the day length and local offset. A script refers to these names only (gate-state.spec checks).
  */
@@ -223,6 +283,7 @@ export function luaPrelude(): string {
   return [
     '-- Generated by gate-state.ts (luaPrelude): do not edit here.',
     table('A', [...GATE_ARGS.map((name, index): [string, number] => [name, index + 1]), ['dayCaps', DAY_CAPS_ARG + 1], ['weekCaps', WEEK_CAPS_ARG + 1], ['faresToHere', FARES_TO_HERE_ARG + 1]]),
+    table('U', [...UNDO_ARGS.map((name, index): [string, number] => [name, index + 1]), ['recordedAnswer', RECORDED_ANSWER_ARG + 1]]),
     table('TICKET', TICKET_STATE_FIELDS.map((name) => [name, name])),
     table('WALLET', WALLET_FIELDS.map((name) => [name, name])),
     table('TRIP', TRIP_FIELDS.map((name) => [name, name])),
