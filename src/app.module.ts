@@ -10,11 +10,13 @@ import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { LeadershipModule } from './database/leadership';
 import { DevicesModule } from './devices/devices.module';
 import { FaresModule } from './fares/fares.module';
 import { HealthModule } from './health/health.module';
 import { InspectionModule } from './inspection/inspection.module';
 import { JourneysModule } from './journeys/journeys.module';
+import { MediaModule } from './media/media.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NetworkModule } from './network/network.module';
 import { NotificationsModule } from './notifications/notifications.module';
@@ -35,6 +37,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config),
         DatabaseModule,
+        LeadershipModule,
         RedisModule,
         MetricsModule,
         HealthModule,
@@ -46,6 +49,7 @@ export class AppModule {
         PaymentsModule,
         TicketsModule,
         BankCardsModule,
+        MediaModule,
         ValidationModule,
         SettlementModule,
         JourneysModule,

@@ -6,19 +6,20 @@ import type { AuthUser } from '../common/auth-user';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { DomainError, NotFoundError } from '../common/domain-error';
-import { PeriodicJob } from '../common/periodic-job';
+import { Leadership, type LeaderJob } from '../database/leadership';
 import { DAY_MS, localDateAt } from '../fares/domain/local-time';
 import { ACQUIRER, type Acquirer } from './acquirer';
 import { CardCharges, type ChargeRunResult } from './card-charges';
 
 /**
- * Runs the charge job every BANK_CARD_CHARGE_INTERVAL_SECONDS in each copy of the service (charges
- * are claimed under locks and every acquirer call is idempotent, so copies may overlap), and on
- * an admin's request. Each run also has the acquirer's settlement file of yesterday written.
+ * Runs the charge job every BANK_CARD_CHARGE_INTERVAL_SECONDS in the copy holding the singleton
+ * jobs' lease (src/database/leadership.ts; charges are claimed under locks and every acquirer call
+ * is idempotent, so an overlap at a hand-over is harmless), and on an admin's request. Each run also has the acquirer's settlement file of yesterday written.
  */
 @Injectable()
 export class CardChargeJob implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly job = new PeriodicJob(new Logger(CardChargeJob.name), 'the bank-card charge job failed; trying again later', () => this.run());
+  private readonly logger = new Logger(CardChargeJob.name);
+  private job: LeaderJob | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -26,14 +27,21 @@ export class CardChargeJob implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly charges: CardCharges,
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditLog,
+    private readonly leadership: Leadership,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.bankCards.acquirer !== 'off') this.job.start(this.config.bankCards.chargeIntervalSeconds);
+    const seconds = this.config.bankCards.chargeIntervalSeconds;
+    if (seconds === 0 || this.config.bankCards.acquirer === 'off') return;
+    this.job = this.leadership.every(
+      seconds * 1000,
+      () => this.run(),
+      (error) => this.logger.warn({ err: error }, 'the bank-card charge job failed; trying again later'),
+    );
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.job.stop();
+  async onModuleDestroy(): Promise<void> {
+    await this.job?.stop();
   }
 
   /**

@@ -3,6 +3,7 @@
  * A bad or missing value stops the start with a message naming the variable.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -13,6 +14,7 @@ export interface AppConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
+  readonly copies: CopiesConfig;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   readonly bodyLimitBytes: number;
   /** Deepest nesting of arrays and objects a JSON body may have; deeper ones get 400 before they are parsed. */
@@ -40,6 +42,7 @@ export interface AppConfig {
   readonly tickets: TicketsConfig;
   readonly gate: GateConfig;
   readonly riders: RidersConfig;
+  readonly media: MediaConfig;
   readonly bankCards: BankCardsConfig;
 }
 
@@ -54,12 +57,30 @@ export interface BankCardsConfig {
    * Undefined only in production without an acquirer: gates then refuse bank cards.
    */
   readonly cardKey: string | undefined;
-  /** How often each copy runs the charge job (days that ended, cards at their cap, retries due); 0: never. */
+  /** How often the charge job runs (days that ended, cards at their cap, retries due); 0: never. */
   readonly chargeIntervalSeconds: number;
   /** Hours after the first decline at which a declined charge is tried again: at most this many retries. */
   readonly retryScheduleHours: readonly number[];
   /** Where the development acquirer writes its daily settlement files. */
   readonly acquirerSettlementDir: string;
+}
+
+/** Media of an account (src/media): transit cards, chip ID cards, the app's virtual card. */
+export interface MediaConfig {
+  /** HMAC-SHA256 key of every medium's look-up hash (a CCCD number is kept only as this hash). */
+  readonly lookupSecret: string;
+  /** Transit cards' master key: a card's key is HMAC-SHA256(master, uid) (README "Media"). */
+  readonly transitCardMasterKey: string;
+  /** One active card (virtual or physical) per account: linking one replaces the others. */
+  readonly oneActiveCard: boolean;
+}
+
+/** Several copies of the service: worker processes on one machine, copies on several. */
+export interface CopiesConfig {
+  /** Worker processes `npm start` runs, sharing the port (src/workers.ts); 1: the service runs in the process itself. */
+  readonly workers: number;
+  /** How often a copy tries to take the singleton jobs' lease (src/database/leadership.ts), and its holder confirms it. */
+  readonly leaderRetrySeconds: number;
 }
 
 /** The gate path (validation): journeys, tap idempotency, the tap stream and its persister. */
@@ -186,6 +207,8 @@ export const DEVELOPMENT_DEFAULTS = {
   REDIS_URL: 'redis://:lienthong-dev-redis@127.0.0.1:6380',
   AUTH_TOKEN_KEYS: 'dev-1:lienthong-dev-access-token-key-do-not-use-in-production',
   PAYMENT_WEBHOOK_SECRET: 'lienthong-dev-payment-webhook-secret-do-not-use-in-production',
+  MEDIA_LOOKUP_SECRET: 'lienthong-dev-media-lookup-secret-do-not-use-in-production',
+  TRANSIT_CARD_MASTER_KEY: 'lienthong-dev-transit-card-master-key-do-not-use-in-production',
   ACQUIRER_WEBHOOK_SECRET: 'lienthong-dev-acquirer-webhook-secret-do-not-use-in-production',
   BANK_CARD_KEY: 'lienthong-dev-bank-card-key-do-not-use-in-production',
 } as const;
@@ -196,6 +219,8 @@ const DEVELOPMENT_SECRETS: ReadonlyArray<{ variable: string; secret: string }> =
   { variable: 'REDIS_URL', secret: 'lienthong-dev' },
   { variable: 'AUTH_TOKEN_KEYS', secret: 'lienthong-dev-access-token-key' },
   { variable: 'PAYMENT_WEBHOOK_SECRET', secret: 'lienthong-dev-payment-webhook-secret' },
+  { variable: 'MEDIA_LOOKUP_SECRET', secret: 'lienthong-dev-media-lookup-secret' },
+  { variable: 'TRANSIT_CARD_MASTER_KEY', secret: 'lienthong-dev-transit-card-master-key' },
   { variable: 'ACQUIRER_WEBHOOK_SECRET', secret: 'lienthong-dev-acquirer-webhook-secret' },
   { variable: 'BANK_CARD_KEY', secret: 'lienthong-dev-bank-card-key' },
 ];
@@ -214,6 +239,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    copies: {
+      workers: integer(env, 'WORKERS', availableParallelism(), 1, 256),
+      leaderRetrySeconds: integer(env, 'LEADER_RETRY_SECONDS', 5, 1, 300),
+    },
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     jsonMaxDepth: integer(env, 'JSON_MAX_DEPTH', 32, 2, 1000),
     database: {
@@ -280,6 +309,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       claimsPerMonth: integer(env, 'JOURNEY_CLAIMS_PER_MONTH', 3, 0, 100),
       completionIntervalSeconds: integer(env, 'JOURNEY_COMPLETION_INTERVAL_SECONDS', 300, 0, 24 * 3600),
       inspectionJourneyMinutes: integer(env, 'INSPECTION_JOURNEY_MINUTES', 180, 1, 24 * 60),
+    },
+    media: {
+      lookupSecret: secret(env, 'MEDIA_LOOKUP_SECRET', production ? undefined : DEVELOPMENT_DEFAULTS.MEDIA_LOOKUP_SECRET),
+      transitCardMasterKey: secret(env, 'TRANSIT_CARD_MASTER_KEY', production ? undefined : DEVELOPMENT_DEFAULTS.TRANSIT_CARD_MASTER_KEY),
+      oneActiveCard: boolean(env, 'MEDIA_ONE_ACTIVE_CARD', true),
     },
     bankCards: {
       acquirer: acquirerKind,

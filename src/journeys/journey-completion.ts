@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { Leadership, type LeaderJob } from '../database/leadership';
 import { DomainError } from '../common/domain-error';
-import { PeriodicJob } from '../common/periodic-job';
 import { GateWallet } from '../payments/gate-wallet';
 import type { WalletMovement } from '../payments/ledger';
 import type { AppConfig } from '../config/config';
@@ -22,26 +22,35 @@ export interface CompletionRunResult {
  * Completes forgotten exits: every pay-as-you-go journey closed at the maximum fare (timed out) is
  * looked at once, from Postgres, after the tap persister wrote it; where the rider's own history
  * shows a usual exit under the rule in force when the journey began, it is charged the fare to
- * that exit and the difference goes back to the wallet. Runs in every copy of the service (each
- * journey is claimed by one transaction), never on the gate path.
+ * that exit and the difference goes back to the wallet. Runs in the copy leading the singleton
+ * jobs (src/database/leadership.ts); each journey is still claimed by one transaction, so a round
+ * that outlives its copy's lease does nothing twice. Never on the gate path.
  */
 @Injectable()
 export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly job = new PeriodicJob(new Logger(JourneyCompletion.name), 'completing journeys failed; trying again later', () => this.run());
+  private readonly logger = new Logger(JourneyCompletion.name);
+  private job: LeaderJob | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly journeys: JourneysService,
     private readonly gateWallet: GateWallet,
+    private readonly leadership: Leadership,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.job.start(this.config.riders.completionIntervalSeconds);
+    const seconds = this.config.riders.completionIntervalSeconds;
+    if (seconds === 0) return;
+    this.job = this.leadership.every(
+      seconds * 1000,
+      () => this.run(),
+      (error) => this.logger.warn({ err: error }, 'completing journeys failed; trying again later'),
+    );
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.job.stop();
+  async onModuleDestroy(): Promise<void> {
+    await this.job?.stop();
   }
 
   /** Looks at every timed-out journey not looked at yet (within the claim window) and completes those the rule allows. */

@@ -15,9 +15,9 @@ export class BankCards1763800130000 implements MigrationInterface {
 
   async up(db: QueryRunner): Promise<void> {
     for (const table of ['taps', 'journeys']) {
-      await widenCheck(db, table, 'subject_kind', 'bank_card');
-      // A ticket id exactly for tickets (it was: none exactly for pay-as-you-go), a card id exactly for cards.
+      // A ticket id exactly for tickets (it was: none exactly for pay-as-you-go and free rides), a card id exactly for cards.
       await dropChecks(db, table, '%ticket_id IS NULL%');
+      await widenCheck(db, table, 'subject_kind', 'bank_card');
       await db.query(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_ticket_subject CHECK ((subject_kind IN ('single', 'pass')) = (ticket_id IS NOT NULL))`);
       await db.query(`ALTER TABLE ${table} ADD COLUMN card_id text`);
       await db.query(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_card_subject CHECK ((subject_kind = 'bank_card') = (card_id IS NOT NULL))`);
