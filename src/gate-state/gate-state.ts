@@ -12,6 +12,7 @@
  *   {t:<id>}:trip / {a:<id>}:trip  the open journey, TRIP_FIELDS
  *   {a:<id>}:spend                 pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
  *   {a:<id>}:moved:<movement>      a wallet movement already applied to the balance (expires)
+ *   {a:<id>}:spend-lowered:<refund> a refund already taken off the spend (expires)
  *   {d:<device>}:tap:<tapId>       the tap's body and verdict, for replays (expires after the tap memory)
  * and the shared keys: the tap stream (configured), OPEN_JOURNEYS_KEY and GATE_STATE_BUILT_KEY.
  */
@@ -39,6 +40,7 @@ export const gateKeys = {
   trip: (kind: SubjectKind, id: string): string => `${subjectTag(kind, id)}:trip`,
   spend: (accountId: string): string => `{a:${accountId}}:spend`,
   moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
+  spendLowered: (accountId: string, refundId: string): string => `{a:${accountId}}:spend-lowered:${refundId}`,
   tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
 } as const;
 

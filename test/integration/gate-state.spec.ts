@@ -22,14 +22,14 @@ import { gateArguments, keysFor, parseOutcome, type GateCall } from '../../src/g
 import { testConfig } from '../support/test-app';
 
 const GATE_STATE = join(__dirname, '..', '..', 'src', 'gate-state');
-const SCRIPTS = ['gate.lua', 'restore-spend.lua', 'move-wallet-balance.lua'];
+const SCRIPTS = ['gate.lua', 'restore-spend.lua', 'move-wallet-balance.lua', 'lower-spend.lua'];
 const source = (name: string) => readFileSync(join(GATE_STATE, name), 'utf8');
 /** Lua without its comments. */
 const code = (lua: string) => lua.replace(/--.*$/gm, '');
 
 /** Every string a gate script may spell out itself: Redis commands, verdicts, reasons, kinds, directions, states. Field names are not among them. */
 const ALLOWED_LITERALS = new Set<string>([
-  ...['GET', 'SET', 'EX', 'NX', 'HMGET', 'HSET', 'HINCRBY', 'HKEYS', 'HDEL', 'HLEN', 'PEXPIRE', 'DEL', 'ZREM', 'ZADD', 'XADD', 'EXISTS', '*'],
+  ...['GET', 'SET', 'EX', 'NX', 'HGET', 'HMGET', 'HSET', 'HINCRBY', 'HKEYS', 'HDEL', 'HLEN', 'PEXPIRE', 'DEL', 'ZREM', 'ZADD', 'XADD', 'EXISTS', '*'],
   ...['accept', 'reject', 'tap', 'timeout', 'entry', 'exit', 'closed', 'open', 'single', 'pass', 'payg', 'active', 'fixed', '1', '0', '', ':', 'a:', 't:'],
   ...REASON_CODES,
   '^(%a+:)(%-?%d+)$',
