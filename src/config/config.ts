@@ -105,6 +105,17 @@ export interface TicketsConfig {
   readonly singleTripValidityHours: number;
   /** A pass starts on a chosen date, or at its first use, at most this many days after purchase. */
   readonly passStartWithinDays: number;
+  readonly dynamicQr: DynamicQrConfig;
+}
+
+/** The app's dynamic QR (src/tickets/dynamic-qr.ts). */
+export interface DynamicQrConfig {
+  /** How long a credential for a phone key is valid; the app asks for a new one before then. */
+  readonly credentialDays: number;
+  /** A code changes every step of this many seconds. */
+  readonly stepSeconds: number;
+  /** A code is accepted this many steps before or after the gate's own step, else STALE_CODE. */
+  readonly windowSteps: number;
 }
 
 export interface TokenKey {
@@ -220,6 +231,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       accountQrTtlSeconds: integer(env, 'QR_ACCOUNT_TOKEN_TTL_SECONDS', 24 * 3600, 300, 30 * 24 * 3600),
       singleTripValidityHours: integer(env, 'SINGLE_TRIP_VALIDITY_HOURS', 24, 1, 24 * 366),
       passStartWithinDays: integer(env, 'PASS_START_WITHIN_DAYS', 30, 1, 366),
+      dynamicQr: {
+        credentialDays: integer(env, 'DYNAMIC_QR_CREDENTIAL_DAYS', 30, 1, 366),
+        stepSeconds: integer(env, 'DYNAMIC_QR_STEP_SECONDS', 15, 5, 300),
+        windowSteps: integer(env, 'DYNAMIC_QR_WINDOW_STEPS', 2, 0, 20),
+      },
     },
     gate: {
       journeyLimitMinutes: integer(env, 'GATE_JOURNEY_LIMIT_MINUTES', 180, 10, 24 * 60),

@@ -6,6 +6,7 @@ import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 import { PaymentCallbacksController } from './payment-callbacks.controller';
 import { PaymentSettlement } from './payment-settlement';
+import { DynamicQrCredentials } from './dynamic-qr';
 import { QrTokens } from './qr-tokens';
 import { GateStateModule } from '../gate-state/gate-state.module';
 import { TicketsController } from './tickets.controller';
@@ -15,7 +16,7 @@ import { TicketsService } from './tickets.service';
 @Module({
   imports: [AuditModule, FaresModule, PaymentsModule, GateStateModule],
   controllers: [OrdersController, TicketsController, PaymentCallbacksController],
-  providers: [OrdersService, TicketsService, QrTokens, PaymentSettlement],
-  exports: [TicketsService],
+  providers: [OrdersService, TicketsService, QrTokens, DynamicQrCredentials, PaymentSettlement],
+  exports: [TicketsService, DynamicQrCredentials],
 })
 export class TicketsModule {}

@@ -9,6 +9,7 @@ import { GateAccountsService } from './gate-accounts.service';
 import { GateStateBuilder } from './gate-state-builder';
 import { GateRoute } from './gate.route';
 import { GateService } from './gate.service';
+import { DynamicQrVerifier } from './dynamic-qr-verifier';
 import { QrVerifier } from './qr-verifier';
 import { RecordedTaps } from './recorded-taps';
 import { FareCharger } from './fare-charger';
@@ -22,7 +23,7 @@ import { ValidationController } from './validation.controller';
 @Module({
   imports: [AuditModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, AuthModule],
   controllers: [ValidationController],
-  providers: [QrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
+  providers: [QrVerifier, DynamicQrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
   exports: [GateAccountsService, GateStateBuilder],
 })
 export class ValidationModule {}
