@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { DomainError } from '../common/domain-error';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { base45Decode, base45Encode } from './base45';
+import { toLowS } from './qr-signature';
 import { QrTokens } from './qr-tokens';
 
 /**
@@ -146,6 +147,12 @@ export function codeSigningInput(credential: Buffer, step: number): Buffer {
 /** The code's text from what the phone signed and its signature. */
 export function encodeCode(signed: Buffer, phoneSignature: Buffer): string {
   return DYNAMIC_QR_PREFIX + base45Encode(Buffer.concat([signed, phoneSignature]));
+}
+
+/** What the app does every step: the code for `step`, signed with the phone's private key (low S). Tests, vectors and the bench use it. */
+export function signCode(credential: Buffer, step: number, phoneKey: KeyObject): string {
+  const signed = codeSigningInput(credential, step);
+  return encodeCode(signed, toLowS(sign('sha256', signed, { key: phoneKey, dsaEncoding: 'ieee-p1363' })));
 }
 
 /** The time step of an instant (epoch ms). */

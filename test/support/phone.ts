@@ -1,6 +1,5 @@
-import { generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { codeSigningInput, encodeCode, stepAt } from '../../src/tickets/dynamic-qr';
-import { toLowS } from '../../src/tickets/qr-signature';
+import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { signCode, stepAt } from '../../src/tickets/dynamic-qr';
 
 /**
  * A rider's phone as the app would be: a P-256 key pair made on the phone (the private key never
@@ -20,7 +19,6 @@ export class Phone {
   }
 
   codeForStep(credential: string, step: number): string {
-    const signed = codeSigningInput(Buffer.from(credential, 'base64url'), step);
-    return encodeCode(signed, toLowS(sign('sha256', signed, { key: this.privateKey, dsaEncoding: 'ieee-p1363' })));
+    return signCode(Buffer.from(credential, 'base64url'), step, this.privateKey);
   }
 }
