@@ -3,6 +3,7 @@
  * A bad or missing value stops the start with a message naming the variable.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -13,6 +14,7 @@ export interface AppConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
+  readonly copies: CopiesConfig;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   readonly bodyLimitBytes: number;
   /** Deepest nesting of arrays and objects a JSON body may have; deeper ones get 400 before they are parsed. */
@@ -40,6 +42,14 @@ export interface AppConfig {
   readonly tickets: TicketsConfig;
   readonly gate: GateConfig;
   readonly riders: RidersConfig;
+}
+
+/** Several copies of the service: worker processes on one machine, copies on several. */
+export interface CopiesConfig {
+  /** Worker processes `npm start` runs, sharing the port (src/workers.ts); 1: the service runs in the process itself. */
+  readonly workers: number;
+  /** How often a copy tries to take the singleton jobs' lease (src/database/leadership.ts), and its holder confirms it. */
+  readonly leaderRetrySeconds: number;
 }
 
 /** The gate path (validation): journeys, tap idempotency, the tap stream and its persister. */
@@ -189,6 +199,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    copies: {
+      workers: integer(env, 'WORKERS', availableParallelism(), 1, 256),
+      leaderRetrySeconds: integer(env, 'LEADER_RETRY_SECONDS', 5, 1, 300),
+    },
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     jsonMaxDepth: integer(env, 'JSON_MAX_DEPTH', 32, 2, 1000),
     database: {
