@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountGateState } from './account-gate-state';
 import { GateScript } from './gate-script';
+import { GateTapUndo } from './gate-tap-undo';
 import { TicketStateStore } from './ticket-state.store';
 
 /**
@@ -9,7 +10,7 @@ import { TicketStateStore } from './ticket-state.store';
  * validation, which reach the state only through these providers.
  */
 @Module({
-  providers: [AccountGateState, GateScript, TicketStateStore],
-  exports: [AccountGateState, GateScript, TicketStateStore],
+  providers: [AccountGateState, GateScript, GateTapUndo, TicketStateStore],
+  exports: [AccountGateState, GateScript, GateTapUndo, TicketStateStore],
 })
 export class GateStateModule {}

@@ -46,6 +46,10 @@ else
   account = state[8] or ''
 end
 
+-- What this tap changed beyond its answer, carried in its event (gate-state.ts TAP_EVENT_FIELDS) so that
+-- a tap the record refuses can be undone exactly (undo-tap.lua).
+local effects = {}
+
 local trip = redis.call('HMGET', tripKey, TRIP.jid, TRIP.st, TRIP.ln, TRIP.at, TRIP.bit, TRIP.max, TRIP.full, TRIP.cat)
 local tripOpen = trip[1] ~= false
 
@@ -82,8 +86,10 @@ local function pruneSpend()
   end
 end
 
+-- Returns the charge and the mode bits it added to the day and the week.
 local function charge(amount, legBit)
   local c, dayModes, weekModes = capped(amount, legBit)
+  local addedDay, addedWeek = bit.band(dayModes, bit.bnot(spend.dayModes)), bit.band(weekModes, bit.bnot(spend.weekModes))
   spend.daySpent, spend.dayModes = spend.daySpent + c, dayModes
   spend.weekSpent, spend.weekModes = spend.weekSpent + c, weekModes
   local f = spend.fields
@@ -91,7 +97,7 @@ local function charge(amount, legBit)
   redis.call('PEXPIRE', spendKey, SPEND_TTL)
   if redis.call('HLEN', spendKey) > SPEND_MAX_FIELDS then pruneSpend() end
   if c > 0 then balance = redis.call('HINCRBY', stateKey, WALLET.balance, -c) end
-  return c
+  return c, addedDay, addedWeek
 end
 
 local function closeTrip()
@@ -130,7 +136,9 @@ local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst)
   redis.call('SET', tapKey, body .. TAP_BODY_SEPARATOR .. result, 'EX', ARGV[A.tapMemorySeconds])
   append({ ev = 'tap', at = ARGV[A.at], dev = ARGV[A.device], tap = ARGV[A.tapId], dir = direction, st = station, ln = line, kind = kind,
     sub = subject, acct = account, cat = ARGV[A.riderCategory], verdict = verdict, reason = reason, valid = valid and '1' or '0',
-    off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance })
+    off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance,
+    sd = effects.sd, sw = effects.sw, dm = effects.dm, wm = effects.wm, fu = effects.fu, tj = effects.tj,
+    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat })
   return result
 end
 
@@ -145,7 +153,14 @@ local function openTrip()
     TRIP.max, ARGV[A.maxFare], TRIP.full, ARGV[A.maxFullFare], TRIP.cat, ARGV[A.riderCategory])
   redis.call('PEXPIRE', tripKey, limit + 30 * DAY)
   redis.call('ZADD', openSet, at + limit, openMember)
+  effects.tj = jid
   return jid
+end
+
+-- This tap's exit closes the open journey: what reopening it would need.
+local function closeByExit()
+  effects.tbit, effects.tmax, effects.tfull, effects.tcat = trip[5], trip[6], trip[7], trip[8]
+  closeTrip()
 end
 
 -- Why a ticket's own validity window refuses an entry now, or '' (and whether this entry is its first use).
@@ -183,7 +198,10 @@ if not payg then
       if offline and not tripOpen then openTrip() end
       return refuse(reason)
     end
-    if not used then redis.call('HSET', stateKey, TICKET.firstUsedAt, ARGV[A.at]) end
+    if not used then
+      redis.call('HSET', stateKey, TICKET.firstUsedAt, ARGV[A.at])
+      effects.fu = '1'
+    end
     local jid = openTrip()
     return finish('accept', 'OK', true, 0, jid, '', '', ARGV[A.at], station)
   end
@@ -191,7 +209,7 @@ if not payg then
   local reason = ''
   if status ~= 'active' then reason = 'REVOKED' else reason = nodeReason end
   if reason ~= '' and not offline then return refuse(reason) end
-  closeTrip()
+  closeByExit()
   return finish('accept', reason == '' and 'OK' or reason, reason == '', 0, trip[1], '', '', trip[4], trip[2])
 end
 
@@ -218,6 +236,8 @@ if not stale() then
     if ARGV[i] == trip[2] then fare, full = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]) break end
   end
 end
-local c = charge(fare, modeBit)
-closeTrip()
+local c
+c, effects.dm, effects.wm = charge(fare, modeBit)
+effects.sd, effects.sw = ARGV[A.dayNumber], ARGV[A.weekNumber]
+closeByExit()
 return finish('accept', reason == '' and 'OK' or reason, reason == '', c, trip[1], fare, full, trip[4], trip[2])

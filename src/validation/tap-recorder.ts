@@ -1,21 +1,34 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { localDayNumber } from '../fares/domain/local-time';
-import { TAP_EVENT_FIELDS, type TapEvent } from '../gate-state/gate-state';
+import { TAP_EVENT_FIELDS, tapBody, tapUndoId, type OutcomeField, type TapEvent } from '../gate-state/gate-state';
+import { GateTapUndo, type RefusedTap } from '../gate-state/gate-tap-undo';
+import { RedisRetries } from '../redis/redis-retries';
+import { recordedTapsIn, type RecordedTap } from './recorded-taps';
 import { FareCharger } from './fare-charger';
 import { TapPartitions } from './tap-partitions';
 
 /**
  * Records a batch of tap events in Postgres: the taps (once per (device, tap id)), the journeys they
  * open and close, and the fares of closed pay-as-you-go journeys (FareCharger), in one transaction.
+ *
+ * A tap whose (device, tap id) the record already holds, and which is not that very tap again (a stream
+ * entry delivered twice), was applied by gate.lua while the tap memory had forgotten the id (or twice in
+ * one batch): the record refuses it. It is kept in `tap_conflicts`, left out of journeys and fares, and
+ * after the commit handed to the gate state (GateTapUndo), which undoes it at the gates; the latest
+ * tap first, so that what one refused tap changed after another is undone before it.
  */
 @Injectable()
 export class TapRecorder {
+  private readonly logger = new Logger(TapRecorder.name);
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly partitions: TapPartitions,
     private readonly fares: FareCharger,
+    private readonly gateUndo: GateTapUndo,
+    private readonly retries: RedisRetries,
   ) {}
 
   /**
@@ -29,12 +42,20 @@ export class TapRecorder {
       if (event.jat) days.add(localDayNumber(Number(event.jat)));
     }
     for (const day of days) await this.partitions.ensure(day);
-    await this.db.transaction(async (em) => {
-      const fresh = await insertTaps(em, events.filter((event) => event.ev === 'tap'));
+    const refused = await this.db.transaction(async (em) => {
+      const taps = events.filter((event) => event.ev === 'tap');
+      const fresh = await insertTaps(em, taps);
+      // The record took the first tap of each new (device, tap id); any other is a replay or refused.
+      const taken = new Set<TapEvent>();
+      const others: TapEvent[] = [];
+      for (const tap of taps) {
+        if (fresh.delete(tapKey(tap.dev ?? '', tap.tap ?? ''))) taken.add(tap);
+        else others.push(tap);
+      }
       const opened: TapEvent[] = [];
       const closed = new Map<string, TapEvent>();
       for (const event of events) {
-        if (!event.jid || (event.ev === 'tap' && !fresh.has(tapKey(event.dev ?? '', event.tap ?? '')))) continue;
+        if (!event.jid || (event.ev === 'tap' && !taken.has(event))) continue;
         if (event.ev === 'tap' && event.dir === 'entry') opened.push(event);
         else if (!closed.has(event.jid)) closed.set(event.jid, event);
       }
@@ -44,8 +65,81 @@ export class TapRecorder {
         const unpaid = await this.fares.charge(em, journey.account_id, journey.id, Number(journey.charge));
         if (unpaid > 0) await em.query(`UPDATE journeys SET unpaid = $3 WHERE id = $1 AND entered_at = $2`, [journey.id, journey.entered_at, unpaid]);
       }
+      return others.length > 0 ? recordRefused(em, others) : [];
     });
+    for (const tap of refused.reverse()) {
+      const { dev, tap: tapId, at } = tap.event;
+      await this.retries.write(`the undo at the gates of tap ${tapId} of device ${dev} (${at}), which the record refused`, () => this.gateUndo.undo(tap));
+    }
+    if (refused.length > 0) this.logger.warn(`the record refused ${refused.length} tap(s) whose (device, tap id) it already held; undone at the gates (tap_conflicts)`);
   }
+}
+
+/**
+ * Of taps whose (device, tap id) the record already held, those that are not the recorded tap itself
+ * (another body, or the same body applied again by gate.lua): kept in tap_conflicts, and returned with
+ * what the gates need to undo them.
+ */
+async function recordRefused(em: EntityManager, taps: readonly TapEvent[]): Promise<RefusedTap[]> {
+  const recorded = new Map((await recordedTapsIn(em, taps.map(({ dev, tap }) => ({ dev: dev ?? '', tap: tap ?? '' })))).map((row) => [tapKey(row.deviceId, row.tapId), row]));
+  const refused: RefusedTap[] = [];
+  for (const event of taps) {
+    const record = recorded.get(tapKey(event.dev ?? '', event.tap ?? ''));
+    if (record && isRecordedTap(event, record)) continue;
+    refused.push({ event, reopenJourney: false, recorded: record ? { body: record.body, answer: answerOf(record) } : null });
+  }
+  if (refused.length === 0) return refused;
+  await em.query(
+    `INSERT INTO tap_conflicts (device_id, tap_id, application, occurred_at, same_body, event)
+     SELECT r.dev, r.tap, r.application, to_timestamp(r.at::bigint / 1000.0), r.same_body, r.event FROM json_to_recordset($1::json) AS r (dev text, tap text, application text, at text, same_body boolean, event jsonb)
+     ON CONFLICT DO NOTHING`,
+    [
+      JSON.stringify(
+        refused.map(({ event, recorded: record }) => ({
+          dev: event.dev,
+          tap: event.tap,
+          application: tapUndoId(event),
+          at: event.at,
+          same_body: record?.body === tapBody(event.kind ?? '', event.sub ?? '', event.dir ?? '', event.st ?? ''),
+          event,
+        })),
+      ),
+    ],
+  );
+  // A journey such a tap closed at the gates opens again there only while the record holds it open.
+  const closing = refused.filter(({ event }) => event.dir === 'exit' && event.verdict === 'accept' && event.jid);
+  if (closing.length > 0) {
+    const open = new Set(
+      (await em.query<Array<{ id: string }>>(`SELECT id FROM journeys WHERE status = 'open' AND id = ANY($1::uuid[])`, [closing.map(({ event }) => event.jid)])).map((row) => row.id),
+    );
+    for (const tap of closing) tap.reopenJourney = open.has(tap.event.jid!);
+  }
+  return refused;
+}
+
+/** The same stream entry again (a redelivery): the tap the record holds, not another application of gate.lua. */
+function isRecordedTap(event: TapEvent, record: RecordedTap): boolean {
+  return (
+    record.at === Number(event.at) &&
+    (record.journeyId ?? '') === (event.jid ?? '') &&
+    record.verdict === event.verdict &&
+    record.reason === event.reason &&
+    record.charge === Number(event.charge ?? 0) &&
+    record.body === tapBody(event.kind ?? '', event.sub ?? '', event.dir ?? '', event.st ?? '')
+  );
+}
+
+/** The recorded tap's answer as gate.lua gave it (OUTCOME_FIELDS), for the tap memory. */
+function answerOf(record: RecordedTap): Record<OutcomeField, string> {
+  return {
+    verdict: record.verdict,
+    reason: record.reason,
+    valid: record.valid ? '1' : '0',
+    charge: String(record.charge),
+    balance: record.balance === null ? '' : String(record.balance),
+    jid: record.journeyId ?? '',
+    fare: record.fare === null ? '' : String(record.fare),
+  };
 }
 
 function tapKey(deviceId: string, tapId: string): string {
@@ -57,12 +151,14 @@ function tapKey(deviceId: string, tapId: string): string {
  * TAP_EVENT_FIELDS): json_to_recordset reads them in C, with no per-value work here.
  */
 const EVENT_ROWS = `json_to_recordset($1::json) AS e (${TAP_EVENT_FIELDS.map((field) => `"${field}" text`).join(', ')})`;
+/** The same, numbered in batch order (n). */
+const NUMBERED_EVENT_ROWS = `ROWS FROM (json_to_recordset($1::json) AS (${TAP_EVENT_FIELDS.map((field) => `"${field}" text`).join(', ')})) WITH ORDINALITY AS e (${TAP_EVENT_FIELDS.map((field) => `"${field}"`).join(', ')}, n)`;
 
-/** Inserts the taps not seen before and returns their keys. */
+/** Inserts the taps not seen before, the first of the batch for each (device, tap id), and returns their keys. */
 async function insertTaps(em: EntityManager, taps: readonly TapEvent[]): Promise<Set<string>> {
   if (taps.length === 0) return new Set();
   const rows = await em.query<Array<{ device_id: string; tap_id: string }>>(
-    `WITH batch AS (SELECT DISTINCT ON (dev, tap) * FROM ${EVENT_ROWS}),
+    `WITH batch AS (SELECT DISTINCT ON (dev, tap) * FROM ${NUMBERED_EVENT_ROWS} ORDER BY dev, tap, n),
      fresh AS (
        INSERT INTO tap_keys (device_id, tap_id) SELECT dev, tap FROM batch ON CONFLICT DO NOTHING RETURNING device_id, tap_id
      )
