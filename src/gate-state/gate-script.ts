@@ -12,6 +12,8 @@ import {
   FARES_TO_HERE_ARG,
   GATE_ARG,
   GATE_ARGS,
+  MEDIUM_ANSWER_FIELDS,
+  MEDIUM_ARGS,
   OPEN_JOURNEYS_KEY,
   OUTCOME_FIELDS,
   OUTCOME_SEPARATOR,
@@ -41,6 +43,29 @@ export interface GateCall {
   riderCategory: string;
   /** Pay-as-you-go only: the fare data of this tap. */
   fares?: PayAsYouGoFares;
+  /** A tap of a medium rather than a QR: its kind, and its id (or, without an account, its look-up hash). */
+  medium?: { kind: string; ref: string };
+}
+
+/** What medium.lua found for a medium's look-up hash (gate-state.ts MEDIUM_ANSWER_FIELDS); fields '' when unknown. */
+export interface MediumRecord {
+  kind: string;
+  status: string;
+  account: string;
+  cat: string;
+  id: string;
+  chk: string;
+  counter: 'none' | 'ok' | 'replay' | 'clone';
+}
+
+/** A medium shown at a gate: its look-up hash, and for a transit card the counter it presented. */
+export interface MediumCall {
+  lookupHash: string;
+  at: number;
+  offline: boolean;
+  counter?: number;
+  deviceId: string;
+  tapId: string;
 }
 
 export interface PayAsYouGoFares {
@@ -78,6 +103,7 @@ export interface GateOutcome {
 @Injectable()
 export class GateScript implements OnModuleInit, OnModuleDestroy {
   private readonly script = LuaScript.fromFile(join(__dirname, 'gate.lua'), luaPrelude());
+  private readonly mediumScript = LuaScript.fromFile(join(__dirname, 'medium.lua'), luaPrelude());
   private readonly stream: string;
   private readonly tapMemorySeconds: string;
   private readonly journeyLimitMs: string;
@@ -111,10 +137,19 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
     return (await this.runScript(call)) === 'closed';
   }
 
+  /** A medium's record, and its counter checked (a clone blocks the card): medium.lua, one round trip. */
+  async medium(call: MediumCall): Promise<MediumRecord> {
+    return parseMediumAnswer((await this.withDeadline(this.mediumScript, [gateKeys.medium(call.lookupHash), this.stream], mediumArguments(call))) as string);
+  }
+
   private runScript(call: GateCall): Promise<unknown> {
+    return this.withDeadline(this.script, keysFor(call, this.stream), gateArguments(call, this.tapMemorySeconds, this.journeyLimitMs));
+  }
+
+  private withDeadline(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new TimeoutError()), this.timeoutMs);
-      this.script.run(this.client, keysFor(call, this.stream), gateArguments(call, this.tapMemorySeconds, this.journeyLimitMs)).then(
+      script.run(this.client, keys, args).then(
         (reply) => {
           clearTimeout(timer);
           resolve(reply);
@@ -157,6 +192,8 @@ export function gateArguments(call: GateCall, tapMemorySeconds: string, journeyL
   args[A.maxFullFare] = fares ? String(fares.maxFullFare) : '0';
   args[A.keepFromDay] = String(keepFromDay);
   args[A.keepFromWeek] = String(localWeekNumber(now - BATCH_WINDOW_MS));
+  args[A.mediumKind] = call.medium?.kind ?? '';
+  args[A.mediumRef] = call.medium?.ref ?? '';
   for (let bits = 1; bits <= 7; bits++) {
     args[DAY_CAPS_ARG + bits - 1] = fares ? String(fares.dayCaps[bits]) : '-1';
     args[WEEK_CAPS_ARG + bits - 1] = fares ? String(fares.weekCaps[bits]) : '-1';
@@ -171,7 +208,7 @@ export const GATE_ARGUMENT_COUNT = GATE_ARGS.length;
 /** KEYS of gate.lua for a tap. */
 export function keysFor(call: Pick<GateCall, 'kind' | 'subjectId' | 'deviceId' | 'tapId'>, stream: string): string[] {
   return [
-    call.kind === 'payg' ? gateKeys.wallet(call.subjectId) : gateKeys.ticketState(call.subjectId),
+    gateKeys.subjectState(call.kind, call.subjectId),
     gateKeys.trip(call.kind, call.subjectId),
     gateKeys.tapMemory(call.deviceId, call.tapId),
     gateKeys.spend(call.subjectId),
@@ -194,5 +231,35 @@ export function parseOutcome(result: string): GateOutcome {
     balance: balance ? Number(balance) : null,
     journeyId: journeyId || null,
     fare: fare ? Number(fare) : null,
+  };
+}
+
+const MA = Object.fromEntries(MEDIUM_ARGS.map((name, index) => [name, index])) as Record<(typeof MEDIUM_ARGS)[number], number>;
+const MO = Object.fromEntries(MEDIUM_ANSWER_FIELDS.map((name, index) => [name, index])) as Record<(typeof MEDIUM_ANSWER_FIELDS)[number], number>;
+
+/** ARGV of medium.lua (gate-state.ts MEDIUM_ARGS). */
+export function mediumArguments(call: MediumCall): string[] {
+  const args = new Array<string>(MEDIUM_ARGS.length);
+  args[MA.at] = String(call.at);
+  args[MA.offline] = call.offline ? '1' : '0';
+  args[MA.counter] = call.counter === undefined ? '' : String(call.counter);
+  args[MA.tap] = `${call.deviceId} ${call.tapId}`;
+  args[MA.device] = call.deviceId;
+  args[MA.tapId] = call.tapId;
+  return args;
+}
+
+/** medium.lua's answer: MEDIUM_ANSWER_FIELDS joined by OUTCOME_SEPARATOR. */
+export function parseMediumAnswer(result: string): MediumRecord {
+  const fields = result.split(OUTCOME_SEPARATOR);
+  const counter = fields[MO.counter];
+  return {
+    kind: fields[MO.kind] ?? '',
+    status: fields[MO.status] ?? '',
+    account: fields[MO.account] ?? '',
+    cat: fields[MO.cat] ?? '',
+    id: fields[MO.id] ?? '',
+    chk: fields[MO.chk] ?? '',
+    counter: counter === 'ok' || counter === 'replay' || counter === 'clone' ? counter : 'none',
   };
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountGateState } from './account-gate-state';
 import { GateScript } from './gate-script';
 import { GateTapUndo } from './gate-tap-undo';
+import { MediaGateState } from './media-gate-state';
 import { TicketStateStore } from './ticket-state.store';
 
 /**
@@ -10,7 +11,7 @@ import { TicketStateStore } from './ticket-state.store';
  * validation, which reach the state only through these providers.
  */
 @Module({
-  providers: [AccountGateState, GateScript, GateTapUndo, TicketStateStore],
-  exports: [AccountGateState, GateScript, GateTapUndo, TicketStateStore],
+  providers: [AccountGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
+  exports: [AccountGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
 })
 export class GateStateModule {}

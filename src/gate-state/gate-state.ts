@@ -13,25 +13,31 @@
  *   {a:<id>}:spend                 pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
  *   {a:<id>}:moved:<movement>      a wallet movement already applied to the balance (expires)
  *   {d:<device>}:tap:<tapId>       the tap's body and verdict, for replays (expires after the tap memory)
+ *   {m:<hash>}:medium              a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
+ *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
+ *   {m:<hash>}:trip                the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
  *   {d:<device>}:undone:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
  * and the shared keys: the tap stream (configured), OPEN_JOURNEYS_KEY and GATE_STATE_BUILT_KEY.
  */
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
 
-export type SubjectKind = 'single' | 'pass' | 'payg';
+/** single and pass: a ticket; payg: an account; free: a medium that rides free without an account (its look-up hash). */
+export type SubjectKind = 'single' | 'pass' | 'payg' | 'free';
 
 /** Sorted by when each open journey times out; members `t:<ticketId>` and `a:<accountId>`. */
 export const OPEN_JOURNEYS_KEY = 'gate:open-journeys';
 /** Set once the gate state was built from Postgres; absent after Redis lost its data. */
 export const GATE_STATE_BUILT_KEY = 'gate:state-built';
 
+const SUBJECT_PREFIX: Readonly<Record<SubjectKind, string>> = { single: 't:', pass: 't:', payg: 'a:', free: 'm:' };
+
 export function subjectTag(kind: SubjectKind, id: string): string {
-  return kind === 'payg' ? `{a:${id}}` : `{t:${id}}`;
+  return `{${SUBJECT_PREFIX[kind]}${id}}`;
 }
 
 /** A member of OPEN_JOURNEYS_KEY. */
 export function openJourneyMember(kind: SubjectKind, id: string): string {
-  return kind === 'payg' ? `a:${id}` : `t:${id}`;
+  return SUBJECT_PREFIX[kind] + id;
 }
 
 export const gateKeys = {
@@ -41,9 +47,35 @@ export const gateKeys = {
   spend: (accountId: string): string => `{a:${accountId}}:spend`,
   moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
   tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
+  medium: (lookupHash: string): string => `{m:${lookupHash}}:medium`,
+  /** gate.lua's first key: the ticket's state, the account's wallet, or for a free ride its medium (not read). */
+  subjectState: (kind: SubjectKind, id: string): string =>
+    kind === 'payg' ? `{a:${id}}:wallet` : kind === 'free' ? `{m:${id}}:medium` : `{t:${id}}:state`,
   /** One application of gate.lua to a tap is its `at` and the journey it opened or closed (tapUndoId). */
   tapUndone: (deviceId: string, tapId: string, undoId: string): string => `{d:${deviceId}}:undone:${tapId}:${undoId}`,
 } as const;
+
+/**
+ * `{m:<hash>}:medium` (written by MediaGateState for the media module; medium.lua keeps the counters):
+ * kind, status active|blocked|replaced, account ('' for a card not linked yet), cat the account's rider
+ * category, id the medium's id, chk (chip ID cards) the HMAC of number and date of birth given at linking,
+ * ctr the highest counter a transit card presented.
+ */
+export const MEDIUM_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'ctr'] as const;
+export type MediumField = (typeof MEDIUM_FIELDS)[number];
+/** `c:<counter>` → the tap (`<device> <tapId>`) that presented it; the lowest are dropped past MEDIUM_COUNTERS_KEPT. */
+export const MEDIUM_COUNTER_PREFIX = 'c:';
+export const MEDIUM_COUNTERS_KEPT = 64;
+
+/** medium.lua's ARGV, in order. */
+export const MEDIUM_ARGS = ['at', 'offline', 'counter', 'tap', 'device', 'tapId'] as const;
+/**
+ * medium.lua's answer, joined by OUTCOME_SEPARATOR: the medium's fields (MEDIUM_FIELDS but ctr; '' when
+ * unknown) and what its counter says: `none` (no counter), `ok`, `replay` (this tap's own counter again)
+ * or `clone` (a counter another tap presented, or online one not above the highest: the card is now blocked).
+ */
+export const MEDIUM_ANSWER_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'counter'] as const;
+export type MediumAnswerField = (typeof MEDIUM_ANSWER_FIELDS)[number];
 
 /** `{t:<id>}:state` (see ticket-state.store.ts for what each holds). */
 export const TICKET_STATE_FIELDS = [
@@ -118,6 +150,8 @@ export const GATE_ARGS = [
   'maxFullFare',
   'keepFromDay',
   'keepFromWeek',
+  'mediumKind',
+  'mediumRef',
 ] as const;
 export type GateArg = (typeof GATE_ARGS)[number];
 /** Capping looks at the modes of the day as bits; these are all seven combinations. */
@@ -143,7 +177,9 @@ export const TAP_BODY_SEPARATOR = '\n';
  *   kind single|pass|payg  sub ticket or account id  acct the account  cat rider category
  *   verdict, reason, valid '1'|'0', off offline '1'|'0'
  *   jid journey  jat its entry time  jst its entry station  fare, full the fare and its full amount  charge what was charged  bal balance after
- * and what the tap changed beyond that, present only when it did, so that a tap the record refuses can
+ *   med the medium's kind ('' a QR)  mid the medium's look-up hash
+ * and, from medium.lua, `ev: clone` (at, dev, tap, med, mid the medium's id): a transit card presented a counter twice and was blocked.
+ * A tap also carries what it changed beyond that, present only when it did, so that a tap the record refuses can
  * be undone exactly (undo-tap.lua):
  *   sd, sw the local day and week whose spend its charge went to; dm, wm the mode bits it added to them
  *   fu '1' when it began the ticket's first use (firstUsedAt = at)  tj the journey it opened
@@ -172,6 +208,8 @@ export const TAP_EVENT_FIELDS = [
   'full',
   'charge',
   'bal',
+  'med',
+  'mid',
   'sd',
   'sw',
   'dm',
@@ -188,7 +226,7 @@ export type TapEventField = (typeof TAP_EVENT_FIELDS)[number];
 export const TAP_EVENT_STREAM_FIELD = 't';
 
 /** A tap event as the persister reads it: timeouts carry fewer fields than taps. */
-export type TapEvent = { readonly [K in TapEventField]?: string } & { readonly ev: 'tap' | 'timeout'; readonly at: string };
+export type TapEvent = { readonly [K in TapEventField]?: string } & { readonly ev: 'tap' | 'timeout' | 'clone'; readonly at: string };
 
 /** What identifies one application of gate.lua to a tap (its undo's once-marker, tap_conflicts' key): its time and the journey it opened or closed. */
 export function tapUndoId(event: TapEvent): string {
@@ -229,9 +267,9 @@ export const RECORDED_ANSWER_ARG = UNDO_ARGS.length;
 /** How long an undone tap's marker is kept: longer than its stream entry can wait to be written (the batch window and more). */
 export const TAP_UNDO_MARKER_SECONDS = SPEND_TTL_MS / 1000;
 
-/** What makes two taps with one (device, tap id) the same tap: its subject, direction and station. */
-export function tapBody(kind: string, subject: string, direction: string, station: string): string {
-  return `${kind}:${subject}:${direction}:${station}`;
+/** What makes two taps with one (device, tap id) the same tap: its subject, direction and station, and the medium when one was shown. */
+export function tapBody(kind: string, subject: string, direction: string, station: string, medium = ''): string {
+  return medium === '' ? `${kind}:${subject}:${direction}:${station}` : `${kind}:${subject}:${direction}:${station}:${medium}`;
 }
 
 /**
@@ -250,6 +288,10 @@ export function luaPrelude(): string {
     table('WALLET', WALLET_FIELDS.map((name) => [name, name])),
     table('TRIP', TRIP_FIELDS.map((name) => [name, name])),
     table('SPEND', Object.entries(SPEND_FIELD)),
+    table('MEDIUM', MEDIUM_FIELDS.map((name) => [name, name])),
+    table('MA', MEDIUM_ARGS.map((name, index): [string, number] => [name, index + 1])),
+    `local MEDIUM_COUNTER_PREFIX, MEDIUM_COUNTERS_KEPT = '${MEDIUM_COUNTER_PREFIX}', ${MEDIUM_COUNTERS_KEPT}`,
+    `local MEDIUM_ANSWER_FIELDS = { ${MEDIUM_ANSWER_FIELDS.map((name) => `'${name}'`).join(', ')} }`,
     `local DAY, LOCAL_OFFSET, SPEND_TTL, SPEND_MAX_FIELDS = ${DAY_MS}, ${LOCAL_UTC_OFFSET_MS}, ${SPEND_TTL_MS}, ${SPEND_MAX_FIELDS}`,
     `local OUTCOME_FIELDS = { ${OUTCOME_FIELDS.map((name) => `'${name}'`).join(', ')} }`,
     `local EVENT_FIELDS = { ${TAP_EVENT_FIELDS.map((name) => `${name} = true`).join(', ')} }`,
@@ -258,6 +300,11 @@ export function luaPrelude(): string {
     `local function encode_outcome(o)
   local parts = {}
   for i, name in ipairs(OUTCOME_FIELDS) do parts[i] = tostring(o[name] or '') end
+  return table.concat(parts, OUTCOME_SEPARATOR)
+end`,
+    `local function encode_medium_answer(o)
+  local parts = {}
+  for i, name in ipairs(MEDIUM_ANSWER_FIELDS) do parts[i] = tostring(o[name] or '') end
   return table.concat(parts, OUTCOME_SEPARATOR)
 end`,
     // The event: only fields TAP_EVENT_FIELDS defines, every value a string.

@@ -64,7 +64,7 @@ function undoKeys(event: TapEvent): string[] {
   const deviceId = event.dev ?? '';
   const tapId = event.tap ?? '';
   return [
-    kind === 'payg' ? gateKeys.wallet(subject) : gateKeys.ticketState(subject),
+    gateKeys.subjectState(kind, subject),
     gateKeys.trip(kind, subject),
     gateKeys.tapMemory(deviceId, tapId),
     gateKeys.spend(subject),

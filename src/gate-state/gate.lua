@@ -19,9 +19,13 @@ local offline = ARGV[A.offline] == '1'
 local limit = tonumber(ARGV[A.journeyLimitMs])
 local subject = ARGV[A.subject]
 local payg = kind == 'payg'
-local openMember = (payg and 'a:' or 't:') .. subject
+-- A ride without an account (a chip ID card of a rider of 60 or more): like a pass that is always valid, with no state of its own.
+local free = kind == 'free'
+local openMember = (payg and 'a:' or free and 'm:' or 't:') .. subject
+local mediumKind, mediumRef = ARGV[A.mediumKind], ARGV[A.mediumRef]
 -- What makes a repeat of (device, tap id) the same tap (gate-state.ts tapBody).
 local body = kind .. ':' .. subject .. ':' .. direction .. ':' .. station
+if mediumRef ~= '' then body = body .. ':' .. mediumRef end
 
 -- The same tap again gets its first answer; another tap under the same id changes nothing.
 if direction ~= 'timeout' then
@@ -39,6 +43,9 @@ if payg then
   state = redis.call('HMGET', stateKey, WALLET.balance, WALLET.status)
   balance = tonumber(state[1] or '0')
   status = state[2] or 'active'
+elseif free then
+  state = {}
+  status, account = 'active', ''
 else
   state = redis.call('HMGET', stateKey, TICKET.status, TICKET.activation, TICKET.validFrom, TICKET.validUntil, TICKET.validityDays,
     TICKET.firstUseBy, TICKET.firstUsedAt, TICKET.account)
@@ -138,7 +145,7 @@ local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst)
     sub = subject, acct = account, cat = ARGV[A.riderCategory], verdict = verdict, reason = reason, valid = valid and '1' or '0',
     off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance,
     sd = effects.sd, sw = effects.sw, dm = effects.dm, wm = effects.wm, fu = effects.fu, tj = effects.tj,
-    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat })
+    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat, med = mediumKind, mid = mediumRef })
   return result
 end
 
@@ -193,12 +200,12 @@ if not payg then
     elseif tripOpen then reason = 'PASSBACK'
     elseif kind == 'single' and used then reason = 'ALREADY_USED'
     elseif nodeReason ~= '' then reason = nodeReason
-    else reason = windowReason() end
+    elseif not free then reason = windowReason() end
     if reason ~= '' then
       if offline and not tripOpen then openTrip() end
       return refuse(reason)
     end
-    if not used then
+    if not used and not free then
       redis.call('HSET', stateKey, TICKET.firstUsedAt, ARGV[A.at])
       effects.fu = '1'
     end
@@ -227,8 +234,9 @@ end
 
 if tripOpen and trip[3] ~= line then closeStale() end
 if not tripOpen then return refuse('NO_ENTRY') end
-local reason = ''
-if status ~= 'active' then reason = 'REVOKED' end
+-- A blocked medium of the account (nodeReason REVOKED) cannot leave online either.
+local reason = nodeReason
+if reason == '' and status ~= 'active' then reason = 'REVOKED' end
 if reason ~= '' and not offline then return refuse(reason) end
 local fare, full = tonumber(trip[6]), tonumber(trip[7])
 if not stale() then

@@ -12,25 +12,28 @@ import { TicketsService } from '../tickets/tickets.service';
 import { GateAccountsService } from './gate-accounts.service';
 import { GATE_STATE_BUILT_KEY, OPEN_JOURNEYS_KEY, gateKeys, openJourneyMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
 import { GateScript } from '../gate-state/gate-script';
+import { MediaService } from '../media/media.service';
 import { GateService } from './gate.service';
 import { TapPartitions } from './tap-partitions';
 
 export interface RebuildProgress {
-  (step: 'tickets' | 'accounts' | 'journeys', done: number, total: number | null): void;
+  (step: 'tickets' | 'accounts' | 'media' | 'journeys', done: number, total: number | null): void;
 }
 
 export interface RebuildCounts {
   tickets: number;
   accounts: number;
+  media: number;
   journeys: number;
 }
 
 interface OpenJourneyRow {
   id: string;
   entered_at: Date;
-  subject_kind: 'single' | 'pass' | 'payg';
+  subject_kind: SubjectKind;
   ticket_id: string | null;
   account_id: string | null;
+  medium_ref: string | null;
   rider_category: RiderCategory;
   line_id: string;
   entry_station_id: string;
@@ -60,6 +63,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     private readonly script: GateScript,
     private readonly partitions: TapPartitions,
     private readonly leadership: Leadership,
+    private readonly media: MediaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -106,9 +110,12 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     const tickets = await this.tickets.rebuildGateState();
     progress('tickets', tickets, tickets);
     const accounts = await this.accounts.rebuild((done, total) => progress('accounts', done, total));
+    progress('media', 0, null);
+    const media = await this.media.rebuildGateState();
+    progress('media', media, media);
     const journeys = openJourneys ? await this.restoreOpenJourneys((done, total) => progress('journeys', done, total)) : 0;
     await this.redis.client.set(GATE_STATE_BUILT_KEY, new Date().toISOString());
-    return { tickets, accounts, journeys };
+    return { tickets, accounts, media, journeys };
   }
 
   /**
@@ -117,13 +124,13 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
    */
   private async restoreOpenJourneys(progress: (done: number, total: number) => void): Promise<number> {
     const rows = await this.db.query<OpenJourneyRow[]>(
-      `SELECT id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id FROM journeys WHERE status = 'open'`,
+      `SELECT id, entered_at, subject_kind, ticket_id, account_id, medium_ref, rider_category, line_id, entry_station_id FROM journeys WHERE status = 'open'`,
     );
     const limitMs = this.config.gate.journeyLimitMinutes * 60_000;
     let restored = 0;
     for (const row of rows) {
       const payg = row.subject_kind === 'payg';
-      const subjectId = payg ? row.account_id : row.ticket_id;
+      const subjectId = payg ? row.account_id : row.subject_kind === 'free' ? row.medium_ref : row.ticket_id;
       if (subjectId === null) continue;
       const tripKey = gateKeys.trip(row.subject_kind, subjectId);
       const enteredAt = row.entered_at.getTime();
@@ -155,12 +162,13 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     let closed = 0;
     for (const member of due) {
       const payg = member.startsWith('a:');
+      const free = member.startsWith('m:');
       const subjectId = member.slice(2);
-      const tripKey = gateKeys.trip(payg ? 'payg' : 'pass', subjectId);
+      const tripKey = gateKeys.trip(payg ? 'payg' : free ? 'free' : 'pass', subjectId);
       const [lineId, riderCategory, kind] = await Promise.all([
         this.redis.client.hGet(tripKey, 'ln' satisfies TripField),
         this.redis.client.hGet(tripKey, 'cat' satisfies TripField),
-        payg ? Promise.resolve('payg') : this.redis.client.hGet(gateKeys.ticketState(subjectId), 'kind'),
+        payg || free ? Promise.resolve(payg ? 'payg' : 'free') : this.redis.client.hGet(gateKeys.ticketState(subjectId), 'kind'),
       ]);
       if (lineId === null || riderCategory === null) {
         await this.redis.client.zRem(OPEN_JOURNEYS_KEY, member); // closed meanwhile
@@ -170,7 +178,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
       const stale = await this.script.closeIfStale({
         at: now,
         direction: 'timeout',
-        kind: (kind === 'single' ? 'single' : payg ? 'payg' : 'pass') satisfies SubjectKind,
+        kind: (kind === 'single' || kind === 'free' ? kind : payg ? 'payg' : 'pass') satisfies SubjectKind,
         subjectId,
         nodeReason: '',
         deviceId: 'sweeper',

@@ -9,7 +9,13 @@ export interface RecordedTap {
   tapId: string;
   /** When it happened (epoch ms), as gate.lua's event said. */
   at: number;
+  /** tapBody of a QR tap; a medium's tap is identified by its medium, direction and station (the subject comes from Redis). */
   body: string;
+  mediumRef: string | null;
+  direction: string;
+  stationId: string;
+  subjectKind: string;
+  accountId: string | null;
   verdict: 'accept' | 'reject';
   reason: string;
   valid: boolean;
@@ -30,6 +36,7 @@ interface TapRow {
   account_id: string | null;
   direction: string;
   station_id: string;
+  medium_ref: string | null;
   verdict: 'accept' | 'reject';
   reason: string;
   valid: boolean;
@@ -39,7 +46,7 @@ interface TapRow {
   balance: string | null;
 }
 
-const COLUMNS = 'device_id, tap_id, occurred_at, subject_kind, ticket_id, account_id, direction, station_id, verdict, reason, valid, journey_id, charge, fare, balance';
+const COLUMNS = 'device_id, tap_id, occurred_at, subject_kind, ticket_id, account_id, direction, station_id, medium_ref, verdict, reason, valid, journey_id, charge, fare, balance';
 
 /**
  * The record's side of tap identity: Postgres keeps (device, tap id) for good, Redis only for the
@@ -67,12 +74,17 @@ export async function recordedTapsIn(em: EntityManager, keys: ReadonlyArray<{ de
 }
 
 function recordedTap(row: TapRow): RecordedTap {
-  const subject = row.subject_kind === 'payg' ? row.account_id : row.ticket_id;
+  const subject = row.subject_kind === 'payg' ? row.account_id : row.subject_kind === 'free' ? row.medium_ref : row.ticket_id;
   return {
     deviceId: row.device_id,
     tapId: row.tap_id,
     at: row.occurred_at.getTime(),
-    body: tapBody(row.subject_kind, subject ?? '', row.direction, row.station_id),
+    body: tapBody(row.subject_kind, subject ?? '', row.direction, row.station_id, row.medium_ref ?? ''),
+    mediumRef: row.medium_ref,
+    direction: row.direction,
+    stationId: row.station_id,
+    subjectKind: row.subject_kind,
+    accountId: row.account_id,
     verdict: row.verdict,
     reason: row.reason,
     valid: row.valid,

@@ -8,6 +8,8 @@ import type { AppConfig } from '../config/config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { GateTapUndo } from '../gate-state/gate-tap-undo';
+import { MediaGateState } from '../gate-state/media-gate-state';
+import { MediumClones } from '../media/media-records';
 import { Ledger } from '../payments/ledger';
 import { RedisModule } from '../redis/redis.module';
 import { FareCharger } from './fare-charger';
@@ -23,7 +25,7 @@ class TapPersisterThreadModule {
     return {
       module: TapPersisterThreadModule,
       imports: [ConfigModule.forRoot(own), LoggingModule.forRoot(own), DatabaseModule, RedisModule],
-      providers: [Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister],
+      providers: [Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister, MediaGateState, MediumClones],
     };
   }
 }

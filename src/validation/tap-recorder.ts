@@ -6,6 +6,7 @@ import { TAP_EVENT_FIELDS, tapBody, tapUndoId, type OutcomeField, type TapEvent 
 import { GateTapUndo, type RefusedTap } from '../gate-state/gate-tap-undo';
 import { RedisRetries } from '../redis/redis-retries';
 import { recordedTapsIn, type RecordedTap } from './recorded-taps';
+import { MediumClones } from '../media/media-records';
 import { FareCharger } from './fare-charger';
 import { TapPartitions } from './tap-partitions';
 
@@ -29,13 +30,21 @@ export class TapRecorder {
     private readonly fares: FareCharger,
     private readonly gateUndo: GateTapUndo,
     private readonly retries: RedisRetries,
+    private readonly clones: MediumClones,
   ) {}
 
   /**
    * One transaction for the batch, a few statements whatever its size; replays of anything already
-   * written change nothing (tap keys, and journeys closed only while open).
+   * written change nothing (tap keys, and journeys closed only while open). A transit card the gates
+   * found cloned is then recorded as blocked by the media module (after the taps' commit; idempotent).
    */
   async persist(events: readonly TapEvent[]): Promise<void> {
+    await this.persistTaps(events.filter((event) => event.ev !== 'clone'));
+    for (const event of events) if (event.ev === 'clone' && event.mid) await this.clones.record(event.mid);
+  }
+
+  private async persistTaps(events: readonly TapEvent[]): Promise<void> {
+    if (events.length === 0) return;
     const days = new Set<number>();
     for (const event of events) {
       if (event.ev === 'tap') days.add(localDayNumber(Number(event.at)));
@@ -100,7 +109,7 @@ async function recordRefused(em: EntityManager, taps: readonly TapEvent[]): Prom
           tap: event.tap,
           application: tapUndoId(event),
           at: event.at,
-          same_body: record?.body === tapBody(event.kind ?? '', event.sub ?? '', event.dir ?? '', event.st ?? ''),
+          same_body: record?.body === tapBody(event.kind ?? '', event.sub ?? '', event.dir ?? '', event.st ?? '', event.mid ?? ''),
           event,
         })),
       ),
@@ -125,7 +134,7 @@ function isRecordedTap(event: TapEvent, record: RecordedTap): boolean {
     record.verdict === event.verdict &&
     record.reason === event.reason &&
     record.charge === Number(event.charge ?? 0) &&
-    record.body === tapBody(event.kind ?? '', event.sub ?? '', event.dir ?? '', event.st ?? '')
+    record.body === tapBody(event.kind ?? '', event.sub ?? '', event.dir ?? '', event.st ?? '', event.mid ?? '')
   );
 }
 
@@ -163,10 +172,10 @@ async function insertTaps(em: EntityManager, taps: readonly TapEvent[]): Promise
        INSERT INTO tap_keys (device_id, tap_id) SELECT dev, tap FROM batch ON CONFLICT DO NOTHING RETURNING device_id, tap_id
      )
      INSERT INTO taps (device_id, tap_id, occurred_at, direction, station_id, line_id, subject_kind, ticket_id, account_id, rider_category,
-       verdict, reason, valid, offline, journey_id, fare, full_fare, charge, balance)
-     SELECT b.dev, b.tap, to_timestamp(b.at::bigint / 1000.0), b.dir, b.st, b.ln, b.kind, CASE WHEN b.kind = 'payg' THEN NULL ELSE b.sub END,
+       verdict, reason, valid, offline, journey_id, fare, full_fare, charge, balance, medium_kind, medium_ref)
+     SELECT b.dev, b.tap, to_timestamp(b.at::bigint / 1000.0), b.dir, b.st, b.ln, b.kind, ${TICKET_OF('b')},
        NULLIF(b.acct, ''), b.cat, b.verdict, b.reason, b.valid = '1', b.off = '1', NULLIF(b.jid, '')::uuid,
-       NULLIF(b.fare, '')::bigint, NULLIF(b."full", '')::bigint, b.charge::bigint, NULLIF(b.bal, '')::bigint
+       NULLIF(b.fare, '')::bigint, NULLIF(b."full", '')::bigint, b.charge::bigint, NULLIF(b.bal, '')::bigint, ${MEDIUM_OF('b')}
        FROM batch b JOIN fresh f ON f.device_id = b.dev AND f.tap_id = b.tap
      RETURNING device_id, tap_id`,
     [JSON.stringify(taps)],
@@ -174,15 +183,21 @@ async function insertTaps(em: EntityManager, taps: readonly TapEvent[]): Promise
   return new Set(rows.map((row) => tapKey(row.device_id, row.tap_id)));
 }
 
-/** The entry side of a journey from any of its events: the journey id, and where and when it began. */
-const JOURNEY_ENTRY = `NULLIF(e.jid, '')::uuid, to_timestamp(e.jat::bigint / 1000.0), e.kind, CASE WHEN e.kind = 'payg' THEN NULL ELSE e.sub END,
-  NULLIF(e.acct, ''), e.cat, e.ln, e.jst`;
+/** A tap's ticket: its subject when that is a ticket (not an account, nor a free ride's medium). */
+const TICKET_OF = (e: string) => `CASE WHEN ${e}.kind IN ('single', 'pass') THEN ${e}.sub END`;
+/** A tap's medium: its kind (a QR when none) and reference. */
+const MEDIUM_OF = (e: string) => `COALESCE(NULLIF(${e}.med, ''), 'qr'), NULLIF(${e}.mid, '')`;
+
+/** The entry side of a journey from any of its events: the journey id, and where and when it began, and with which medium. */
+const JOURNEY_ENTRY = `NULLIF(e.jid, '')::uuid, to_timestamp(e.jat::bigint / 1000.0), e.kind, ${TICKET_OF('e')},
+  NULLIF(e.acct, ''), e.cat, e.ln, e.jst, ${MEDIUM_OF('e')}`;
+const JOURNEY_ENTRY_COLUMNS = 'id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id, medium_kind, medium_ref';
 
 /** The journeys these entries opened (an earlier copy of an entry already did: nothing). */
 async function openJourneys(em: EntityManager, entries: readonly TapEvent[]): Promise<void> {
   if (entries.length === 0) return;
   await em.query(
-    `INSERT INTO journeys (id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id, status)
+    `INSERT INTO journeys (${JOURNEY_ENTRY_COLUMNS}, status)
      SELECT ${JOURNEY_ENTRY}, 'open' FROM ${EVENT_ROWS}
      ON CONFLICT (id, entered_at) DO NOTHING`,
     [JSON.stringify(entries)],
@@ -204,7 +219,7 @@ interface ClosedJourney {
 async function closeJourneys(em: EntityManager, closes: readonly TapEvent[]): Promise<ClosedJourney[]> {
   if (closes.length === 0) return [];
   return em.query<ClosedJourney[]>(
-    `INSERT INTO journeys (id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id,
+    `INSERT INTO journeys (${JOURNEY_ENTRY_COLUMNS},
        exit_station_id, exited_at, status, fare, full_fare, charge)
      SELECT ${JOURNEY_ENTRY},
             CASE WHEN e.ev = 'timeout' THEN NULL ELSE e.st END, CASE WHEN e.ev = 'timeout' THEN NULL ELSE to_timestamp(e.at::bigint / 1000.0) END,
