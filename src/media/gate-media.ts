@@ -52,6 +52,17 @@ export class GateMedia {
     }
   }
 
+  /**
+   * The app medium a verified dynamic QR names (its credential's medium and account): '' while
+   * active, REVOKED once blocked or replaced, INVALID_QR when the gates do not hold it for this
+   * account (signed by us but unknown: refused, never guessed). medium.lua, one round trip.
+   */
+  async appReason(mediumId: string, accountId: string, at: number, offline: boolean, deviceId: string, tapId: string): Promise<'' | 'REVOKED' | 'INVALID_QR'> {
+    const record = await this.script.medium({ lookupHash: this.keys.lookupHash('app', mediumId), at, offline, deviceId, tapId });
+    if (record.kind !== 'app' || record.account !== accountId) return 'INVALID_QR';
+    return record.status === 'active' ? '' : 'REVOKED';
+  }
+
   async resolve(medium: GateMedium, at: number, offline: boolean, deviceId: string, tapId: string): Promise<MediumResolution> {
     const lookupHash = this.lookupHashOf(medium);
     switch (medium.kind) {

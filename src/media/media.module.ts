@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuditModule } from '../audit/audit.module';
 import { GateStateModule } from '../gate-state/gate-state.module';
+import { TicketsModule } from '../tickets/tickets.module';
 import { GateMedia } from './gate-media';
 import { MediaController } from './media.controller';
 import { MediumClones } from './media-records';
@@ -10,10 +11,10 @@ import { MediumKeys } from './medium-keys';
 
 /**
  * Media of an account: the routes, the record in Postgres, and GateMedia, which the gate path uses to
- * resolve a medium from the gates' Redis state. Above accounts and gate-state, below validation.
+ * resolve a medium from the gates' Redis state. Above accounts, gate-state and tickets (the app's credentials), below validation.
  */
 @Module({
-  imports: [AccountsModule, AuditModule, GateStateModule],
+  imports: [AccountsModule, AuditModule, GateStateModule, TicketsModule],
   controllers: [MediaController],
   providers: [MediaService, MediumKeys, GateMedia, MediumClones],
   exports: [MediaService, GateMedia, MediumClones],

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
@@ -9,10 +10,11 @@ import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { MediaGateState } from '../gate-state/media-gate-state';
+import { DynamicQrCredentials } from '../tickets/dynamic-qr';
 import type { LinkMediumDto, MediumDetailDto, MediumDto, RegisteredCardsDto, TransitCardDto } from './media.dto';
 import { MediumKeys } from './medium-keys';
 import { COLUMNS, changeStatus, gateRecord, recordEvent, type MediumRow } from './media-records';
-import { labelOf, linkIdentity, readMediumLink, type MediumLink, type MediumStatus } from './medium-kinds';
+import { appLabel, labelOf, linkIdentity, readMediumLink, type MediumLink, type MediumStatus } from './medium-kinds';
 
 const REBUILD_BATCH = 1000;
 
@@ -31,6 +33,7 @@ export class MediaService {
     private readonly gate: MediaGateState,
     private readonly accounts: AccountsService,
     private readonly audit: AuditLog,
+    private readonly credentials: DynamicQrCredentials,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'media'>,
   ) {
     this.oneActiveCard = config.media.oneActiveCard;
@@ -55,9 +58,7 @@ export class MediaService {
     const details: ErrorDetail[] = [];
     const link = readMediumLink(body as unknown as Record<string, unknown>, details);
     if (!link) throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
-    if (link.kind === 'app') {
-      throw new DomainError('refused', 'APP_MEDIUM_NOT_AVAILABLE', 'Virtual cards for the app are not issued yet: show the account QR (GET /v1/me/qr)');
-    }
+    if (link.kind === 'app') return this.linkApp(accountId, link.publicKey);
     const profile = await this.accounts.profile(accountId);
     if (link.kind === 'id_card' && profile.verifiedDateOfBirth !== undefined && profile.verifiedDateOfBirth !== link.birthDate) {
       throw new DomainError('refused', 'BIRTH_DATE_MISMATCH', 'The date of birth is not the one verified for this account', [{ field: 'birthDate', problem: 'differs from the verified date of birth' }]);
@@ -72,6 +73,31 @@ export class MediaService {
     });
     await this.publish(changed);
     return mediumDto(changed[0]);
+  }
+
+  /**
+   * The app's virtual card, bound to the phone's P-256 key: a new medium (with one active card per
+   * account, the others become `replaced`), and the credential the phone signs its codes with
+   * (DynamicQrCredentials: the dynamic QR). A bad key is refused before anything is stored.
+   * The gates find the medium by the hash of its id, which the credential carries.
+   */
+  private async linkApp(accountId: string, publicKey: unknown): Promise<MediumDto> {
+    const phoneKey = this.credentials.publicKeyPoint(publicKey);
+    const profile = await this.accounts.profile(accountId);
+    const id = randomUUID();
+    const changed = await this.db.transaction(async (em) => {
+      await lockAccount(em, accountId);
+      const [row] = await em.query<MediumRow[]>(
+        `INSERT INTO media (id, kind, lookup_hash, account_id, status, label, rider_category) VALUES ($1, 'app', $2, $3, 'active', $4, $5) RETURNING ${COLUMNS}`,
+        [id, this.keys.lookupHash('app', id), accountId, appLabel(phoneKey), profile.riderCategory],
+      );
+      await recordEvent(em, row, null, 'linked', accountId);
+      const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, row.id) : [];
+      return [row, ...replaced];
+    });
+    await this.publish(changed);
+    const issued = this.credentials.issue({ accountId, mediumId: id, riderCategory: profile.riderCategory, categoryValidUntil: null, phoneKey });
+    return { ...mediumDto(changed[0]), credential: issued.credential };
   }
 
   /** Blocks the rider's medium at once; the gates refuse it, and the deny list carries it. */

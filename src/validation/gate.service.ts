@@ -55,7 +55,8 @@ interface TapSubject {
   claims: SubjectClaims;
   /** A refusal the medium decided ('' when none). */
   reason: string;
-  medium?: MediumSubject['medium'];
+  /** A card, or the app medium of a dynamic QR. */
+  medium?: { kind: MediumSubject['medium']['kind'] | 'app'; ref: string };
 }
 
 const INVALID_QR: TapVerdict = { verdict: 'reject', reason: 'INVALID_QR' };
@@ -103,6 +104,15 @@ export class GateService {
       const checked = this.check(tap.qr, at);
       if (!checked) return INVALID_QR;
       subject = { claims: checked.claims, reason: checked.stale ? STALE_CODE : '' };
+      if (checked.mediumId !== undefined) {
+        // A dynamic QR: its app medium is recorded with the tap, and must still be active (a stale code needs no look-up).
+        subject.medium = { kind: 'app', ref: checked.mediumId };
+        if (!checked.stale) {
+          const reason = await this.media.appReason(checked.mediumId, checked.claims.sub, at, offline, device.id, tap.tapId);
+          if (reason === 'INVALID_QR') return INVALID_QR;
+          subject.reason = reason;
+        }
+      }
     }
     const claims = subject.claims;
     const call: GateCall = {
@@ -179,18 +189,19 @@ export class GateService {
   private sameTap(tap: TapInput, stationId: string, record: RecordedTap): boolean {
     if (tap.medium) return record.mediumRef === this.media.lookupHashOf(tap.medium) && record.direction === tap.direction && record.stationId === stationId;
     const checked = this.check(tap.qr, tap.occurredAt!);
-    return checked !== undefined && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId) === record.body;
+    return checked !== undefined && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId, checked.mediumId) === record.body;
   }
 
 
   /**
    * The QR's signed claims, or undefined (INVALID_QR): a ticket's or account's token, or the app's
-   * dynamic code (DYNAMIC_QR_PREFIX), whose step is judged at the tap's time `at` (stale: STALE_CODE).
+   * dynamic code (DYNAMIC_QR_PREFIX), whose step is judged at the tap's time `at` (stale: STALE_CODE),
+   * with its app medium.
    */
-  private check(qr: string, at: number): { claims: QrClaims; stale: boolean } | undefined {
+  private check(qr: string, at: number): { claims: QrClaims; stale: boolean; mediumId?: string } | undefined {
     if (DynamicQrVerifier.isDynamic(qr)) {
       const dynamic = this.dynamicQr.check(qr, at);
-      return dynamic.ok ? dynamic : undefined;
+      return dynamic.ok ? { claims: dynamic.claims, stale: dynamic.stale, mediumId: dynamic.claims.mediumId } : undefined;
     }
     const checked = this.qr.check(qr);
     return checked.ok ? { claims: checked.claims, stale: false } : undefined;
