@@ -12,6 +12,7 @@
  *   {t:<id>}:trip / {a:<id>}:trip  the open journey, TRIP_FIELDS
  *   {a:<id>}:spend                 pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
  *   {a:<id>}:moved:<movement>      a wallet movement already applied to the balance (expires)
+ *   {a:<id>}:spend-lowered:<refund> a refund already taken off the spend (expires)
  *   {d:<device>}:tap:<tapId>       the tap's body and verdict, for replays (expires after the tap memory)
  *   {m:<hash>}:medium              a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
  *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
@@ -46,6 +47,7 @@ export const gateKeys = {
   trip: (kind: SubjectKind, id: string): string => `${subjectTag(kind, id)}:trip`,
   spend: (accountId: string): string => `{a:${accountId}}:spend`,
   moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
+  spendLowered: (accountId: string, refundId: string): string => `{a:${accountId}}:spend-lowered:${refundId}`,
   tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
   medium: (lookupHash: string): string => `{m:${lookupHash}}:medium`,
   /** gate.lua's first key: the ticket's state, the account's wallet, or for a free ride its medium (not read). */

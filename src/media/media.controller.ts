@@ -20,9 +20,9 @@ export class MediaController {
 
   @Post('me/media')
   @Roles('passenger')
-  @ApiCreatedResponse({ type: MediumDto, description: 'Linked; with one active card per account, the others are now replaced. An app medium comes with its `credential` (README "The dynamic QR, for validator vendors")' })
+  @ApiCreatedResponse({ type: MediumDto, description: 'Linked; with one active card per account, the others are now replaced' })
   @ApiConflictResponse({ description: 'MEDIUM_LINKED_ELSEWHERE, MEDIUM_BLOCKED' })
-  @ApiUnprocessableEntityResponse({ description: 'CARD_NOT_ISSUED, BIRTH_DATE_MISMATCH, INVALID_PUBLIC_KEY (app: a private key, or a point not on P-256; a key of another shape is 400)' })
+  @ApiUnprocessableEntityResponse({ description: 'CARD_NOT_ISSUED, BIRTH_DATE_MISMATCH, INVALID_PUBLIC_KEY' })
   link(@CurrentUser() user: AuthUser, @Body() body: LinkMediumDto): Promise<MediumDto> {
     return this.media.link(user.id, body);
   }

@@ -11,7 +11,7 @@ import { MediumKeys } from './medium-keys';
 
 /**
  * Media of an account: the routes, the record in Postgres, and GateMedia, which the gate path uses to
- * resolve a medium from the gates' Redis state. Above accounts, gate-state and tickets (the app's credentials), below validation.
+ * resolve a medium from the gates' Redis state. Above accounts and gate-state, below validation.
  */
 @Module({
   imports: [AccountsModule, AuditModule, GateStateModule, TicketsModule],

@@ -1,20 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
+import { randomUUID } from 'node:crypto';
 import { AuditLog } from '../audit/audit-log';
+import type { RiderCategory } from '../fares/rider-category';
+import { DynamicQrCredentials } from '../tickets/dynamic-qr';
 import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError, type ErrorDetail } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { MediaGateState } from '../gate-state/media-gate-state';
-import { DynamicQrCredentials } from '../tickets/dynamic-qr';
 import type { LinkMediumDto, MediumDetailDto, MediumDto, RegisteredCardsDto, TransitCardDto } from './media.dto';
 import { MediumKeys } from './medium-keys';
 import { COLUMNS, changeStatus, gateRecord, recordEvent, type MediumRow } from './media-records';
-import { appLabel, labelOf, linkIdentity, readMediumLink, type MediumLink, type MediumStatus } from './medium-kinds';
+import { labelOf, linkIdentity, readMediumLink, type MediumLink, type MediumStatus } from './medium-kinds';
 
 const REBUILD_BATCH = 1000;
 
@@ -58,8 +59,8 @@ export class MediaService {
     const details: ErrorDetail[] = [];
     const link = readMediumLink(body as unknown as Record<string, unknown>, details);
     if (!link) throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
-    if (link.kind === 'app') return this.linkApp(accountId, link.publicKey);
     const profile = await this.accounts.profile(accountId);
+    if (link.kind === 'app') return this.linkApp(accountId, profile.riderCategory, link.publicKey);
     if (link.kind === 'id_card' && profile.verifiedDateOfBirth !== undefined && profile.verifiedDateOfBirth !== link.birthDate) {
       throw new DomainError('refused', 'BIRTH_DATE_MISMATCH', 'The date of birth is not the one verified for this account', [{ field: 'birthDate', problem: 'differs from the verified date of birth' }]);
     }
@@ -76,28 +77,24 @@ export class MediaService {
   }
 
   /**
-   * The app's virtual card, bound to the phone's P-256 key: a new medium (with one active card per
-   * account, the others become `replaced`), and the credential the phone signs its codes with
-   * (DynamicQrCredentials: the dynamic QR). A bad key is refused before anything is stored.
-   * The gates find the medium by the hash of its id, which the credential carries.
+   * A virtual card bound to the phone's P-256 key: a medium of kind `app` (found by its own id, which the
+   * credential carries) and its credential (DynamicQrCredentials). It replaces the account's other cards.
    */
-  private async linkApp(accountId: string, publicKey: unknown): Promise<MediumDto> {
+  private async linkApp(accountId: string, riderCategory: RiderCategory, publicKey: unknown): Promise<MediumDto> {
     const phoneKey = this.credentials.publicKeyPoint(publicKey);
-    const profile = await this.accounts.profile(accountId);
     const id = randomUUID();
-    const changed = await this.db.transaction(async (em) => {
+    const { changed, issued } = await this.db.transaction(async (em) => {
       await lockAccount(em, accountId);
       const [row] = await em.query<MediumRow[]>(
         `INSERT INTO media (id, kind, lookup_hash, account_id, status, label, rider_category) VALUES ($1, 'app', $2, $3, 'active', $4, $5) RETURNING ${COLUMNS}`,
-        [id, this.keys.lookupHash('app', id), accountId, appLabel(phoneKey), profile.riderCategory],
+        [id, this.keys.lookupHash('app', id), accountId, `App ···${phoneKey.subarray(-2).toString('hex').toUpperCase()}`, riderCategory],
       );
       await recordEvent(em, row, null, 'linked', accountId);
       const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, row.id) : [];
-      return [row, ...replaced];
+      return { changed: [row, ...replaced], issued: this.credentials.issue({ accountId, mediumId: id, riderCategory, categoryValidUntil: null, phoneKey }) };
     });
     await this.publish(changed);
-    const issued = this.credentials.issue({ accountId, mediumId: id, riderCategory: profile.riderCategory, categoryValidUntil: null, phoneKey });
-    return { ...mediumDto(changed[0]), credential: issued.credential };
+    return { ...mediumDto(changed[0]), credential: issued.credential, credentialExpiresAt: issued.expiresAt.toISOString(), stepSeconds: issued.stepSeconds, windowSteps: issued.windowSteps };
   }
 
   /** Blocks the rider's medium at once; the gates refuse it, and the deny list carries it. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ErrorDetail } from '../common/domain-error';
 
 /**
@@ -172,11 +171,6 @@ export function labelOf(link: Exclude<MediumLink, { kind: 'app' }>): string {
     case 'id_card':
       return `CCCD ···${link.number.slice(-3)}`;
   }
-}
-
-/** An app medium's label: the last characters of its phone key's SHA-256 thumbprint, as the app can show them. */
-export function appLabel(phoneKey: Buffer): string {
-  return `Ứng dụng ···${createHash('sha256').update(phoneKey).digest('hex').slice(-4).toUpperCase()}`;
 }
 
 /** The identity a link is hashed over: the same as the gate's for the same card. */

@@ -55,8 +55,7 @@ interface TapSubject {
   claims: SubjectClaims;
   /** A refusal the medium decided ('' when none). */
   reason: string;
-  /** A card, or the app medium of a dynamic QR. */
-  medium?: { kind: MediumSubject['medium']['kind'] | 'app'; ref: string };
+  medium?: MediumSubject['medium'];
 }
 
 const INVALID_QR: TapVerdict = { verdict: 'reject', reason: 'INVALID_QR' };
@@ -104,14 +103,10 @@ export class GateService {
       const checked = this.check(tap.qr, at);
       if (!checked) return INVALID_QR;
       subject = { claims: checked.claims, reason: checked.stale ? STALE_CODE : '' };
+      // The app's dynamic QR: its virtual card must still be the account's active medium.
       if (checked.mediumId !== undefined) {
-        // A dynamic QR: its app medium is recorded with the tap, and must still be active (a stale code needs no look-up).
-        subject.medium = { kind: 'app', ref: checked.mediumId };
-        if (!checked.stale) {
-          const reason = await this.media.appReason(checked.mediumId, checked.claims.sub, at, offline, device.id, tap.tapId);
-          if (reason === 'INVALID_QR') return INVALID_QR;
-          subject.reason = reason;
-        }
+        const app = await this.media.appReason(checked.mediumId, checked.claims.sub, at, offline, device.id, tap.tapId);
+        subject = { ...subject, reason: subject.reason || app.reason, medium: app.medium };
       }
     }
     const claims = subject.claims;
@@ -189,14 +184,14 @@ export class GateService {
   private sameTap(tap: TapInput, stationId: string, record: RecordedTap): boolean {
     if (tap.medium) return record.mediumRef === this.media.lookupHashOf(tap.medium) && record.direction === tap.direction && record.stationId === stationId;
     const checked = this.check(tap.qr, tap.occurredAt!);
-    return checked !== undefined && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId, checked.mediumId) === record.body;
+    const mediumRef = checked?.mediumId === undefined ? '' : this.media.appLookupHash(checked.mediumId);
+    return checked !== undefined && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId, mediumRef) === record.body;
   }
 
 
   /**
    * The QR's signed claims, or undefined (INVALID_QR): a ticket's or account's token, or the app's
-   * dynamic code (DYNAMIC_QR_PREFIX), whose step is judged at the tap's time `at` (stale: STALE_CODE),
-   * with its app medium.
+   * dynamic code (DYNAMIC_QR_PREFIX), whose step is judged at the tap's time `at` (stale: STALE_CODE).
    */
   private check(qr: string, at: number): { claims: QrClaims; stale: boolean; mediumId?: string } | undefined {
     if (DynamicQrVerifier.isDynamic(qr)) {
