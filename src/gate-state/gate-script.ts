@@ -45,6 +45,8 @@ export interface GateCall {
   fares?: PayAsYouGoFares;
   /** A tap of a medium rather than a QR: its kind, and its id (or, without an account, its look-up hash). */
   medium?: { kind: string; ref: string };
+  /** A bank card's token, sealed (src/bank-cards/card-tokens.ts): carried to its journey for the charge job. */
+  cardToken?: string;
 }
 
 /** What medium.lua found for a medium's look-up hash (gate-state.ts MEDIUM_ANSWER_FIELDS); fields '' when unknown. */
@@ -194,6 +196,7 @@ export function gateArguments(call: GateCall, tapMemorySeconds: string, journeyL
   args[A.keepFromWeek] = String(localWeekNumber(now - BATCH_WINDOW_MS));
   args[A.mediumKind] = call.medium?.kind ?? '';
   args[A.mediumRef] = call.medium?.ref ?? '';
+  args[A.cardToken] = call.cardToken ?? '';
   for (let bits = 1; bits <= 7; bits++) {
     args[DAY_CAPS_ARG + bits - 1] = fares ? String(fares.dayCaps[bits]) : '-1';
     args[WEEK_CAPS_ARG + bits - 1] = fares ? String(fares.weekCaps[bits]) : '-1';
@@ -211,7 +214,7 @@ export function keysFor(call: Pick<GateCall, 'kind' | 'subjectId' | 'deviceId' |
     gateKeys.subjectState(call.kind, call.subjectId),
     gateKeys.trip(call.kind, call.subjectId),
     gateKeys.tapMemory(call.deviceId, call.tapId),
-    gateKeys.spend(call.subjectId),
+    gateKeys.subjectSpend(call.kind, call.subjectId),
     stream,
     OPEN_JOURNEYS_KEY,
   ];

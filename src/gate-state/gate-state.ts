@@ -24,14 +24,14 @@
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
 
 /** single and pass: a ticket; payg: an account; free: a medium that rides free without an account (its look-up hash). */
-export type SubjectKind = 'single' | 'pass' | 'payg' | 'free';
+export type SubjectKind = 'single' | 'pass' | 'payg' | 'free' | 'bank_card';
 
 /** Sorted by when each open journey times out; members `t:<ticketId>` and `a:<accountId>`. */
 export const OPEN_JOURNEYS_KEY = 'gate:open-journeys';
 /** Set once the gate state was built from Postgres; absent after Redis lost its data. */
 export const GATE_STATE_BUILT_KEY = 'gate:state-built';
 
-const SUBJECT_PREFIX: Readonly<Record<SubjectKind, string>> = { single: 't:', pass: 't:', payg: 'a:', free: 'm:' };
+const SUBJECT_PREFIX: Readonly<Record<SubjectKind, string>> = { single: 't:', pass: 't:', payg: 'a:', free: 'm:', bank_card: 'c:' };
 
 export function subjectTag(kind: SubjectKind, id: string): string {
   return `{${SUBJECT_PREFIX[kind]}${id}}`;
@@ -54,7 +54,9 @@ export const gateKeys = {
   medium: (lookupHash: string): string => `{m:${lookupHash}}:medium`,
   /** gate.lua's first key: the ticket's state, the account's wallet, or for a free ride its medium (not read). */
   subjectState: (kind: SubjectKind, id: string): string =>
-    kind === 'payg' ? `{a:${id}}:wallet` : kind === 'free' ? `{m:${id}}:medium` : `{t:${id}}:state`,
+    kind === 'payg' ? `{a:${id}}:wallet` : kind === 'free' ? `{m:${id}}:medium` : kind === 'bank_card' ? `{c:${id}}:card` : `{t:${id}}:state`,
+  /** The pay-as-you-go spend of the subject: an account's, or a bank card's (its own caps). */
+  subjectSpend: (kind: SubjectKind, id: string): string => (kind === 'bank_card' ? `{c:${id}}:spend` : `{a:${id}}:spend`),
   /** One application of gate.lua to a tap is its `at` and the journey it opened or closed (tapUndoId). */
   tapUndone: (deviceId: string, tapId: string, undoId: string): string => `{d:${deviceId}}:undone:${tapId}:${undoId}`,
 } as const;
@@ -160,6 +162,7 @@ export const GATE_ARGS = [
   'keepFromWeek',
   'mediumKind',
   'mediumRef',
+  'cardToken',
 ] as const;
 export type GateArg = (typeof GATE_ARGS)[number];
 /** Capping looks at the modes of the day as bits; these are all seven combinations. */
@@ -186,6 +189,7 @@ export const TAP_BODY_SEPARATOR = '\n';
  *   verdict, reason, valid '1'|'0', off offline '1'|'0'
  *   jid journey  jat its entry time  jst its entry station  fare, full the fare and its full amount  charge what was charged  bal balance after
  *   med the medium's kind ('' a QR)  mid the medium's look-up hash
+ *   ctok a bank card's token, sealed (AES-256-GCM; the card's journeys keep it for the charge job)
  * and, from medium.lua, `ev: clone` (at, dev, tap, med, mid the medium's id): a transit card presented a counter twice and was blocked.
  * A tap also carries what it changed beyond that, present only when it did, so that a tap the record refuses can
  * be undone exactly (undo-tap.lua):
@@ -218,6 +222,7 @@ export const TAP_EVENT_FIELDS = [
   'bal',
   'med',
   'mid',
+  'ctok',
   'sd',
   'sw',
   'dm',
@@ -294,6 +299,7 @@ export function luaPrelude(): string {
     table('U', [...UNDO_ARGS.map((name, index): [string, number] => [name, index + 1]), ['recordedAnswer', RECORDED_ANSWER_ARG + 1]]),
     table('TICKET', TICKET_STATE_FIELDS.map((name) => [name, name])),
     table('WALLET', WALLET_FIELDS.map((name) => [name, name])),
+    table('CARD', CARD_FIELDS.map((name) => [name, name])),
     table('TRIP', TRIP_FIELDS.map((name) => [name, name])),
     table('SPEND', Object.entries(SPEND_FIELD)),
     table('MEDIUM', MEDIUM_FIELDS.map((name) => [name, name])),

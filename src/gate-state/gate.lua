@@ -21,7 +21,10 @@ local subject = ARGV[A.subject]
 local payg = kind == 'payg'
 -- A ride without an account (a chip ID card of a rider of 60 or more): like a pass that is always valid, with no state of its own.
 local free = kind == 'free'
-local openMember = (payg and 'a:' or free and 'm:' or 't:') .. subject
+-- A bank card: priced as pay as you go (its own caps), with no balance: the charge job asks its bank later.
+local card = kind == 'bank_card'
+local priced = payg or card
+local openMember = (payg and 'a:' or free and 'm:' or card and 'c:' or 't:') .. subject
 local mediumKind, mediumRef = ARGV[A.mediumKind], ARGV[A.mediumRef]
 -- What makes a repeat of (device, tap id) the same tap (gate-state.ts tapBody).
 local body = kind .. ':' .. subject .. ':' .. direction .. ':' .. station
@@ -46,6 +49,10 @@ if payg then
 elseif free then
   state = {}
   status, account = 'active', ''
+elseif card then
+  -- A card on the deny list (an unpaid charge) is refused; an unknown card is accepted (the first-ride risk).
+  state = redis.call('HMGET', stateKey, CARD.status)
+  status, account = state[1] == 'denied' and 'blocked' or 'active', ''
 else
   state = redis.call('HMGET', stateKey, TICKET.status, TICKET.activation, TICKET.validFrom, TICKET.validUntil, TICKET.validityDays,
     TICKET.firstUseBy, TICKET.firstUsedAt, TICKET.account)
@@ -62,7 +69,7 @@ local tripOpen = trip[1] ~= false
 
 -- Pay-as-you-go spend of the tap's own local day and week, for the caps.
 local spend
-if payg then
+if priced then
   local day, week = ARGV[A.dayNumber], ARGV[A.weekNumber]
   local fields = { SPEND.daySpent .. day, SPEND.dayModes .. day, SPEND.weekSpent .. week, SPEND.weekModes .. week }
   local s = redis.call('HMGET', spendKey, fields[1], fields[2], fields[3], fields[4])
@@ -103,7 +110,7 @@ local function charge(amount, legBit)
   redis.call('HSET', spendKey, f[1], spend.daySpent, f[2], dayModes, f[3], spend.weekSpent, f[4], weekModes)
   redis.call('PEXPIRE', spendKey, SPEND_TTL)
   if redis.call('HLEN', spendKey) > SPEND_MAX_FIELDS then pruneSpend() end
-  if c > 0 then balance = redis.call('HINCRBY', stateKey, WALLET.balance, -c) end
+  if c > 0 and payg then balance = redis.call('HINCRBY', stateKey, WALLET.balance, -c) end
   return c, addedDay, addedWeek
 end
 
@@ -122,7 +129,7 @@ end
 -- A journey left open past the limit: closed at the maximum fare (pay-as-you-go) or without a fare.
 local function closeStale()
   local c = 0
-  if payg then c = charge(tonumber(trip[6]), tonumber(trip[5])) end
+  if priced then c = charge(tonumber(trip[6]), tonumber(trip[5])) end
   append({ ev = 'timeout', at = ARGV[A.at], kind = kind, sub = subject, acct = account, cat = trip[8], jid = trip[1],
     jat = trip[4], jst = trip[2], ln = trip[3], fare = trip[6], full = trip[7], charge = c, bal = balance })
   closeTrip()
@@ -145,7 +152,7 @@ local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst)
     sub = subject, acct = account, cat = ARGV[A.riderCategory], verdict = verdict, reason = reason, valid = valid and '1' or '0',
     off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance,
     sd = effects.sd, sw = effects.sw, dm = effects.dm, wm = effects.wm, fu = effects.fu, tj = effects.tj,
-    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat, med = mediumKind, mid = mediumRef })
+    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat, med = mediumKind, mid = mediumRef, ctok = ARGV[A.cardToken] })
   return result
 end
 
@@ -190,7 +197,7 @@ end
 -- other rule, at entry and exit alike, and changes nothing (its tap is remembered and streamed as any refusal).
 if nodeReason == 'STALE_CODE' then return refuse(nodeReason) end
 
-if not payg then
+if not priced then
   if not status then return refuse('INVALID_QR') end -- signed by us, but unknown to the gates: refuse, never guess
   local used = state[7] and state[7] ~= ''
   if direction == 'entry' then
@@ -226,7 +233,7 @@ if direction == 'entry' then
   if tripOpen then return refuse('PASSBACK') end
   local reason = nodeReason
   if reason == '' and status ~= 'active' then reason = 'REVOKED' end
-  if reason == '' and (balance < 0 or balance < capped(tonumber(ARGV[A.maxFare]), modeBit)) then reason = 'INSUFFICIENT_BALANCE' end
+  if reason == '' and payg and (balance < 0 or balance < capped(tonumber(ARGV[A.maxFare]), modeBit)) then reason = 'INSUFFICIENT_BALANCE' end
   if reason ~= '' and not offline then return refuse(reason) end
   local jid = openTrip()
   return finish('accept', reason == '' and 'OK' or reason, reason == '', 0, jid, '', '', ARGV[A.at], station)

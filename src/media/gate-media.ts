@@ -3,6 +3,7 @@ import { ELDERLY_FROM_AGE, ageOn } from '../accounts/rider-category-rules';
 import { localDateAt } from '../fares/domain/local-time';
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { GateScript, type MediumRecord } from '../gate-state/gate-script';
+import { CardTokens } from '../bank-cards/card-tokens';
 import { MediumKeys } from './medium-keys';
 import type { GateMedium, MediumKind } from './medium-kinds';
 
@@ -15,14 +16,16 @@ export interface MediumRefused {
 /** What a medium stands for at this tap: an account (pay as you go), or a free ride without one. */
 export interface MediumSubject {
   readonly outcome: 'subject';
-  readonly kind: 'payg' | 'free';
+  readonly kind: 'payg' | 'free' | 'bank_card';
   /** The account, or for a free ride the medium's look-up hash. */
   readonly subjectId: string;
   readonly riderCategory: RiderCategory;
   /** A refusal the medium itself decides ('' when none): REVOKED for a blocked or cloned card, NOT_COVERED under 60. */
   readonly reason: string;
   /** Recorded with the tap: the kind and the look-up hash (never the number). */
-  readonly medium: { readonly kind: MediumKind; readonly ref: string };
+  readonly medium: { readonly kind: MediumKind | 'bank_card'; readonly ref: string };
+  /** A bank card's token, sealed: its journey keeps it for the charge job (src/bank-cards). */
+  readonly cardToken?: string;
 }
 
 export type MediumResolution = MediumRefused | MediumSubject;
@@ -40,6 +43,7 @@ export class GateMedia {
   constructor(
     private readonly keys: MediumKeys,
     private readonly script: GateScript,
+    private readonly cards: CardTokens,
   ) {}
 
   /** The look-up hash of a medium a validator sent: what taps record as its reference. */
@@ -49,6 +53,8 @@ export class GateMedia {
         return this.keys.lookupHash('transit_card', medium.uid);
       case 'id_card':
         return this.keys.lookupHash('id_card', medium.number);
+      case 'bank_card':
+        return this.cards.idOf(medium.token);
     }
   }
 
@@ -71,6 +77,18 @@ export class GateMedia {
   async resolve(medium: GateMedium, at: number, offline: boolean, deviceId: string, tapId: string): Promise<MediumResolution> {
     const lookupHash = this.lookupHashOf(medium);
     switch (medium.kind) {
+      case 'bank_card':
+        // An unknown card is accepted unless deny-listed (gate.lua reads the card's state): the card's own caps, adult fares.
+        if (!this.cards.enabled) return NOT_LINKED;
+        return {
+          outcome: 'subject',
+          kind: 'bank_card',
+          subjectId: lookupHash,
+          riderCategory: 'adult',
+          reason: '',
+          medium: { kind: 'bank_card', ref: lookupHash },
+          cardToken: this.cards.seal(medium.token),
+        };
       case 'transit_card': {
         if (!this.keys.cryptogramValid(medium.uid, medium.counter, medium.cryptogram)) return INVALID;
         const record = await this.script.medium({ lookupHash, at, offline, counter: medium.counter, deviceId, tapId });

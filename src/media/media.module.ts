@@ -1,3 +1,4 @@
+import { BankCardsModule } from '../bank-cards/bank-cards.module';
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuditModule } from '../audit/audit.module';
@@ -14,7 +15,7 @@ import { MediumKeys } from './medium-keys';
  * resolve a medium from the gates' Redis state. Above accounts and gate-state, below validation.
  */
 @Module({
-  imports: [AccountsModule, AuditModule, GateStateModule, TicketsModule],
+  imports: [AccountsModule, AuditModule, BankCardsModule, GateStateModule, TicketsModule],
   controllers: [MediaController],
   providers: [MediaService, MediumKeys, GateMedia, MediumClones],
   exports: [MediaService, GateMedia, MediumClones],

@@ -14,7 +14,8 @@ export type MediumStatus = (typeof MEDIUM_STATUSES)[number];
 /** What a validator sends as a tap's `medium`. */
 export type GateMedium =
   | { kind: 'transit_card'; uid: string; counter: number; cryptogram: string }
-  | { kind: 'id_card'; number: string; birthDate: string };
+  | { kind: 'id_card'; number: string; birthDate: string }
+  | { kind: 'bank_card'; token: string };
 export type GateMediumKind = GateMedium['kind'];
 
 /** What a rider sends to POST /v1/me/media, by kind. */
@@ -101,9 +102,28 @@ const ID_CARD_TAP: GateKind<Extract<GateMedium, { kind: 'id_card' }>> = {
   identity: (medium) => medium.number,
 };
 
+/** A bank card's payment account reference or the acquirer's token: never a card number (src/bank-cards). */
+const BANK_CARD_TOKEN = /^[A-Za-z0-9_.:-]{16,128}$/;
+/** 13 to 19 digits alone look like a card number (PAN): refused, so that none is ever taken in. */
+const LOOKS_LIKE_PAN = /^\d{13,19}$/;
+
+const BANK_CARD_TAP: GateKind<Extract<GateMedium, { kind: 'bank_card' }>> = {
+  fields: ['token'],
+  read(raw, prefix, details) {
+    const { token } = raw;
+    if (typeof token !== 'string' || !BANK_CARD_TOKEN.test(token) || LOOKS_LIKE_PAN.test(token)) {
+      details.push({ field: `${prefix}token`, problem: "must be the card's token (16 to 128 letters, digits or _.:-), never its number" });
+      return undefined;
+    }
+    return { kind: 'bank_card', token };
+  },
+  identity: (medium) => medium.token,
+};
+
 export const GATE_MEDIUM_KINDS: { readonly [K in GateMediumKind]: GateKind<Extract<GateMedium, { kind: K }>> } = {
   transit_card: TRANSIT_CARD_TAP,
   id_card: ID_CARD_TAP,
+  bank_card: BANK_CARD_TAP,
 };
 
 export const LINK_KINDS: { readonly [K in MediumKind]: LinkKind<Extract<MediumLink, { kind: K }>> } = {

@@ -34,6 +34,7 @@ interface OpenJourneyRow {
   ticket_id: string | null;
   account_id: string | null;
   medium_ref: string | null;
+  card_id: string | null;
   rider_category: RiderCategory;
   line_id: string;
   entry_station_id: string;
@@ -124,13 +125,14 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
    */
   private async restoreOpenJourneys(progress: (done: number, total: number) => void): Promise<number> {
     const rows = await this.db.query<OpenJourneyRow[]>(
-      `SELECT id, entered_at, subject_kind, ticket_id, account_id, medium_ref, rider_category, line_id, entry_station_id FROM journeys WHERE status = 'open'`,
+      `SELECT id, entered_at, subject_kind, ticket_id, account_id, medium_ref, card_id, rider_category, line_id, entry_station_id FROM journeys WHERE status = 'open'`,
     );
     const limitMs = this.config.gate.journeyLimitMinutes * 60_000;
     let restored = 0;
     for (const row of rows) {
-      const payg = row.subject_kind === 'payg';
-      const subjectId = payg ? row.account_id : row.subject_kind === 'free' ? row.medium_ref : row.ticket_id;
+      const payg = row.subject_kind === 'payg' || row.subject_kind === 'bank_card';
+      const subjectId =
+        row.subject_kind === 'payg' ? row.account_id : row.subject_kind === 'free' ? row.medium_ref : row.subject_kind === 'bank_card' ? row.card_id : row.ticket_id;
       if (subjectId === null) continue;
       const tripKey = gateKeys.trip(row.subject_kind, subjectId);
       const enteredAt = row.entered_at.getTime();
@@ -161,14 +163,15 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     const due = await this.redis.client.zRangeByScore(OPEN_JOURNEYS_KEY, '-inf', now, { LIMIT: { offset: 0, count: SWEEP_BATCH } });
     let closed = 0;
     for (const member of due) {
-      const payg = member.startsWith('a:');
+      const card = member.startsWith('c:');
+      const payg = member.startsWith('a:') || card;
       const free = member.startsWith('m:');
       const subjectId = member.slice(2);
-      const tripKey = gateKeys.trip(payg ? 'payg' : free ? 'free' : 'pass', subjectId);
+      const tripKey = gateKeys.trip(card ? 'bank_card' : payg ? 'payg' : free ? 'free' : 'pass', subjectId);
       const [lineId, riderCategory, kind] = await Promise.all([
         this.redis.client.hGet(tripKey, 'ln' satisfies TripField),
         this.redis.client.hGet(tripKey, 'cat' satisfies TripField),
-        payg || free ? Promise.resolve(payg ? 'payg' : 'free') : this.redis.client.hGet(gateKeys.ticketState(subjectId), 'kind'),
+        payg || free ? Promise.resolve(card ? 'bank_card' : payg ? 'payg' : 'free') : this.redis.client.hGet(gateKeys.ticketState(subjectId), 'kind'),
       ]);
       if (lineId === null || riderCategory === null) {
         await this.redis.client.zRem(OPEN_JOURNEYS_KEY, member); // closed meanwhile
@@ -178,7 +181,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
       const stale = await this.script.closeIfStale({
         at: now,
         direction: 'timeout',
-        kind: (kind === 'single' || kind === 'free' ? kind : payg ? 'payg' : 'pass') satisfies SubjectKind,
+        kind: (kind === 'single' || kind === 'free' || kind === 'bank_card' ? kind : payg ? 'payg' : 'pass') satisfies SubjectKind,
         subjectId,
         nodeReason: '',
         deviceId: 'sweeper',

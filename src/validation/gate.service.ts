@@ -56,6 +56,8 @@ interface TapSubject {
   /** A refusal the medium decided ('' when none). */
   reason: string;
   medium?: MediumSubject['medium'];
+  /** A bank card's token, sealed, for its journey. */
+  cardToken?: string;
 }
 
 const INVALID_QR: TapVerdict = { verdict: 'reject', reason: 'INVALID_QR' };
@@ -98,7 +100,7 @@ export class GateService {
     if (tap.medium) {
       const resolved = await this.media.resolve(tap.medium, at, offline, device.id, tap.tapId);
       if (resolved.outcome === 'refused') return { verdict: 'reject', reason: resolved.reason };
-      subject = { claims: mediumClaims(resolved), reason: resolved.reason, medium: resolved.medium };
+      subject = { claims: mediumClaims(resolved), reason: resolved.reason, medium: resolved.medium, ...(resolved.cardToken !== undefined && { cardToken: resolved.cardToken }) };
     } else {
       const checked = this.check(tap.qr, at);
       if (!checked) return INVALID_QR;
@@ -127,7 +129,8 @@ export class GateService {
       riderCategory: claims.riderCategory,
       ...(subject.medium && { medium: subject.medium }),
     };
-    if (claims.kind === 'payg') call.fares = payAsYouGoFares(calculator, line, stationId, tap.direction, claims.riderCategory, at);
+    if (subject.cardToken !== undefined) call.cardToken = subject.cardToken;
+    if (claims.kind === 'payg' || claims.kind === 'bank_card') call.fares = payAsYouGoFares(calculator, line, stationId, tap.direction, claims.riderCategory, at);
     const outcome = await this.script.run(call);
     if (outcome.reason === TAP_ID_REUSED) return { verdict: 'reject', reason: TAP_ID_REUSED };
 
@@ -135,6 +138,8 @@ export class GateService {
     if (claims.kind === 'payg') {
       verdict.accountId = claims.sub;
       if (outcome.balance !== null) verdict.balance = outcome.balance;
+      if (outcome.verdict === 'accept' && tap.direction === 'exit') verdict.fare = outcome.charge;
+    } else if (claims.kind === 'bank_card') {
       if (outcome.verdict === 'accept' && tap.direction === 'exit') verdict.fare = outcome.charge;
     } else if (claims.kind !== 'free') {
       verdict.ticketId = claims.sub;
@@ -257,7 +262,7 @@ function mediumClaims(subject: MediumSubject): SubjectClaims {
 /** What the signed QR (or the medium) alone says against an entry here, or ''. */
 function entryReason(claims: SubjectClaims, line: NetworkLine, station: IndexedStation, network: NetworkIndex, calculator: FareCalculator, at: number): string {
   if (!claims.modes.includes(line.mode) || (claims.lineIds !== null && !claims.lineIds.includes(line.id))) return 'NOT_COVERED';
-  if (claims.kind === 'payg' && !calculator.coversLine(line.id, at)) return 'NOT_COVERED';
+  if ((claims.kind === 'payg' || claims.kind === 'bank_card') && !calculator.coversLine(line.id, at)) return 'NOT_COVERED';
   if (claims.kind === 'single' && !withinPaidTrip(claims, station, network)) return 'NOT_COVERED';
   if (claims.expiresAt <= at) return 'EXPIRED';
   if (claims.notBefore > at) return 'NOT_YET_VALID';

@@ -172,10 +172,10 @@ async function insertTaps(em: EntityManager, taps: readonly TapEvent[]): Promise
        INSERT INTO tap_keys (device_id, tap_id) SELECT dev, tap FROM batch ON CONFLICT DO NOTHING RETURNING device_id, tap_id
      )
      INSERT INTO taps (device_id, tap_id, occurred_at, direction, station_id, line_id, subject_kind, ticket_id, account_id, rider_category,
-       verdict, reason, valid, offline, journey_id, fare, full_fare, charge, balance, medium_kind, medium_ref)
+       verdict, reason, valid, offline, journey_id, fare, full_fare, charge, balance, medium_kind, medium_ref, card_id)
      SELECT b.dev, b.tap, to_timestamp(b.at::bigint / 1000.0), b.dir, b.st, b.ln, b.kind, ${TICKET_OF('b')},
        NULLIF(b.acct, ''), b.cat, b.verdict, b.reason, b.valid = '1', b.off = '1', NULLIF(b.jid, '')::uuid,
-       NULLIF(b.fare, '')::bigint, NULLIF(b."full", '')::bigint, b.charge::bigint, NULLIF(b.bal, '')::bigint, ${MEDIUM_OF('b')}
+       NULLIF(b.fare, '')::bigint, NULLIF(b."full", '')::bigint, b.charge::bigint, NULLIF(b.bal, '')::bigint, ${MEDIUM_OF('b')}, ${CARD_OF('b')}
        FROM batch b JOIN fresh f ON f.device_id = b.dev AND f.tap_id = b.tap
      RETURNING device_id, tap_id`,
     [JSON.stringify(taps)],
@@ -185,13 +185,15 @@ async function insertTaps(em: EntityManager, taps: readonly TapEvent[]): Promise
 
 /** A tap's ticket: its subject when that is a ticket (not an account, nor a free ride's medium). */
 const TICKET_OF = (e: string) => `CASE WHEN ${e}.kind IN ('single', 'pass') THEN ${e}.sub END`;
+/** A bank card's tap or journey: the card id (its subject). */
+const CARD_OF = (e: string) => `CASE WHEN ${e}.kind = 'bank_card' THEN ${e}.sub END`;
 /** A tap's medium: its kind (a QR when none) and reference. */
 const MEDIUM_OF = (e: string) => `COALESCE(NULLIF(${e}.med, ''), 'qr'), NULLIF(${e}.mid, '')`;
 
 /** The entry side of a journey from any of its events: the journey id, and where and when it began, and with which medium. */
 const JOURNEY_ENTRY = `NULLIF(e.jid, '')::uuid, to_timestamp(e.jat::bigint / 1000.0), e.kind, ${TICKET_OF('e')},
-  NULLIF(e.acct, ''), e.cat, e.ln, e.jst, ${MEDIUM_OF('e')}`;
-const JOURNEY_ENTRY_COLUMNS = 'id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id, medium_kind, medium_ref';
+  NULLIF(e.acct, ''), e.cat, e.ln, e.jst, ${MEDIUM_OF('e')}, ${CARD_OF('e')}, NULLIF(e.ctok, '')`;
+const JOURNEY_ENTRY_COLUMNS = 'id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id, medium_kind, medium_ref, card_id, card_token';
 
 /** The journeys these entries opened (an earlier copy of an entry already did: nothing). */
 async function openJourneys(em: EntityManager, entries: readonly TapEvent[]): Promise<void> {

@@ -13,6 +13,9 @@ import { cardJourney, cardToken } from '../support/bank-cards';
 import { expectError } from '../support/http';
 import { expectLedgerBalanced } from '../support/money';
 import { startTestApp } from '../support/test-app';
+import { gateAt, type GateDevice } from '../support/gate';
+import { RedisService } from '../../src/redis/redis.service';
+import type { TapVerdict } from '../../src/validation/gate.service';
 import { waitFor } from '../support/wait';
 
 /** The charge job, debts and their recovery through the development acquirer, on card journeys written as the tap persister writes them. */
@@ -142,6 +145,59 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
       expect(charge.status).toBe('captured');
       expect((await acquirerOperations(charge.id)).map((op) => op.operation)).toEqual(['authorise', 'capture']);
       expect(await cardFares([journey])).toHaveLength(1);
+    }
+  });
+
+  it("taps on two operators' lines, the daily charge, a decline, refused at the next tap, paid by the rider, accepted again; no token anywhere", async () => {
+    const token = cardToken('tok_decline_1');
+    const medium = { kind: 'bank_card', token };
+    const metroIn = await gateAt(app, 'metro-2a', '2a-cat-linh');
+    const metroOut = await gateAt(app, 'metro-2a', '2a-lang');
+    const bus = await gateAt(app, 'bus-32', null);
+    const at = (minutes: number) => new Date(yesterday - 4 * 3_600_000 + minutes * 60_000).toISOString();
+    const upload = async (device: GateDevice, body: object) => {
+      const response = await http().post('/v1/validations/batch').set('Authorization', device.bearer).send({ taps: [{ tapId: randomUUID(), medium, ...body }] }).expect(200);
+      return (response.body as { results: TapVerdict[] }).results[0];
+    };
+    expect(await upload(metroIn, { direction: 'entry', occurredAt: at(0) })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+    const metroExit = await upload(metroOut, { direction: 'exit', occurredAt: at(20) });
+    expect(metroExit).toMatchObject({ verdict: 'accept', reason: 'OK' });
+    expect(await upload(bus, { direction: 'entry', stationId: '32-ben-xe-giap-bat', occurredAt: at(120) })).toMatchObject({ verdict: 'accept' });
+    const busExit = await upload(bus, { direction: 'exit', stationId: '32-xa-dan', occurredAt: at(140) });
+    const journeys = await waitFor(
+      () => db().query<Array<{ line_id: string; charge: string; medium_kind: string }>>(`SELECT line_id, charge, medium_kind FROM journeys WHERE card_id = $1 AND status = 'closed'`, [cardId(token)]),
+      (rows) => rows.length === 2,
+    );
+    expect(journeys.map((row) => row.medium_kind)).toEqual(['bank_card', 'bank_card']);
+    const total = journeys.reduce((sum, row) => sum + Number(row.charge), 0);
+    expect(total).toBe(metroExit.fare! + busExit.fare!);
+
+    await chargeRun();
+    const [charge] = await charges(token);
+    expect(charge).toMatchObject({ status: 'declined', amount: String(total) });
+    const refused = await http().post('/v1/validations').set('Authorization', metroIn.bearer).send({ tapId: randomUUID(), medium, direction: 'entry' }).expect(200);
+    expect(refused.body).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+
+    const rider = await testAccount(app, 'passenger');
+    await app.get(CardDebts).link(rider.id, token);
+    await http().post(`/v1/me/debts/${charge.id}/pay`).set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).expect(200);
+    const accepted = await http().post('/v1/validations').set('Authorization', metroIn.bearer).send({ tapId: randomUUID(), medium, direction: 'entry' }).expect(200);
+    expect(accepted.body).toMatchObject({ verdict: 'accept', reason: 'OK' });
+
+    // The token itself is nowhere: not in a table, not in Redis (keys, hashes, the tap stream).
+    const tables = await db().query<Array<{ table_name: string }>>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
+    for (const { table_name } of tables) {
+      const [{ count }] = await db().query<Array<{ count: number }>>(`SELECT count(*)::int AS count FROM "${table_name}" t WHERE row_to_json(t)::text LIKE $1`, [`%${token}%`]);
+      expect({ table: table_name, count }).toEqual({ table: table_name, count: 0 });
+    }
+    const redis = app.get(RedisService).client;
+    for await (const keys of redis.scanIterator({ COUNT: 1000 })) {
+      for (const key of keys) {
+        expect(key).not.toContain(token);
+        const type = await redis.type(key);
+        const dump = type === 'hash' ? JSON.stringify(await redis.hGetAll(key)) : type === 'string' ? await redis.get(key) : type === 'stream' ? JSON.stringify(await redis.xRange(key, '-', '+')) : '';
+        expect(dump ?? '').not.toContain(token);
+      }
     }
   });
 
