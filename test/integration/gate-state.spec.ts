@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capCharge } from '../../src/fares/domain/fare-calculator';
 import {
+  CARD_FIELDS,
   GATE_ARGS,
   MEDIUM_ARGS,
   MEDIUM_FIELDS,
@@ -36,6 +37,8 @@ const ALLOWED_LITERALS = new Set<string>([
   ...['accept', 'reject', 'tap', 'timeout', 'entry', 'exit', 'closed', 'open', 'single', 'pass', 'payg', 'free', 'active', 'fixed', '1', '0', '', ':', 'a:', 't:', 'm:'],
   // medium.lua: a medium's status and what its counter says.
   ...['blocked', 'clone', 'none', 'ok', 'replay', '-1'],
+  // gate.lua: a bank card, its tag and its deny-list status (CARD_FIELDS status).
+  ...['bank_card', 'c:', 'denied'],
   ...REASON_CODES,
   '^(%a+:)(%-?%d+)$',
 ]);
@@ -50,6 +53,7 @@ describe('the gate state has one definition (src/gate-state/gate-state.ts)', () 
       TRIP: new Set<string>(TRIP_FIELDS),
       SPEND: new Set<string>(Object.keys(SPEND_FIELD)),
       MEDIUM: new Set<string>(MEDIUM_FIELDS),
+      CARD: new Set<string>(CARD_FIELDS),
       MA: new Set<string>(MEDIUM_ARGS),
     };
     for (const script of SCRIPTS) {
