@@ -80,8 +80,8 @@ export class PenaltiesService implements PaymentPurposeSettlement {
    * confirms it). Paying one that is not owed (paid, disputed, cancelled) is 409.
    */
   async pay(accountId: string, penaltyId: string, body: PayPenaltyDto | undefined, request: IdempotentRequest): Promise<PenaltyDto> {
-    let moved: readonly WalletMovement[] = [];
-    const { response } = await this.db.transaction((em) =>
+    const moved: WalletMovement[] = [];
+    const { response } = await this.gateWallet.orGiveBack(moved, this.db.transaction((em) =>
       this.idempotency.once(em, accountId, request, async () => {
         const penalty = await this.locked(em, penaltyId, accountId);
         if (penalty.status !== 'issued') throw new DomainError('conflict', 'PENALTY_NOT_PAYABLE', `The penalty is ${penalty.status}`);
@@ -91,12 +91,12 @@ export class PenaltiesService implements PaymentPurposeSettlement {
             (await this.payments.createPayment(em, { accountId, purpose: 'penalty', penaltyId: penalty.id, amount: Number(penalty.amount) }));
           return { ...toDto(penalty), payment };
         }
-        moved = await this.ledger.transfer(em, { kind: 'penalty', reference: penalty.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.penaltyRevenue, amount: Number(penalty.amount) });
+        moved.push(...await this.ledger.transfer(em, { kind: 'penalty', reference: penalty.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.penaltyRevenue, amount: Number(penalty.amount) }));
         // Out of the wallet: refused when the gates hold the money (fares not yet recorded, an open journey's maximum fare).
         await this.gateWallet.duringTransaction(em, moved);
         return toDto(await this.markPaid(em, penalty.id));
       }),
-    );
+    ));
     await this.gateWallet.afterCommit(moved);
     return response;
   }
