@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccountGateState } from './account-gate-state';
+import { CardGateState } from './card-gate-state';
 import { GateScript } from './gate-script';
 import { GateTapUndo } from './gate-tap-undo';
 import { MediaGateState } from './media-gate-state';
@@ -11,7 +12,7 @@ import { TicketStateStore } from './ticket-state.store';
  * validation, which reach the state only through these providers.
  */
 @Module({
-  providers: [AccountGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
-  exports: [AccountGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
+  providers: [AccountGateState, CardGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
+  exports: [AccountGateState, CardGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
 })
 export class GateStateModule {}

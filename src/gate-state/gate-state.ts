@@ -14,6 +14,7 @@
  *   {a:<id>}:moved:<movement>      a wallet movement already applied to the balance (expires)
  *   {a:<id>}:spend-lowered:<refund> a refund already taken off the spend (expires)
  *   {d:<device>}:tap:<tapId>       the tap's body and verdict, for replays (expires after the tap memory)
+ *   {c:<cardId>}:card              a bank card's CARD_FIELDS (written by CardGateState for the bank-cards module's deny list)
  *   {m:<hash>}:medium              a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
  *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
  *   {m:<hash>}:trip                the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
@@ -49,6 +50,7 @@ export const gateKeys = {
   moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
   spendLowered: (accountId: string, refundId: string): string => `{a:${accountId}}:spend-lowered:${refundId}`,
   tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
+  card: (cardId: string): string => `{c:${cardId}}:card`,
   medium: (lookupHash: string): string => `{m:${lookupHash}}:medium`,
   /** gate.lua's first key: the ticket's state, the account's wallet, or for a free ride its medium (not read). */
   subjectState: (kind: SubjectKind, id: string): string =>
@@ -56,6 +58,10 @@ export const gateKeys = {
   /** One application of gate.lua to a tap is its `at` and the journey it opened or closed (tapUndoId). */
   tapUndone: (deviceId: string, tapId: string, undoId: string): string => `{d:${deviceId}}:undone:${tapId}:${undoId}`,
 } as const;
+
+/** `{c:<cardId>}:card`: a bank card's gate state, `status` active | denied (absent: an unknown card, accepted). */
+export const CARD_FIELDS = ['status'] as const;
+export type CardField = (typeof CARD_FIELDS)[number];
 
 /**
  * `{m:<hash>}:medium` (written by MediaGateState for the media module; medium.lua keeps the counters):
