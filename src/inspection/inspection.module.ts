@@ -11,5 +11,6 @@ import { PenaltiesService } from './penalties.service';
   imports: [AuditModule, PaymentsModule],
   controllers: [InspectionController],
   providers: [InspectionService, PenaltiesService, QrVerifier, DynamicQrVerifier],
+  exports: [PenaltiesService],
 })
 export class InspectionModule {}
