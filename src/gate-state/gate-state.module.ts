@@ -1,6 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Module, type Provider } from '@nestjs/common';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
 import { AccountGateState } from './account-gate-state';
 import { GateScript } from './gate-script';
+import { GateKeys } from './gate-state';
 import { TicketStateStore } from './ticket-state.store';
 
 /**
@@ -9,7 +12,12 @@ import { TicketStateStore } from './ticket-state.store';
  * validation, which reach the state only through these providers.
  */
 @Module({
-  providers: [AccountGateState, GateScript, TicketStateStore],
-  exports: [AccountGateState, GateScript, TicketStateStore],
+  providers: [gateKeysProvider(), AccountGateState, GateScript, TicketStateStore],
+  exports: [GateKeys, AccountGateState, GateScript, TicketStateStore],
 })
 export class GateStateModule {}
+
+/** The gate keys for the configured shards and stream (also for the tap persister's thread). */
+export function gateKeysProvider(): Provider {
+  return { provide: GateKeys, useFactory: (config: AppConfig) => new GateKeys(config.gate), inject: [APP_CONFIG] };
+}

@@ -5,42 +5,117 @@
  * loaded with a prelude generated from them (`luaPrelude`), the tap persister's SQL columns are
  * made from `TAP_EVENT_FIELDS`, and test/integration/gate-state.spec.ts holds gate.lua to them.
  *
- * Every key of one ticket shares the hash tag `{t:<ticketId>}`, every key of one account
- * `{a:<accountId>}`, every tap memory of one device `{d:<deviceId>}`:
- *   {t:<id>}:state                 the ticket's state, TICKET_STATE_FIELDS (written by the tickets module; the gate sets firstUsedAt)
- *   {a:<id>}:wallet                WALLET_FIELDS: balance (the wallet, minus charges not yet in Postgres), status active|blocked
- *   {t:<id>}:trip / {a:<id>}:trip  the open journey, TRIP_FIELDS
- *   {a:<id>}:spend                 pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
- *   {a:<id>}:moved:<movement>      a wallet movement already applied to the balance (expires)
- *   {d:<device>}:tap:<tapId>       the tap's body and verdict, for replays (expires after the tap memory)
- * and the shared keys: the tap stream (configured), OPEN_JOURNEYS_KEY and GATE_STATE_BUILT_KEY.
+ * Every subject (a ticket `t:<id>`, a pay-as-you-go account `a:<id>`) belongs to one of GATE_SHARDS
+ * shards (`shardOf`), and every key one tap touches carries its shard's hash tag `{g<shard>}`, so
+ * that on Redis Cluster gate.lua touches one slot only (README "Redis Cluster"):
+ *   {g<s>}:t:<id>:state            the ticket's state, TICKET_STATE_FIELDS (written by the tickets module; the gate sets firstUsedAt)
+ *   {g<s>}:a:<id>:wallet           WALLET_FIELDS: balance (the wallet, minus charges not yet in Postgres), status active|blocked
+ *   {g<s>}:t:<id>:trip / …a:<id>:trip  the open journey, TRIP_FIELDS
+ *   {g<s>}:a:<id>:spend            pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
+ *   {g<s>}:a:<id>:moved:<movement> a wallet movement already applied to the balance (expires)
+ *   {g<s>}:tap:<device>:<tapId>    the tap's body and verdict, for replays (expires after the tap memory)
+ *   {g<s>}:<GATE_TAP_STREAM>       the shard's tap stream
+ *   {g<s>}:open-journeys           the shard's open journeys, by when each times out
+ * and outside the shards: `{d:<device>}:tap:<tapId>`, the body a device's tap id was first used with
+ * (TAP_ID_REUSED across shards), and GATE_STATE_BUILT_KEY.
  */
+import type { GateConfig } from '../config/config';
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
 
 export type SubjectKind = 'single' | 'pass' | 'payg';
 
-/** Sorted by when each open journey times out; members `t:<ticketId>` and `a:<accountId>`. */
-export const OPEN_JOURNEYS_KEY = 'gate:open-journeys';
 /** Set once the gate state was built from Postgres; absent after Redis lost its data. */
 export const GATE_STATE_BUILT_KEY = 'gate:state-built';
 
-export function subjectTag(kind: SubjectKind, id: string): string {
-  return kind === 'payg' ? `{a:${id}}` : `{t:${id}}`;
-}
-
-/** A member of OPEN_JOURNEYS_KEY. */
+/** A member of a shard's open-journey index: `t:<ticketId>` or `a:<accountId>`. */
 export function openJourneyMember(kind: SubjectKind, id: string): string {
   return kind === 'payg' ? `a:${id}` : `t:${id}`;
 }
 
-export const gateKeys = {
-  ticketState: (ticketId: string): string => `{t:${ticketId}}:state`,
-  wallet: (accountId: string): string => `{a:${accountId}}:wallet`,
-  trip: (kind: SubjectKind, id: string): string => `${subjectTag(kind, id)}:trip`,
-  spend: (accountId: string): string => `{a:${accountId}}:spend`,
-  moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
-  tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
-} as const;
+/** The subject of an open-journey index member. */
+export function subjectOfMember(member: string): { payg: boolean; id: string } {
+  return { payg: member.startsWith('a:'), id: member.slice(2) };
+}
+
+/** The shard of a subject: FNV-1a (32 bits) of its member, modulo the shard count. Changing GATE_SHARDS moves every key (README "Redis Cluster"). */
+export function shardOf(member: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < member.length; i++) {
+    hash ^= member.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+/** Every gate key, for a configured shard count (GATE_SHARDS) and tap stream name (GATE_TAP_STREAM). */
+export class GateKeys {
+  readonly shards: number;
+  private readonly stream: string;
+
+  constructor(gate: Pick<GateConfig, 'shards' | 'streamKey'>) {
+    this.shards = gate.shards;
+    this.stream = gate.streamKey;
+  }
+
+  /** 0 … shards − 1. */
+  allShards(): number[] {
+    return Array.from({ length: this.shards }, (_, shard) => shard);
+  }
+
+  shardOfSubject(kind: SubjectKind, id: string): number {
+    return shardOf(openJourneyMember(kind, id), this.shards);
+  }
+
+  /** `{g<s>}:t:<id>` or `{g<s>}:a:<id>`: the start of every key of one subject. */
+  subject(kind: SubjectKind, id: string): string {
+    const member = openJourneyMember(kind, id);
+    return `${shardTag(shardOf(member, this.shards))}:${member}`;
+  }
+
+  ticketState(ticketId: string): string {
+    return `${this.subject('single', ticketId)}:state`;
+  }
+
+  wallet(accountId: string): string {
+    return `${this.subject('payg', accountId)}:wallet`;
+  }
+
+  trip(kind: SubjectKind, id: string): string {
+    return `${this.subject(kind, id)}:trip`;
+  }
+
+  /** Pay-as-you-go spend; a ticket's (never written) only gives gate.lua a key in the ticket's slot. */
+  spend(kind: SubjectKind, id: string): string {
+    return `${this.subject(kind, id)}:spend`;
+  }
+
+  moved(accountId: string, movementId: string): string {
+    return `${this.subject('payg', accountId)}:moved:${movementId}`;
+  }
+
+  /** The tap's body and verdict, in the slot of the tap's subject. */
+  tapMemory(kind: SubjectKind, subjectId: string, deviceId: string, tapId: string): string {
+    return `${shardTag(this.shardOfSubject(kind, subjectId))}:tap:${deviceId}:${tapId}`;
+  }
+
+  /** The body a device's tap id was first used with, whatever its subject's shard (TAP_ID_REUSED). */
+  tapClaim(deviceId: string, tapId: string): string {
+    return `{d:${deviceId}}:tap:${tapId}`;
+  }
+
+  tapStream(shard: number): string {
+    return `${shardTag(shard)}:${this.stream}`;
+  }
+
+  /** Sorted by when each open journey times out; members `openJourneyMember`. */
+  openJourneys(shard: number): string {
+    return `${shardTag(shard)}:open-journeys`;
+  }
+}
+
+function shardTag(shard: number): string {
+  return `{g${shard}}`;
+}
 
 /** `{t:<id>}:state` (see ticket-state.store.ts for what each holds). */
 export const TICKET_STATE_FIELDS = [

@@ -9,6 +9,7 @@ import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { Ledger } from '../payments/ledger';
 import { RedisModule } from '../redis/redis.module';
+import { gateKeysProvider } from '../gate-state/gate-state.module';
 import { FareCharger } from './fare-charger';
 import { TapPartitions } from './tap-partitions';
 import { TapPersister } from './tap-persister';
@@ -22,7 +23,7 @@ class TapPersisterThreadModule {
     return {
       module: TapPersisterThreadModule,
       imports: [ConfigModule.forRoot(own), LoggingModule.forRoot(own), DatabaseModule, RedisModule],
-      providers: [Ledger, FareCharger, TapPartitions, TapRecorder, TapPersister],
+      providers: [gateKeysProvider(), Ledger, FareCharger, TapPartitions, TapRecorder, TapPersister],
     };
   }
 }

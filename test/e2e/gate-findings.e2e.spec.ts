@@ -3,13 +3,12 @@ import { DataSource } from 'typeorm';
 import { AccessTokens } from '../../src/accounts/access-tokens';
 import { FaresService } from '../../src/fares/fares.service';
 import { localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
-import { RedisService } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
 import { TicketStateStore } from '../../src/gate-state/ticket-state.store';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { TapPersister } from '../../src/validation/tap-persister';
 import { testAccount, type TestAccount } from '../support/auth';
-import { gateAt, tap, type GateDevice } from '../support/gate';
+import { forgetDeviceTaps, gateAt, tap, type GateDevice } from '../support/gate';
 import { expectError, useTestApp } from '../support/http';
 import { topUp } from '../support/money';
 
@@ -44,17 +43,7 @@ describe('the gate state and the record agree (issue 15 findings)', () => {
   };
   const drain = () => app().get(TapPersister).drain();
   const batch = (device: GateDevice, taps: object[]) => http().post('/v1/validations/batch').set('Authorization', device.bearer).send({ taps });
-  /** Forgets every tap of the device the way an expired tap memory does. */
-  const forgetTaps = async (device: GateDevice): Promise<number> => {
-    const client = app().get(RedisService).client;
-    let forgotten = 0;
-    for await (const keys of client.scanIterator({ MATCH: '*:tap:*', COUNT: 1000 })) {
-      for (const key of keys) {
-        if (key.includes(device.deviceId)) forgotten += await client.del(key);
-      }
-    }
-    return forgotten;
-  };
+  const forgetTaps = (device: GateDevice): Promise<number> => forgetDeviceTaps(app(), device.deviceId);
   const calculator = () => app().get(FaresService).calculator();
 
   it('1. a tap id reused by a device for another rider changes nothing and is refused as TAP_ID_REUSED; the first body still gets its verdict', async () => {
