@@ -382,9 +382,9 @@ function redisConfig(env: Env, fallback: string | undefined): AppConfig['redis']
   const cluster = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)(.*)$/.exec(value);
   if (!cluster) return { url: url(env, 'REDIS_URL', ['redis:', 'rediss:'], fallback), clusterNodes: null };
   const [, scheme, credentials, hosts, rest] = cluster;
-  const clusterNodes = hosts!.split(',').map((host) => `${scheme}://${credentials ? `${credentials}@` : ''}${host}${rest}`);
+  const clusterNodes = hosts.split(',').map((host) => `${scheme}://${credentials ? `${credentials}@` : ''}${host}${rest}`);
   for (const node of clusterNodes) url({ REDIS_URL: node }, 'REDIS_URL', ['redis:', 'rediss:']);
-  return { url: clusterNodes[0]!, clusterNodes };
+  return { url: clusterNodes[0], clusterNodes };
 }
 
 function url(env: Env, name: string, protocols: readonly string[], fallback?: string): string {

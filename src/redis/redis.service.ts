@@ -63,7 +63,7 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
 
 /** A cluster from some of its nodes; every connection to a node it discovers gets the first node's credentials and TLS. */
 function clusterOptions(nodes: readonly string[]): Parameters<typeof createCluster>[0] {
-  const first = new URL(nodes[0]!);
+  const first = new URL(nodes[0]);
   return {
     rootNodes: nodes.map((url) => ({ url, socket: SOCKET })),
     defaults: {
