@@ -9,6 +9,7 @@ import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { LeadershipModule } from './database/leadership';
 import { DevicesModule } from './devices/devices.module';
 import { FaresModule } from './fares/fares.module';
 import { HealthModule } from './health/health.module';
@@ -34,6 +35,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config),
         DatabaseModule,
+        LeadershipModule,
         RedisModule,
         MetricsModule,
         HealthModule,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { AccessTokens } from './access-tokens';
 import { AccountsController } from './accounts.controller';
@@ -11,7 +12,7 @@ import { RegistrationLimiter } from './registration-limiter';
 import { SessionStore } from './sessions';
 
 @Module({
-  imports: [PaymentsModule],
+  imports: [AuditModule, PaymentsModule],
   controllers: [AccountsController, ConcessionsController],
   providers: [AccessTokens, AccountsService, ConcessionsService, LoginLimiter, PasswordHasher, RegistrationLimiter, SessionStore],
   exports: [AccessTokens, AccountsService],

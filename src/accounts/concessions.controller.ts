@@ -48,6 +48,6 @@ export class ConcessionsController {
   @ApiNotFoundResponse({ description: 'No such claim' })
   @ApiConflictResponse({ description: 'CONCESSION_ALREADY_DECIDED' })
   decide(@CurrentUser() admin: AuthUser, @Param('id') id: string, @Body() body: ConcessionDecisionDto): Promise<ConcessionClaimDto> {
-    return this.concessions.decide(admin.id, id, body);
+    return this.concessions.decide(admin, id, body);
   }
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import { isUniqueViolation } from '../database/postgres-errors';
@@ -32,7 +34,10 @@ const AGE_RULES: Partial<Record<RiderCategory, (age: number) => boolean>> = {
 
 @Injectable()
 export class ConcessionsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
 
   /** A pending claim; one pending claim per category at a time. */
   async claim(accountId: string, input: ClaimConcessionDto, today = localDateAt(Date.now())): Promise<ConcessionClaimDto> {
@@ -89,7 +94,7 @@ export class ConcessionsService {
    * Approves or rejects a pending claim. Approving a claim that states a date of birth makes it the
    * account's verified date of birth, from which age-based categories follow on their own.
    */
-  async decide(adminId: string, claimId: string, decision: ConcessionDecisionDto, now = new Date()): Promise<ConcessionClaimDto> {
+  async decide(admin: AuthUser, claimId: string, decision: ConcessionDecisionDto, now = new Date()): Promise<ConcessionClaimDto> {
     if (decision.validUntil !== undefined) {
       if (!decision.approve) throw invalid('validUntil', 'applies to approvals only');
       if (new Date(decision.validUntil) <= now) throw invalid('validUntil', 'must be in the future');
@@ -103,12 +108,23 @@ export class ConcessionsService {
       const [[decided]] = await tx.query<[ClaimRow[], number]>(
         `UPDATE concession_claims SET status = $2, valid_until = $3, decided_by = $4, decided_at = now(), decision_reason = $5
           WHERE id = $1 RETURNING ${CLAIM_COLUMNS}`,
-        [claimId, decision.approve ? 'approved' : 'rejected', decision.validUntil ?? null, adminId, decision.reason ?? null],
+        [claimId, decision.approve ? 'approved' : 'rejected', decision.validUntil ?? null, admin.id, decision.reason ?? null],
       );
       if (decision.approve && claim.date_of_birth !== null) {
         await tx.query('UPDATE accounts SET verified_date_of_birth = $2 WHERE id = $1', [claim.account_id, claim.date_of_birth]);
       }
-      return toDto(decided);
+      const before = toDto(claim);
+      const after = toDto(decided);
+      await this.audit.record(tx, admin, {
+        action: decision.approve ? 'concession.approved' : 'concession.rejected',
+        subjectKind: 'concession_claim',
+        subjectId: claimId,
+        reason: decision.approve ? 'concession_approved' : 'concession_rejected',
+        ...(decision.reason === undefined ? {} : { note: decision.reason }),
+        before: { status: before.status, category: before.category, accountId: before.accountId },
+        after: { status: after.status, category: after.category, accountId: after.accountId, ...(after.validUntil === undefined ? {} : { validUntil: after.validUntil }) },
+      });
+      return after;
     });
   }
 }

@@ -63,7 +63,7 @@ export class AuditLog {
   async list(query: ListAuditQuery): Promise<AuditEntryDto[]> {
     const rows = await this.db.query<AuditRow[]>(
       `SELECT * FROM audit_log
-        WHERE ($1::text IS NULL OR subject_id = $1) AND ($2::text IS NULL OR actor_id::text = $2)
+        WHERE ($1::text IS NULL OR subject_id = $1) AND ($2::text IS NULL OR actor_id = $2)
         ORDER BY id DESC LIMIT $3`,
       [query.subjectId ?? null, query.actorId ?? null, query.limit ?? 50],
     );

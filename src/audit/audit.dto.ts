@@ -3,10 +3,10 @@ import { IsString, Matches } from 'class-validator';
 import { MayBeOmitted, PageLimit } from '../common/dto-decorators';
 
 export class ListAuditQuery {
-  @ApiPropertyOptional({ description: 'Only entries about this subject (an account, penalty or journey id)' })
+  @ApiPropertyOptional({ description: 'Only entries about this subject (an account, penalty, device, ticket, product, fare table or waiver id, or a settlement day)' })
   @MayBeOmitted()
   @IsString()
-  @Matches(/^[a-z0-9-]{1,64}$/, { message: '$property must be an id' })
+  @Matches(/^[A-Za-z0-9@:._-]{1,64}$/, { message: '$property must be an id' })
   subjectId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Only entries by this staff member' })

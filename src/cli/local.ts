@@ -1,15 +1,16 @@
 import 'reflect-metadata';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { seedDemoCredentials } from '../accounts/demo-seed';
 import { closeGracefully, createApp } from '../app';
-import { ConfigError, loadConfig } from '../config/config';
+import { ConfigError, loadConfig, type AppConfig } from '../config/config';
+import { dataSourceOptions } from '../database/data-source-options';
 import { RunningServer, startPostgres, startRedis } from '../local-services/servers';
 import { canEnter, serviceUser } from '../local-services/system';
 import { migrateAndMaybeSeed } from './migrate';
+import { superviseWorkers } from '../workers';
 import { runCommand } from './run-command';
 
 /**
@@ -24,17 +25,18 @@ async function main(): Promise<void> {
   const dataDir = chooseDataDir();
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
+  const workers = workersOption(process.argv.slice(2));
   const servers: RunningServer[] = [];
   let stopping = false;
-  const stopAll = async (app?: NestFastifyApplication) => {
+  const stopAll = async (stopService?: () => Promise<void>) => {
     if (stopping) return;
     stopping = true;
     say('\nStopping…');
-    if (app) await closeGracefully(app).catch(() => undefined);
+    if (stopService) await stopService().catch(() => undefined);
     for (const server of servers.reverse()) await server.stop();
     say('Stopped. Data kept in ' + dataDir);
   };
-  const onSignal = (app?: NestFastifyApplication) => () => void stopAll(app).then(() => process.exit(0));
+  const onSignal = (stopService?: () => Promise<void>) => () => void stopAll(stopService).then(() => process.exit(0));
   process.once('SIGINT', onSignal());
   process.once('SIGTERM', onSignal());
 
@@ -54,23 +56,55 @@ async function main(): Promise<void> {
     say(`Redis ready on port ${redis.port} (AOF, fsync every second${redisPassword ? ', password required' : ''})`);
     await migrateAndMaybeSeed(config.database.url, true, say);
 
-    const app = await createApp(config);
-    process.removeAllListeners('SIGINT');
-    process.removeAllListeners('SIGTERM');
-    process.once('SIGINT', onSignal(app));
-    process.once('SIGTERM', onSignal(app));
-    await app.listen({ port: config.port, host: config.host });
+    const demoCredentials = config.nodeEnv === 'development' ? await seededDemoCredentials(config) : [];
+    if (workers > 1) {
+      say(`Starting ${workers} workers sharing port ${config.port}`);
+      const supervisor = superviseWorkers({ count: workers, exec: join(__dirname, '..', 'main.js'), say });
+      setSignals(onSignal(() => supervisor.stop()));
+      await supervisor.ready;
+    } else {
+      const app = await createApp(config);
+      setSignals(onSignal(() => closeGracefully(app)));
+      await app.listen({ port: config.port, host: config.host });
+    }
     const base = `http://localhost:${config.port}`;
     say('');
     say(`Liên Thông is serving on ${base}`);
     say(`  readiness   ${base}/health/ready`);
     say(`  lines       ${base}/v1/lines`);
     say(`  API docs    ${base}/docs`);
-    if (config.nodeEnv === 'development') for (const line of await seedDemoCredentials(app.get(DataSource))) say(line);
+    for (const line of demoCredentials) say(line);
     say('Press Ctrl-C to stop the service and its databases.');
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** Ctrl-C and SIGTERM from now on stop what `handler` stops. */
+function setSignals(handler: () => void): void {
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
+/** `--workers N` (default 1): N worker processes sharing the port, as WORKERS does for `npm start`. */
+function workersOption(args: readonly string[]): number {
+  const at = args.indexOf('--workers');
+  if (at === -1) return 1;
+  const value = args[at + 1] ?? '';
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 256) throw new ConfigError('--workers', `must be a whole number from 1 to 256, got "${value}"`);
+  return Number(value);
+}
+
+/** The demo accounts and gates, written before the service starts (whichever process serves). */
+async function seededDemoCredentials(config: AppConfig): Promise<string[]> {
+  const dataSource = await new DataSource(dataSourceOptions({ database: { ...config.database, poolSize: 1 } })).initialize();
+  try {
+    return await seedDemoCredentials(dataSource);
+  } finally {
+    await dataSource.destroy();
   }
 }
 

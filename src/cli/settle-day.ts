@@ -1,3 +1,4 @@
+import { AuditLog } from '../audit/audit-log';
 import 'reflect-metadata';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -33,7 +34,7 @@ export async function settleDay(argv: readonly string[], out: Output): Promise<D
   const day = dayBounds(date);
   const db = await new DataSource(dataSourceOptions({ database: { url: loadConfig().database.url, poolSize: 2, migrateOnStart: false } })).initialize();
   try {
-    const settlement = new SettlementService(db);
+    const settlement = new SettlementService(db, new AuditLog(db));
     const progress = progressPrinter(out, date);
     const statement = values.close ? await settlement.close({ id: `cli:${userInfo().username}`, role: 'admin' }, date, progress) : await settlement.schemeStatement(day, progress);
     out.write(values.json ? `${JSON.stringify(statement, null, 2)}\n` : summary(statement));

@@ -30,7 +30,7 @@ const QUIET_ROUTES = new Set(['GET /health/live', 'GET /health/ready', 'GET /met
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const logger = pino({ level: config.logLevel, base: { service: 'lien-thong' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+    const logger = pino({ level: config.logLevel, base: { service: 'lien-thong', pid: process.pid }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
     return {
       module: LoggingModule,
       global: true,

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { ConfigError, DEVELOPMENT_DEFAULTS, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -8,6 +9,7 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       port: 3000,
       logLevel: 'info',
+      copies: { workers: availableParallelism(), leaderRetrySeconds: 5 },
       database: { url: DEVELOPMENT_DEFAULTS.DATABASE_URL, migrateOnStart: true },
       redis: { url: DEVELOPMENT_DEFAULTS.REDIS_URL },
     });
@@ -37,6 +39,8 @@ describe('loadConfig', () => {
       DATABASE_MIGRATE_ON_START: 'false',
       REDIS_URL: 'rediss://cache:6379',
       DOCS_ENABLED: 'no',
+      WORKERS: '4',
+      LEADER_RETRY_SECONDS: '2',
     });
     expect(config).toMatchObject({
       nodeEnv: 'test',
@@ -44,6 +48,7 @@ describe('loadConfig', () => {
       port: 8080,
       logLevel: 'debug',
       bodyLimitBytes: 2048,
+      copies: { workers: 4, leaderRetrySeconds: 2 },
       database: { url: 'postgresql://u:p@db:5432/x', poolSize: 25, migrateOnStart: false },
       redis: { url: 'rediss://cache:6379' },
       docsEnabled: false,
@@ -61,6 +66,8 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'http://cache' }, 'REDIS_URL', 'must start with redis://'],
     [{ DOCS_ENABLED: 'maybe' }, 'DOCS_ENABLED', 'must be true or false'],
     [{ BODY_LIMIT_BYTES: '10' }, 'BODY_LIMIT_BYTES', 'must be between'],
+    [{ WORKERS: '0' }, 'WORKERS', 'must be between 1 and 256'],
+    [{ LEADER_RETRY_SECONDS: 'soon' }, 'LEADER_RETRY_SECONDS', 'must be a whole number'],
   ])('stops on %p naming %s', (env, variable, problem) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} ${problem}`));

@@ -19,7 +19,7 @@ describe('payments and tickets configuration', () => {
   it('has development defaults', () => {
     const { payments, tickets } = loadConfig({ LOCAL_DATA_DIR: '/data' });
     expect(payments).toEqual({ publicBaseUrl: 'http://localhost:3000', webhookSecret: expect.stringContaining('lienthong-dev'), paymentTtlSeconds: 900, expirySweepSeconds: 60 });
-    expect(tickets).toEqual({ qrSigningKeys: undefined, qrDevKeyFile: '/data/qr-dev-signing-key.pem', accountQrTtlSeconds: 86_400, singleTripValidityHours: 24, passStartWithinDays: 30 });
+    expect(tickets).toEqual({ qrSigningKeys: undefined, qrDevKeyFile: '/data/qr-dev-signing-key.pem', accountQrTtlSeconds: 86_400, singleTripValidityHours: 24, passStartWithinDays: 30, dynamicQr: { credentialDays: 30, stepSeconds: 15, windowSteps: 2 } });
   });
 
   it('reads QR keys: the first private key signs, retired public keys verify', () => {

@@ -3,6 +3,7 @@
  * A bad or missing value stops the start with a message naming the variable.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -13,6 +14,7 @@ export interface AppConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
+  readonly copies: CopiesConfig;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   readonly bodyLimitBytes: number;
   /** Deepest nesting of arrays and objects a JSON body may have; deeper ones get 400 before they are parsed. */
@@ -43,6 +45,14 @@ export interface AppConfig {
   readonly tickets: TicketsConfig;
   readonly gate: GateConfig;
   readonly riders: RidersConfig;
+}
+
+/** Several copies of the service: worker processes on one machine, copies on several. */
+export interface CopiesConfig {
+  /** Worker processes `npm start` runs, sharing the port (src/workers.ts); 1: the service runs in the process itself. */
+  readonly workers: number;
+  /** How often a copy tries to take the singleton jobs' lease (src/database/leadership.ts), and its holder confirms it. */
+  readonly leaderRetrySeconds: number;
 }
 
 /** The gate path (validation): journeys, tap idempotency, the tap stream and its persister. */
@@ -110,6 +120,17 @@ export interface TicketsConfig {
   readonly singleTripValidityHours: number;
   /** A pass starts on a chosen date, or at its first use, at most this many days after purchase. */
   readonly passStartWithinDays: number;
+  readonly dynamicQr: DynamicQrConfig;
+}
+
+/** The app's dynamic QR (src/tickets/dynamic-qr.ts). */
+export interface DynamicQrConfig {
+  /** How long a credential for a phone key is valid; the app asks for a new one before then. */
+  readonly credentialDays: number;
+  /** A code changes every step of this many seconds. */
+  readonly stepSeconds: number;
+  /** A code is accepted this many steps before or after the gate's own step, else STALE_CODE. */
+  readonly windowSteps: number;
 }
 
 export interface TokenKey {
@@ -183,6 +204,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: text(env, 'HOST', '0.0.0.0'),
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    copies: {
+      workers: integer(env, 'WORKERS', availableParallelism(), 1, 256),
+      leaderRetrySeconds: integer(env, 'LEADER_RETRY_SECONDS', 5, 1, 300),
+    },
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     jsonMaxDepth: integer(env, 'JSON_MAX_DEPTH', 32, 2, 1000),
     database: {
@@ -223,6 +248,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       accountQrTtlSeconds: integer(env, 'QR_ACCOUNT_TOKEN_TTL_SECONDS', 24 * 3600, 300, 30 * 24 * 3600),
       singleTripValidityHours: integer(env, 'SINGLE_TRIP_VALIDITY_HOURS', 24, 1, 24 * 366),
       passStartWithinDays: integer(env, 'PASS_START_WITHIN_DAYS', 30, 1, 366),
+      dynamicQr: {
+        credentialDays: integer(env, 'DYNAMIC_QR_CREDENTIAL_DAYS', 30, 1, 366),
+        stepSeconds: integer(env, 'DYNAMIC_QR_STEP_SECONDS', 15, 5, 300),
+        windowSteps: integer(env, 'DYNAMIC_QR_WINDOW_STEPS', 2, 0, 20),
+      },
     },
     gate: {
       journeyLimitMinutes: integer(env, 'GATE_JOURNEY_LIMIT_MINUTES', 180, 10, 24 * 60),

@@ -25,8 +25,8 @@ export class DevicesController {
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: RegisteredDeviceDto, description: 'The secret is shown this once' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: unknown operator, line or station, or one that does not fit' })
-  register(@Body() body: RegisterDeviceDto): Promise<RegisteredDeviceDto> {
-    return this.devices.register(body);
+  register(@CurrentUser() admin: AuthUser, @Body() body: RegisterDeviceDto): Promise<RegisteredDeviceDto> {
+    return this.devices.register(admin, body);
   }
 
   @Post('admin/devices/:deviceId/disable')
@@ -35,8 +35,8 @@ export class DevicesController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: DeviceDto, description: 'Disabled for good; its tokens stop working at once' })
   @ApiNotFoundResponse({ description: 'No such device' })
-  disable(@Param('deviceId') deviceId: string): Promise<DeviceDto> {
-    return this.devices.disable(deviceId);
+  disable(@CurrentUser() admin: AuthUser, @Param('deviceId') deviceId: string): Promise<DeviceDto> {
+    return this.devices.disable(admin, deviceId);
   }
 
   @Get('devices')

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AccessTokens } from '../accounts/access-tokens';
+import { AuditLog } from '../audit/audit-log';
+import type { AuthUser } from '../common/auth-user';
 import { DomainError, ErrorDetail, NotFoundError } from '../common/domain-error';
 import type { TransportMode } from '../network/hanoi-network';
 import { NetworkService } from '../network/network.service';
@@ -32,16 +34,22 @@ export class DevicesService {
     private readonly network: NetworkService,
     private readonly tokens: AccessTokens,
     private readonly disabledDevices: DisabledDevices,
+    private readonly audit: AuditLog,
   ) {}
 
   /** A new device on a line of its operator (and a station of that line, for gates); the secret is returned this once. */
-  async register(input: RegisterDeviceDto): Promise<RegisteredDeviceDto> {
+  async register(admin: AuthUser, input: RegisterDeviceDto): Promise<RegisteredDeviceDto> {
     await this.checkPlacement(input);
     const secret = newDeviceSecret();
-    const [row] = await this.db.query<DeviceRow[]>(
-      `INSERT INTO devices (id, operator_id, line_id, station_id, kind, secret_hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${DEVICE_COLUMNS}`,
-      [randomUUID(), input.operatorId, input.lineId, input.stationId ?? null, input.kind, hashDeviceSecret(secret)],
-    );
+    const row = await this.db.transaction(async (em) => {
+      const [inserted] = await em.query<DeviceRow[]>(
+        `INSERT INTO devices (id, operator_id, line_id, station_id, kind, secret_hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${DEVICE_COLUMNS}`,
+        [randomUUID(), input.operatorId, input.lineId, input.stationId ?? null, input.kind, hashDeviceSecret(secret)],
+      );
+      // The secret is never in the log: it is shown once, to the admin who registered the device.
+      await this.audit.record(em, admin, { action: 'device.registered', subjectKind: 'device', subjectId: inserted.id, reason: 'device_registration', after: toDto(inserted) });
+      return inserted;
+    });
     await this.disabledDevices.knownNow(row.id);
     return { ...toDto(row), secret };
   }
@@ -68,13 +76,18 @@ export class DevicesService {
   }
 
   /** Disables a device for good: its secret and every token it holds stop working on every copy of the service. */
-  async disable(deviceId: string): Promise<DeviceDto> {
-    // TypeORM answers an UPDATE with [rows, count].
-    const [[device]] = await this.db.query<[DeviceRow[], number]>(
-      `UPDATE devices SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1 RETURNING ${DEVICE_COLUMNS}`,
-      [deviceId],
-    );
-    if (!device) throw new NotFoundError('Device', deviceId);
+  async disable(admin: AuthUser, deviceId: string): Promise<DeviceDto> {
+    const device = await this.db.transaction(async (em) => {
+      const [before] = await em.query<DeviceRow[]>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1 FOR UPDATE`, [deviceId]);
+      if (!before) throw new NotFoundError('Device', deviceId);
+      // TypeORM answers an UPDATE with [rows, count].
+      const [[after]] = await em.query<[DeviceRow[], number]>(
+        `UPDATE devices SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1 RETURNING ${DEVICE_COLUMNS}`,
+        [deviceId],
+      );
+      await this.audit.record(em, admin, { action: 'device.disabled', subjectKind: 'device', subjectId: deviceId, reason: 'device_disabled', before: toDto(before), after: toDto(after) });
+      return after;
+    });
     await this.disabledDevices.disabledNow(deviceId);
     return toDto(device);
   }

@@ -58,6 +58,9 @@ interface WaiverRow {
   zone_id: string | null;
 }
 
+/** More to write in the transaction of a fare data change (its audit entry). */
+export type AlsoWrite = (db: EntityManager) => Promise<void>;
+
 /** Reads and appends fare data in Postgres. Versions are only ever inserted. */
 export class FareStore {
   constructor(private readonly db: DataSource) {}
@@ -67,9 +70,9 @@ export class FareStore {
     return this.db.transaction('REPEATABLE READ', (db) => loadWith(db));
   }
 
-  /** Inserts a fare table version with its rules, in one transaction. */
-  async insertFareTable(table: FareTable, onExisting: OnExisting): Promise<void> {
-    await this.inTransaction(async (db) => {
+  /** Inserts a fare table version with its rules, in one transaction (with `alsoWrite`, e.g. its audit entry). */
+  async insertFareTable(table: FareTable, onExisting: OnExisting, alsoWrite?: AlsoWrite): Promise<void> {
+    await this.inTransaction(alsoWrite, async (db) => {
       const inserted = await db.query<unknown[]>(
         `INSERT INTO fare_tables (id, effective_from, free_rider_categories) VALUES ($1, $2, $3)
          ${onExisting === 'skip' ? 'ON CONFLICT (id) DO NOTHING' : ''} RETURNING id`,
@@ -104,9 +107,9 @@ export class FareStore {
   }
 
   /** Inserts a product version (and the product itself when `newProduct`) with its prices. */
-  async insertProductVersion(version: ProductVersion, newProduct: boolean, onExisting: OnExisting): Promise<void> {
+  async insertProductVersion(version: ProductVersion, newProduct: boolean, onExisting: OnExisting, alsoWrite?: AlsoWrite): Promise<void> {
     const ignore = onExisting === 'skip' ? 'ON CONFLICT DO NOTHING' : '';
-    await this.inTransaction(async (db) => {
+    await this.inTransaction(alsoWrite, async (db) => {
       if (newProduct) {
         const created = await db.query<unknown[]>('INSERT INTO products (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING id', [version.productId]);
         if (created.length === 0 && onExisting === 'fail') {
@@ -137,8 +140,8 @@ export class FareStore {
     });
   }
 
-  async insertWaiver(waiver: FareWaiver, onExisting: OnExisting): Promise<void> {
-    await this.inTransaction((db) =>
+  async insertWaiver(waiver: FareWaiver, onExisting: OnExisting, alsoWrite?: AlsoWrite): Promise<void> {
+    await this.inTransaction(alsoWrite, (db) =>
       db.query(
         `INSERT INTO fare_waivers (id, name, starts_at, ends_at, line_ids, modes, rider_categories, zone_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ${onExisting === 'skip' ? 'ON CONFLICT (id) DO NOTHING' : ''}`,
@@ -149,7 +152,7 @@ export class FareStore {
 
   /** Zones are reference data, not versions: their name and stations follow the seed. */
   async upsertZone(zone: FareZone, membershipEstimated: boolean): Promise<void> {
-    await this.inTransaction(async (db) => {
+    await this.inTransaction(undefined, async (db) => {
       await db.query('INSERT INTO fare_zones (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name', [zone.id, zone.name]);
       await db.query('DELETE FROM fare_zone_stations WHERE zone_id = $1 AND NOT (station_id = ANY($2))', [zone.id, zone.stationIds]);
       for (const stationId of zone.stationIds) {
@@ -162,10 +165,14 @@ export class FareStore {
     });
   }
 
-  /** Runs a write; a second version at the same instant becomes 409 OVERLAPPING_VERSION. */
-  private async inTransaction<T>(work: (db: EntityManager) => Promise<T>): Promise<T> {
+  /** Runs a write, then `alsoWrite` in its transaction; a second version at the same instant becomes 409 OVERLAPPING_VERSION. */
+  private async inTransaction<T>(alsoWrite: AlsoWrite | undefined, work: (db: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await this.db.transaction(work);
+      return await this.db.transaction(async (db) => {
+        const result = await work(db);
+        await alsoWrite?.(db);
+        return result;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new DomainError('conflict', 'OVERLAPPING_VERSION', 'A version with the same id or effectiveFrom already exists');

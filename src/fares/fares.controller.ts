@@ -41,8 +41,8 @@ export class FaresController {
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: ProductDto })
   @ApiConflictResponse({ description: 'PRODUCT_EXISTS' })
-  createProduct(@Body() body: CreateProductDto): Promise<ProductDto> {
-    return this.fares.createProduct(body);
+  createProduct(@CurrentUser() admin: AuthUser, @Body() body: CreateProductDto): Promise<ProductDto> {
+    return this.fares.createProduct(admin, body);
   }
 
   @Patch('admin/products/:id')
@@ -51,8 +51,8 @@ export class FaresController {
   @HttpCode(200)
   @ApiOkResponse({ type: ProductDto, description: 'The new version; earlier versions and what was sold under them are unchanged' })
   @ApiConflictResponse({ description: 'OVERLAPPING_VERSION: a version with that effectiveFrom exists' })
-  amendProduct(@Param('id') id: string, @Body() body: AmendProductDto): Promise<ProductDto> {
-    return this.fares.amendProduct(id, body);
+  amendProduct(@CurrentUser() admin: AuthUser, @Param('id') id: string, @Body() body: AmendProductDto): Promise<ProductDto> {
+    return this.fares.amendProduct(admin, id, body);
   }
 
   @Post('admin/fare-tables')
@@ -60,15 +60,15 @@ export class FaresController {
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: FareTableDto, description: 'A new version of the whole single-trip tariff, in force from effectiveFrom' })
   @ApiConflictResponse({ description: 'OVERLAPPING_VERSION: a fare table with that effectiveFrom exists' })
-  createFareTable(@Body() body: CreateFareTableDto): Promise<FareTableDto> {
-    return this.fares.createFareTable(body);
+  createFareTable(@CurrentUser() admin: AuthUser, @Body() body: CreateFareTableDto): Promise<FareTableDto> {
+    return this.fares.createFareTable(admin, body);
   }
 
   @Post('admin/waivers')
   @Roles('admin')
   @ApiBearerAuth()
   @ApiCreatedResponse({ type: WaiverDto })
-  createWaiver(@Body() body: CreateWaiverDto): Promise<WaiverDto> {
-    return this.fares.createWaiver(body);
+  createWaiver(@CurrentUser() admin: AuthUser, @Body() body: CreateWaiverDto): Promise<WaiverDto> {
+    return this.fares.createWaiver(admin, body);
   }
 }

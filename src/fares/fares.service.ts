@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleIn
 import stableStringify from 'fast-json-stable-stringify';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
 import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError, type ErrorDetail } from '../common/domain-error';
 import type { TransportMode } from '../network/hanoi-network';
@@ -25,6 +26,9 @@ import {
   WaiverDto,
 } from './fares.dto';
 import type { RiderCategory } from './rider-category';
+
+/** The audit log's reason for an admin's change of fare data (versions only ever added, never rewritten). */
+const FARE_DATA_CHANGE = 'fare_data_change';
 
 /** Published on Redis when fare data changes, so every copy of the service reloads at once. */
 const CHANGED_CHANNEL = 'fares:changed';
@@ -50,6 +54,7 @@ export class FaresService implements OnModuleInit, OnApplicationBootstrap, OnMod
     dataSource: DataSource,
     private readonly network: NetworkService,
     private readonly redis: RedisService,
+    private readonly audit: AuditLog,
   ) {
     this.store = new FareStore(dataSource);
   }
@@ -113,7 +118,7 @@ export class FaresService implements OnModuleInit, OnApplicationBootstrap, OnMod
       .map((version) => toProductDto(version, query.riderCategory));
   }
 
-  async createProduct(body: CreateProductDto): Promise<ProductDto> {
+  async createProduct(admin: AuthUser, body: CreateProductDto): Promise<ProductDto> {
     const effectiveFrom = this.newEffectiveFrom(body.effectiveFrom);
     const version = this.checkedProduct({
       productId: body.id,
@@ -129,12 +134,15 @@ export class FaresService implements OnModuleInit, OnApplicationBootstrap, OnMod
       payAsYouGoCap: body.payAsYouGoCap ?? null,
       onSale: body.onSale ?? true,
     });
-    await this.store.insertProductVersion(version, true, 'fail');
+    const created = toProductDto(version, undefined);
+    await this.store.insertProductVersion(version, true, 'fail', (db) =>
+      this.audit.record(db, admin, { action: 'fares.product_created', subjectKind: 'product', subjectId: version.productId, reason: FARE_DATA_CHANGE, after: created }),
+    );
     await this.changed();
-    return toProductDto(version, undefined);
+    return created;
   }
 
-  async amendProduct(productId: string, body: AmendProductDto | null): Promise<ProductDto> {
+  async amendProduct(admin: AuthUser, productId: string, body: AmendProductDto | null): Promise<ProductDto> {
     const changes = {
       ...(body?.name !== undefined && { name: body.name }),
       ...(body?.modes !== undefined && { modes: body.modes }),
@@ -153,12 +161,22 @@ export class FaresService implements OnModuleInit, OnApplicationBootstrap, OnMod
     const version = this.checkedProduct({ ...base, versionId: `${productId}@${new Date(effectiveFrom).toISOString()}`, effectiveFrom, ...changes });
     const terms = (product: ProductVersion) => stableStringify({ ...product, versionId: null, effectiveFrom: null });
     if (terms(version) === terms(base)) throw emptyChange();
-    await this.store.insertProductVersion(version, false, 'fail');
+    const amended = toProductDto(version, undefined);
+    await this.store.insertProductVersion(version, false, 'fail', (db) =>
+      this.audit.record(db, admin, {
+        action: 'fares.product_amended',
+        subjectKind: 'product',
+        subjectId: productId,
+        reason: FARE_DATA_CHANGE,
+        before: toProductDto(base, undefined),
+        after: amended,
+      }),
+    );
     await this.changed();
-    return toProductDto(version, undefined);
+    return amended;
   }
 
-  async createFareTable(body: CreateFareTableDto): Promise<FareTableDto> {
+  async createFareTable(admin: AuthUser, body: CreateFareTableDto): Promise<FareTableDto> {
     const effectiveFrom = this.newEffectiveFrom(body.effectiveFrom);
     const table: FareTable = {
       id: `fare-table@${new Date(effectiveFrom).toISOString()}`,
@@ -167,12 +185,21 @@ export class FaresService implements OnModuleInit, OnApplicationBootstrap, OnMod
       rules: body.rules.map((rule, index) => this.checkedRule(rule, `rules.${index}`)),
     };
     checkRulesDoNotOverlap(table.rules);
-    await this.store.insertFareTable(table, 'fail');
+    const created = toFareTableDto(table);
+    await this.store.insertFareTable(table, 'fail', (db) =>
+      this.audit.record(db, admin, {
+        action: 'fares.fare_table_created',
+        subjectKind: 'fare_table',
+        subjectId: table.id,
+        reason: FARE_DATA_CHANGE,
+        after: created,
+      }),
+    );
     await this.changed();
-    return toFareTableDto(table);
+    return created;
   }
 
-  async createWaiver(body: CreateWaiverDto): Promise<WaiverDto> {
+  async createWaiver(admin: AuthUser, body: CreateWaiverDto): Promise<WaiverDto> {
     const startsAt = this.newEffectiveFrom(body.effectiveFrom);
     const endsAt = Date.parse(body.effectiveUntil);
     if (endsAt <= startsAt) {
@@ -192,9 +219,7 @@ export class FaresService implements OnModuleInit, OnApplicationBootstrap, OnMod
       riderCategories: body.riderCategories ?? null,
       zoneId: body.zoneId ?? null,
     };
-    await this.store.insertWaiver(waiver, 'fail');
-    await this.changed();
-    return {
+    const created: WaiverDto = {
       id: waiver.id,
       name: waiver.name,
       effectiveFrom: new Date(startsAt).toISOString(),
@@ -204,6 +229,11 @@ export class FaresService implements OnModuleInit, OnApplicationBootstrap, OnMod
       riderCategories: waiver.riderCategories ? [...waiver.riderCategories] : null,
       zoneId: waiver.zoneId,
     };
+    await this.store.insertWaiver(waiver, 'fail', (db) =>
+      this.audit.record(db, admin, { action: 'fares.waiver_created', subjectKind: 'waiver', subjectId: waiver.id, reason: FARE_DATA_CHANGE, after: created }),
+    );
+    await this.changed();
+    return created;
   }
 
   /** Reloads here, then tells the other copies. */

@@ -173,6 +173,10 @@ local function windowReason()
   return ''
 end
 
+-- A dynamic QR outside its time window proves nothing about who holds the phone: it is refused before any
+-- other rule, at entry and exit alike, and changes nothing (its tap is remembered and streamed as any refusal).
+if nodeReason == 'STALE_CODE' then return refuse(nodeReason) end
+
 if not payg then
   if not status then return refuse('INVALID_QR') end -- signed by us, but unknown to the gates: refuse, never guess
   local used = state[7] and state[7] ~= ''

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { Leadership, type LeaderJob } from '../database/leadership';
 import { DomainError } from '../common/domain-error';
 import { GateWallet } from '../payments/gate-wallet';
 import type { WalletMovement } from '../payments/ledger';
@@ -21,37 +22,35 @@ export interface CompletionRunResult {
  * Completes forgotten exits: every pay-as-you-go journey closed at the maximum fare (timed out) is
  * looked at once, from Postgres, after the tap persister wrote it; where the rider's own history
  * shows a usual exit under the rule in force when the journey began, it is charged the fare to
- * that exit and the difference goes back to the wallet. Runs in every copy of the service (each
- * journey is claimed by one transaction), never on the gate path.
+ * that exit and the difference goes back to the wallet. Runs in the copy leading the singleton
+ * jobs (src/database/leadership.ts); each journey is still claimed by one transaction, so a round
+ * that outlives its copy's lease does nothing twice. Never on the gate path.
  */
 @Injectable()
 export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(JourneyCompletion.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private job: LeaderJob | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly journeys: JourneysService,
     private readonly gateWallet: GateWallet,
+    private readonly leadership: Leadership,
   ) {}
 
   onApplicationBootstrap(): void {
     const seconds = this.config.riders.completionIntervalSeconds;
     if (seconds === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.run()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'completing journeys failed; trying again later'))
-        .finally(() => (this.running = undefined));
-    }, seconds * 1000);
-    this.timer.unref();
+    this.job = this.leadership.every(
+      seconds * 1000,
+      () => this.run(),
+      (error) => this.logger.warn({ err: error }, 'completing journeys failed; trying again later'),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.job?.stop();
   }
 
   /** Looks at every timed-out journey not looked at yet (within the claim window) and completes those the rule allows. */

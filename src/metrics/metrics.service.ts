@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { clusterMetricsReader } from './cluster-metrics';
 
-/** The Prometheus registry of this process: HTTP request counts and latencies, plus Node's own metrics. */
+/**
+ * The Prometheus registry of this process: HTTP request counts and latencies, plus Node's own
+ * metrics. In a worker of several, /metrics shows the sum over the workers (see cluster-metrics.ts).
+ */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -20,6 +24,9 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Under node:cluster, every worker's figures through the primary (cluster-metrics.ts). */
+  private readonly clusterRender = clusterMetricsReader(this.registry);
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -31,8 +38,9 @@ export class MetricsService {
     this.latency.observe(labels, seconds);
   }
 
+  /** This process's metrics, or with several workers the sum of all of theirs. */
   render(): Promise<string> {
-    return this.registry.metrics();
+    return this.clusterRender ? this.clusterRender() : this.registry.metrics();
   }
 
   get contentType(): string {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import stableStringify from 'fast-json-stable-stringify';
 import { createHash } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
 import type { AuthUser } from '../common/auth-user';
 import { DomainError } from '../common/domain-error';
 import { operatorScope } from '../common/operator-scope';
@@ -57,7 +58,10 @@ export function statementHash(statement: DailyStatement): string {
  */
 @Injectable()
 export class SettlementService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditLog,
+  ) {}
 
   async statement(user: AuthUser, date: string, requestedOperatorId: string | undefined): Promise<DailyStatement> {
     const operatorId = operatorScope(user, requestedOperatorId);
@@ -91,6 +95,14 @@ export class SettlementService {
           JSON.stringify(frozen),
           frozen.sha256,
         ]);
+        await this.audit.record(em, user, {
+          action: 'settlement.day_closed',
+          subjectKind: 'settlement_day',
+          subjectId: date,
+          reason: 'day_close',
+          before: { status: open.status },
+          after: { status: frozen.status, closedAt: frozen.closedAt, sha256: frozen.sha256 },
+        });
         return frozen;
       });
     } catch (error) {

@@ -117,19 +117,9 @@ export class SupportService {
    * service (the deny list and the gates' state follow), and records who, why, before and after.
    */
   async setGateBlock(agent: AuthUser, accountId: string, body: SupportGateBlockDto): Promise<SupportAccountDto> {
-    const before = await this.account(accountId);
-    await this.gateAccounts.setBlocked(accountId, body.blocked, `${body.reason}: ${body.note.trim()}`);
-    const after = await this.account(accountId);
-    await this.audit.record(this.db.manager, agent, {
-      action: body.blocked ? 'gate.block' : 'gate.unblock',
-      subjectKind: 'account',
-      subjectId: accountId,
-      reason: body.reason,
-      note: body.note.trim(),
-      before: { gateBlocked: before.gateBlocked },
-      after: { gateBlocked: after.gateBlocked },
-    });
-    return after;
+    await this.account(accountId);
+    await this.gateAccounts.setBlocked(agent, accountId, body.blocked, { reason: body.reason, note: body.note });
+    return this.account(accountId);
   }
 
   private async account(accountId: string): Promise<Omit<SupportAccountDto, 'foundBy'>> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { Leadership, type LeaderJob } from '../database/leadership';
 import type { WebhookResultDto } from '../payments/payments.dto';
 import { PaymentsService } from '../payments/payments.service';
 import { OrdersService } from './orders.service';
@@ -14,21 +15,26 @@ import { OrdersService } from './orders.service';
 @Injectable()
 export class PaymentSettlement implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PaymentSettlement.name);
-  private timer: NodeJS.Timeout | undefined;
+  private expiry: LeaderJob | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly payments: PaymentsService,
     private readonly orders: OrdersService,
+    private readonly leadership: Leadership,
   ) {}
 
+  /** The expiry sweep runs in the copy leading the singleton jobs. */
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.expireOverdueLogged(), this.config.payments.expirySweepSeconds * 1000);
-    this.timer.unref();
+    this.expiry = this.leadership.every(
+      this.config.payments.expirySweepSeconds * 1000,
+      () => this.expireOverdue(),
+      (error) => this.logger.error({ err: error }, 'expiring overdue payments failed'),
+    );
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  async onModuleDestroy(): Promise<void> {
+    await this.expiry?.stop();
   }
 
   /** The gateway's callback, for a top-up or an order's payment. */
@@ -39,9 +45,5 @@ export class PaymentSettlement implements OnApplicationBootstrap, OnModuleDestro
   /** Expires pending payments past their time, and the orders waiting for them. */
   expireOverdue(): Promise<number> {
     return this.payments.expireOverdue(this.orders);
-  }
-
-  private async expireOverdueLogged(): Promise<void> {
-    await this.expireOverdue().catch((error: unknown) => this.logger.error({ err: error }, 'expiring overdue payments failed'));
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { KeyObject } from 'node:crypto';
+import { sign as signBytes, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AppConfig, QrSigningKey } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -7,7 +7,7 @@ import type { RiderCategory } from '../fares/rider-category';
 import type { TransportMode } from '../network/hanoi-network';
 import { loadOrCreateDevQrKey } from './qr-dev-key';
 import type { JsonWebKeyDto, JsonWebKeySetDto } from './tickets.dto';
-import { withLowS } from './qr-signature';
+import { toLowS, withLowS } from './qr-signature';
 
 /** What a ticket's QR says, for a gate that verifies it offline. */
 export interface TicketQrClaims {
@@ -84,6 +84,16 @@ export class QrTokens {
   forAccount(accountId: string, riderCategory: RiderCategory, now: Date): string {
     const iat = seconds(now);
     return this.sign({ typ: 'account', knd: 'payg', rc: riderCategory, iat, exp: iat + this.accountTtlSeconds }, accountId);
+  }
+
+  /** The `kid` of the key that signs. */
+  signingKeyId(): string {
+    return this.signingKid;
+  }
+
+  /** An ES256 signature (r ‖ s, low S) of raw bytes with the signing key: dynamic QR credentials (dynamic-qr.ts). */
+  signBytes(data: Buffer): Buffer {
+    return toLowS(signBytes('sha256', data, { key: this.signingKey, dsaEncoding: 'ieee-p1363' }));
   }
 
   private sign(payload: object, subject: string): string {

@@ -80,8 +80,8 @@ export class TicketsController {
   @ApiBearerAuth()
   @ApiOkResponse({ type: TicketDto, description: 'Revoked (or already revoked): gates refuse it' })
   @ApiConflictResponse({ description: 'TICKET_NOT_ACTIVE: it was refunded' })
-  revoke(@Param('id') id: string, @Body() body: RevokeTicketDto): Promise<TicketDto> {
-    return this.tickets.revoke(id, body.reason);
+  revoke(@CurrentUser() admin: AuthUser, @Param('id') id: string, @Body() body: RevokeTicketDto): Promise<TicketDto> {
+    return this.tickets.revoke(admin, id, body.reason);
   }
 }
 

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
@@ -68,6 +70,7 @@ export class TicketsService {
     private readonly states: TicketStateStore,
     private readonly redisRetries: RedisRetries,
     private readonly gateWallet: GateWallet,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The tickets a paid order buys, written with the transaction that pays for them. */
@@ -176,16 +179,27 @@ export class TicketsService {
   }
 
   /** An admin takes a ticket out of use (fraud, a lost phone): gates refuse it from now on. Nothing is refunded. */
-  async revoke(ticketId: string, reason: string): Promise<TicketDto> {
+  async revoke(admin: AuthUser, ticketId: string, reason: string): Promise<TicketDto> {
     const ticket = await this.db.transaction(async (em) => {
       const current = await this.lockedTicket(em, ticketId);
-      if (current.status === 'revoked') return current;
       if (current.status === 'refunded') throw new DomainError('conflict', 'TICKET_NOT_ACTIVE', `Ticket ${ticketId} was refunded`);
-      const [rows] = await em.query<[TicketRow[], number]>(
-        `UPDATE tickets SET status = 'revoked', revoked_at = now(), revoked_reason = $2, state_version = state_version + 1 WHERE id = $1 RETURNING *`,
-        [ticketId, reason.trim()],
-      );
-      return rows[0];
+      const [[revoked]] =
+        current.status === 'revoked'
+          ? [[current]]
+          : await em.query<[TicketRow[], number]>(
+              `UPDATE tickets SET status = 'revoked', revoked_at = now(), revoked_reason = $2, state_version = state_version + 1 WHERE id = $1 RETURNING *`,
+              [ticketId, reason.trim()],
+            );
+      await this.audit.record(em, admin, {
+        action: 'ticket.revoked',
+        subjectKind: 'ticket',
+        subjectId: ticketId,
+        reason: 'ticket_revocation',
+        note: reason.trim(),
+        before: { status: current.status, accountId: current.account_id },
+        after: { status: revoked.status, accountId: revoked.account_id },
+      });
+      return revoked;
     });
     await this.publish([ticket]);
     return toTicketDto(ticket);

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { AuditLog } from '../audit/audit-log';
+import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import { modeBitsOf } from '../fares/domain/fare-calculator';
@@ -34,18 +36,37 @@ export class GateAccountsService {
     private readonly ledger: Ledger,
     private readonly state: AccountGateState,
     private readonly gateWallet: GateWallet,
+    private readonly audit: AuditLog,
   ) {}
 
-  /** Blocks (or unblocks) an account's pay-as-you-go QR at every gate. */
-  async setBlocked(accountId: string, blocked: boolean, reason: string): Promise<void> {
+  /**
+   * Blocks (or unblocks) an account's pay-as-you-go QR at every gate, with the staff member's audit
+   * entry (reason code and note) in the same transaction; the gates' state follows after it commits.
+   */
+  async setBlocked(staff: AuthUser, accountId: string, blocked: boolean, why: { reason: string; note: string }): Promise<void> {
     if (!isUuid(accountId)) throw new NotFoundError('Account', accountId);
-    const [account] = await this.db.query<unknown[]>(`SELECT 1 FROM accounts WHERE id = $1`, [accountId]);
-    if (!account) throw new NotFoundError('Account', accountId);
-    await this.db.query(
-      `INSERT INTO gate_account_blocks (account_id, blocked, reason) VALUES ($1, $2, $3)
-       ON CONFLICT (account_id) DO UPDATE SET blocked = EXCLUDED.blocked, reason = EXCLUDED.reason, changed_at = now()`,
-      [accountId, blocked, reason.trim()],
-    );
+    await this.db.transaction(async (em) => {
+      const [account] = await em.query<Array<{ blocked: boolean | null }>>(
+        `SELECT b.blocked FROM accounts a LEFT JOIN gate_account_blocks b ON b.account_id = a.id WHERE a.id = $1 FOR UPDATE OF a`,
+        [accountId],
+      );
+      if (!account) throw new NotFoundError('Account', accountId);
+      const note = why.note.trim();
+      await em.query(
+        `INSERT INTO gate_account_blocks (account_id, blocked, reason) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id) DO UPDATE SET blocked = EXCLUDED.blocked, reason = EXCLUDED.reason, changed_at = now()`,
+        [accountId, blocked, `${why.reason}: ${note}`],
+      );
+      await this.audit.record(em, staff, {
+        action: blocked ? 'gate.block' : 'gate.unblock',
+        subjectKind: 'account',
+        subjectId: accountId,
+        reason: why.reason,
+        note,
+        before: { gateBlocked: account.blocked ?? false },
+        after: { gateBlocked: blocked },
+      });
+    });
     await this.state.setBlocked(accountId, blocked);
   }
 

@@ -1,6 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { Leadership, type LeaderJob } from '../database/leadership';
+import { withAdvisoryLock } from '../database/singleton-lease';
+import { localDayNumber } from '../fares/domain/local-time';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import type { RiderCategory } from '../fares/rider-category';
@@ -10,9 +13,16 @@ import { GateAccountsService } from './gate-accounts.service';
 import { GATE_STATE_BUILT_KEY, GateKeys, openJourneyMember, subjectOfMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
 import { GateScript } from '../gate-state/gate-script';
 import { GateService } from './gate.service';
+import { TapPartitions } from './tap-partitions';
 
 export interface RebuildProgress {
   (step: 'tickets' | 'accounts' | 'journeys', done: number, total: number | null): void;
+}
+
+export interface RebuildCounts {
+  tickets: number;
+  accounts: number;
+  journeys: number;
 }
 
 interface OpenJourneyRow {
@@ -28,15 +38,18 @@ interface OpenJourneyRow {
 
 const SWEEP_EVERY_MS = 15_000;
 const SWEEP_BATCH = 200;
+/** The advisory lock one rebuild at a time holds (migrations hold 727_001). */
+const REBUILD_LOCK_KEY = 727_003;
 
 /**
  * Keeps the gate state whole: builds it from Postgres when Redis comes up empty (start-up) or on
- * demand (`npm run rebuild-gate-state`), and closes journeys left open past the limit.
+ * demand (`npm run rebuild-gate-state`), and closes journeys left open past the limit (in the copy
+ * that leads the singleton jobs, src/database/leadership.ts).
  */
 @Injectable()
 export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(GateStateBuilder.name);
-  private timer: NodeJS.Timeout | undefined;
+  private sweeper: LeaderJob | undefined;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -46,28 +59,50 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     private readonly gate: GateService,
     private readonly script: GateScript,
     private readonly keys: GateKeys,
+    private readonly partitions: TapPartitions,
+    private readonly leadership: Leadership,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.gate.rebuildOnEmptyRedis && !(await this.redis.client.exists(GATE_STATE_BUILT_KEY))) {
-      this.logger.warn('Redis holds no gate state: rebuilding it from Postgres');
-      await this.rebuild(undefined, true);
-    }
-    this.timer = setInterval(() => void this.sweepLogged(), SWEEP_EVERY_MS);
-    this.timer.unref();
+    if (this.config.gate.rebuildOnEmptyRedis) await this.rebuildIfEmpty();
+    this.sweeper = this.leadership.every(SWEEP_EVERY_MS, () => this.leaderRound(), (error) => this.logger.error({ err: error }, 'closing timed-out journeys failed'));
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  async onModuleDestroy(): Promise<void> {
+    await this.sweeper?.stop();
+  }
+
+  /**
+   * The start-up rebuild when Redis lost its data. Copies starting together take turns under the
+   * rebuild's lock: the first rebuilds, the next find the state built and leave it (none answers
+   * a gate before it is).
+   */
+  private async rebuildIfEmpty(): Promise<void> {
+    if (await this.redis.client.exists(GATE_STATE_BUILT_KEY)) return;
+    await withAdvisoryLock(this.db, REBUILD_LOCK_KEY, async () => {
+      if (await this.redis.client.exists(GATE_STATE_BUILT_KEY)) return;
+      this.logger.warn('Redis holds no gate state: rebuilding it from Postgres');
+      await this.build(undefined, true);
+    });
+  }
+
+  /** The leading copy's round: journeys past their limit closed, tomorrow's partitions made before any tap needs them. */
+  private async leaderRound(): Promise<void> {
+    await this.sweep();
+    await this.partitions.ensure(localDayNumber(Date.now()) + 1);
   }
 
   /**
    * Tickets (through the tickets module), accounts, and with `openJourneys` the journeys Postgres
    * knows to be open. Only after Redis lost its data: on a live Redis a journey closed at a gate but
-   * not yet in Postgres would be opened again.
+   * not yet in Postgres would be opened again. One rebuild at a time across copies.
    */
-  async rebuild(progress: RebuildProgress = () => undefined, openJourneys = false): Promise<{ tickets: number; accounts: number; journeys: number }> {
+  rebuild(progress?: RebuildProgress, openJourneys = false): Promise<RebuildCounts> {
+    return withAdvisoryLock(this.db, REBUILD_LOCK_KEY, () => this.build(progress, openJourneys));
+  }
+
+  private async build(progress: RebuildProgress = () => undefined, openJourneys: boolean): Promise<RebuildCounts> {
     progress('tickets', 0, null);
     const tickets = await this.tickets.rebuildGateState();
     progress('tickets', tickets, tickets);
@@ -161,9 +196,5 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
       if (stale) closed++;
     }
     return closed;
-  }
-
-  private async sweepLogged(): Promise<void> {
-    await this.sweep().catch((error: unknown) => this.logger.error({ err: error }, 'closing timed-out journeys failed'));
   }
 }

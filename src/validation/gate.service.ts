@@ -9,6 +9,7 @@ import type { RiderCategory } from '../fares/rider-category';
 import { tapBody } from '../gate-state/gate-state';
 import { GateScript, type GateCall, type PayAsYouGoFares } from '../gate-state/gate-script';
 import { RecordedTaps, type RecordedTap } from './recorded-taps';
+import { DynamicQrVerifier } from './dynamic-qr-verifier';
 import { QrVerifier, type QrClaims } from './qr-verifier';
 import type { TapInput } from './tap-input';
 
@@ -47,6 +48,8 @@ interface NetworkIndex {
 
 const INVALID_QR: TapVerdict = { verdict: 'reject', reason: 'INVALID_QR' };
 const TAP_ID_REUSED = 'TAP_ID_REUSED';
+/** gate.lua refuses a tap with this node reason before any other rule. */
+const STALE_CODE = 'STALE_CODE';
 /** Capping looks at the modes of the day as bits; these are all seven combinations. */
 const MODE_COMBINATIONS = 7;
 
@@ -61,6 +64,7 @@ export class GateService {
   constructor(
     private readonly fares: FaresService,
     private readonly qr: QrVerifier,
+    private readonly dynamicQr: DynamicQrVerifier,
     private readonly script: GateScript,
     private readonly recorded: RecordedTaps,
   ) {}
@@ -77,15 +81,19 @@ export class GateService {
     const line = station.line;
     const at = offline && tap.occurredAt !== undefined ? tap.occurredAt : now;
 
-    const checked = this.qr.check(tap.qr);
-    if (!checked.ok) return INVALID_QR;
+    const checked = this.check(tap.qr, at);
+    if (!checked) return INVALID_QR;
     const claims = checked.claims;
     const call: GateCall = {
       at,
       direction: tap.direction,
       kind: claims.kind,
       subjectId: claims.sub,
-      nodeReason: tap.direction === 'entry' ? entryReason(claims, line, station, network, calculator, at) : exitReason(claims, station, network),
+      nodeReason: checked.stale
+        ? STALE_CODE
+        : tap.direction === 'entry'
+          ? entryReason(claims, line, station, network, calculator, at)
+          : exitReason(claims, station, network),
       deviceId: device.id,
       tapId: tap.tapId,
       stationId,
@@ -132,9 +140,9 @@ export class GateService {
 
   /** The verdict a recorded tap got, or TAP_ID_REUSED for another body. */
   private fromRecord(device: GateDevice, tap: TapInput, record: RecordedTap): TapVerdict {
-    const checked = this.qr.check(tap.qr);
+    const checked = this.check(tap.qr, tap.occurredAt!);
     const station = this.stationOf(device, tap);
-    if (!checked.ok || tapBody(checked.claims.kind, checked.claims.sub, tap.direction, station.id) !== record.body) {
+    if (!checked || tapBody(checked.claims.kind, checked.claims.sub, tap.direction, station.id) !== record.body) {
       return { verdict: 'reject', reason: TAP_ID_REUSED };
     }
     const verdict: TapVerdict = { verdict: record.verdict, reason: record.reason };
@@ -148,6 +156,19 @@ export class GateService {
     if (record.journeyId !== null) verdict.journeyId = record.journeyId;
     verdict.valid = record.valid;
     return verdict;
+  }
+
+  /**
+   * The QR's signed claims, or undefined (INVALID_QR): a ticket's or account's token, or the app's
+   * dynamic code (DYNAMIC_QR_PREFIX), whose step is judged at the tap's time `at` (stale: STALE_CODE).
+   */
+  private check(qr: string, at: number): { claims: QrClaims; stale: boolean } | undefined {
+    if (DynamicQrVerifier.isDynamic(qr)) {
+      const dynamic = this.dynamicQr.check(qr, at);
+      return dynamic.ok ? dynamic : undefined;
+    }
+    const checked = this.qr.check(qr);
+    return checked.ok ? { claims: checked.claims, stale: false } : undefined;
   }
 
   /** The mode bit of a line (0 for a line the fare data does not know). */

@@ -76,6 +76,11 @@ export class QrVerifier {
     return claims ? { ok: true, claims } : INVALID;
   }
 
+  /** The public QR key named `kid` (the JWKS's), for the dynamic QR's credentials. */
+  publicKey(kid: string): KeyObject | undefined {
+    return this.keysByKid.get(kid);
+  }
+
   /** How many token headers are remembered (tests). */
   get cachedHeaders(): number {
     return this.keysByHeader.size;

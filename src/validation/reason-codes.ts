@@ -13,5 +13,7 @@ export const REASON_CODES = [
   'UNDERPAID',
   /** The device sent this tapId before with another tap (another rider, direction or station): nothing changed. */
   'TAP_ID_REUSED',
+  /** A dynamic QR (the app's code) whose time step is outside the window around the gate's clock: a replay or a screenshot. */
+  'STALE_CODE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

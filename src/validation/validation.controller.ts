@@ -40,8 +40,9 @@ export class ValidationController {
   @Roles('admin')
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: "Gates refuse (or accept again) the account's pay-as-you-go QR" })
-  async block(@Param('id') id: string, @Body() body: GateBlockDto): Promise<void> {
-    await this.accounts.setBlocked(id, body.blocked, body.reason);
+  async block(@CurrentUser() admin: AuthUser, @Param('id') id: string, @Body() body: GateBlockDto): Promise<void> {
+    // An admin's reason is free text: the audit entry's code says who blocked, the text is its note.
+    await this.accounts.setBlocked(admin, id, body.blocked, { reason: 'admin_decision', note: body.reason });
   }
 }
 

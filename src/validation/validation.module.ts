@@ -1,3 +1,4 @@
+import { AuditModule } from '../audit/audit.module';
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../common/auth.module';
 import { FaresModule } from '../fares/fares.module';
@@ -8,6 +9,7 @@ import { GateAccountsService } from './gate-accounts.service';
 import { GateStateBuilder } from './gate-state-builder';
 import { GateRoute } from './gate.route';
 import { GateService } from './gate.service';
+import { DynamicQrVerifier } from './dynamic-qr-verifier';
 import { QrVerifier } from './qr-verifier';
 import { RecordedTaps } from './recorded-taps';
 import { FareCharger } from './fare-charger';
@@ -19,9 +21,9 @@ import { ValidationController } from './validation.controller';
 
 /** The gate path: validations, offline uploads, the denylist, the tap persister and the gate state's rebuild. */
 @Module({
-  imports: [FaresModule, PaymentsModule, TicketsModule, GateStateModule, AuthModule],
+  imports: [AuditModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, AuthModule],
   controllers: [ValidationController],
-  providers: [QrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
+  providers: [QrVerifier, DynamicQrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
   exports: [GateAccountsService, GateStateBuilder],
 })
 export class ValidationModule {}

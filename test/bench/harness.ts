@@ -119,12 +119,13 @@ export class BenchRun {
 
   /**
    * The built service (dist/main.js) on 127.0.0.1:port, once /health/ready answers; its log goes nowhere, its errors to stderr.
+   * One process unless `env` sets WORKERS.
    * BENCH_SERVICE_NODE_ARGS adds options for node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles`).
    */
   async service(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
     const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = this.own(
-      spawn(process.execPath, [...nodeArgs, join(REPOSITORY, 'dist', 'main.js')], { env: { ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] }),
+      spawn(process.execPath, [...nodeArgs, join(REPOSITORY, 'dist', 'main.js')], { env: { WORKERS: '1', ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] }),
     );
     const deadline = Date.now() + 60_000;
     for (;;) {

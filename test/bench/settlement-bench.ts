@@ -8,6 +8,7 @@
  * Postgres and the export reads through a cursor, so the memory stays flat whatever the number of taps.
  * BENCH_JOURNEYS (default 1,500,000: an entry and an exit tap each, less timed-out ones, plus rejects).
  */
+import { AuditLog } from '../../src/audit/audit-log';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -122,7 +123,7 @@ runSection('settlement', async (run) => {
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
   const rssBefore = process.memoryUsage().rss;
-  const settlement = new SettlementService(db);
+  const settlement = new SettlementService(db, new AuditLog(db));
   const settled = await timed('settled the day', () => settlement.schemeStatement(dayBounds(DATE)));
   const statement = settled.result;
   const again = await timed('settled it again (an open day re-runs)', () => settlement.schemeStatement(dayBounds(DATE)));

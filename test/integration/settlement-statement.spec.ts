@@ -1,3 +1,4 @@
+import { AuditLog } from '../../src/audit/audit-log';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from '../../src/common/auth-user';
 import { DomainError } from '../../src/common/domain-error';
@@ -18,7 +19,7 @@ describe('daily settlement statements in Postgres', () => {
 
   beforeAll(async () => {
     db = await new DataSource(dataSourceOptions({ database: { url: await createSettlementDatabase(), poolSize: 4, migrateOnStart: false } })).initialize();
-    settlement = new SettlementService(db);
+    settlement = new SettlementService(db, new AuditLog(db));
   });
   afterAll(async () => {
     await db?.destroy();

@@ -53,6 +53,8 @@ export async function startBuiltService(mainJs: string, options: StartBuiltServi
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       DOCS_ENABLED: 'false',
+      // One process, unless the test asks for workers: kill() must end the service, not a supervisor.
+      WORKERS: '1',
       ...options.env,
       NODE_PATH: join(PROJECT_ROOT, 'node_modules'),
       PORT: String(options.port),
