@@ -15,6 +15,7 @@ import { FaresModule } from './fares/fares.module';
 import { HealthModule } from './health/health.module';
 import { InspectionModule } from './inspection/inspection.module';
 import { JourneysModule } from './journeys/journeys.module';
+import { MediaModule } from './media/media.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NetworkModule } from './network/network.module';
 import { NotificationsModule } from './notifications/notifications.module';
@@ -46,6 +47,7 @@ export class AppModule {
         AuthModule,
         PaymentsModule,
         TicketsModule,
+        MediaModule,
         ValidationModule,
         SettlementModule,
         JourneysModule,

@@ -52,6 +52,8 @@ function appEnv(databasePassword: string, redisPassword: string): string {
     PAYMENT_WEBHOOK_SECRET: secret(48),
     QR_SIGNING_KEYS: `compose-qr-${kid}:${qrKey}`,
     METRICS_TOKEN: secret(),
+    MEDIA_LOOKUP_SECRET: secret(48),
+    TRANSIT_CARD_MASTER_KEY: secret(48),
   };
   // Sourced by sh: a variable already set (in docker-compose.yml's environment or an .env file) wins.
   return `${Object.entries(values).map(([name, value]) => `export ${name}="\${${name}:-${value}}"`).join('\n')}\n`;

@@ -82,6 +82,8 @@ describe('loadConfig', () => {
       PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
       QR_SIGNING_KEYS: `qr-1:${generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`,
       METRICS_TOKEN: 'a-production-metrics-token-of-32-characters',
+      MEDIA_LOOKUP_SECRET: 'a-production-media-lookup-secret-of-32-characters',
+      TRANSIT_CARD_MASTER_KEY: 'a-production-transit-card-master-key-32-characters',
     };
 
     it('starts with production values', () => {

@@ -13,6 +13,8 @@ const PRODUCTION = {
   PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
   QR_SIGNING_KEYS: `qr-1:${PRIVATE}`,
   METRICS_TOKEN: 'a-production-metrics-token-of-32-characters',
+  MEDIA_LOOKUP_SECRET: 'a-production-media-lookup-secret-of-32-characters',
+  TRANSIT_CARD_MASTER_KEY: 'a-production-transit-card-master-key-32-characters',
 };
 
 describe('payments and tickets configuration', () => {

@@ -45,6 +45,17 @@ export interface AppConfig {
   readonly tickets: TicketsConfig;
   readonly gate: GateConfig;
   readonly riders: RidersConfig;
+  readonly media: MediaConfig;
+}
+
+/** Media of an account (src/media): transit cards, chip ID cards, the app's virtual card. */
+export interface MediaConfig {
+  /** HMAC-SHA256 key of every medium's look-up hash (a CCCD number is kept only as this hash). */
+  readonly lookupSecret: string;
+  /** Transit cards' master key: a card's key is HMAC-SHA256(master, uid) (README "Media"). */
+  readonly transitCardMasterKey: string;
+  /** One active card (virtual or physical) per account: linking one replaces the others. */
+  readonly oneActiveCard: boolean;
 }
 
 /** Several copies of the service: worker processes on one machine, copies on several. */
@@ -181,6 +192,8 @@ export const DEVELOPMENT_DEFAULTS = {
   REDIS_URL: 'redis://:lienthong-dev-redis@127.0.0.1:6380',
   AUTH_TOKEN_KEYS: 'dev-1:lienthong-dev-access-token-key-do-not-use-in-production',
   PAYMENT_WEBHOOK_SECRET: 'lienthong-dev-payment-webhook-secret-do-not-use-in-production',
+  MEDIA_LOOKUP_SECRET: 'lienthong-dev-media-lookup-secret-do-not-use-in-production',
+  TRANSIT_CARD_MASTER_KEY: 'lienthong-dev-transit-card-master-key-do-not-use-in-production',
 } as const;
 
 /** Secrets that ship in this repository; production refuses to start with any of them. */
@@ -189,6 +202,8 @@ const DEVELOPMENT_SECRETS: ReadonlyArray<{ variable: string; secret: string }> =
   { variable: 'REDIS_URL', secret: 'lienthong-dev' },
   { variable: 'AUTH_TOKEN_KEYS', secret: 'lienthong-dev-access-token-key' },
   { variable: 'PAYMENT_WEBHOOK_SECRET', secret: 'lienthong-dev-payment-webhook-secret' },
+  { variable: 'MEDIA_LOOKUP_SECRET', secret: 'lienthong-dev-media-lookup-secret' },
+  { variable: 'TRANSIT_CARD_MASTER_KEY', secret: 'lienthong-dev-transit-card-master-key' },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -273,6 +288,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       claimsPerMonth: integer(env, 'JOURNEY_CLAIMS_PER_MONTH', 3, 0, 100),
       completionIntervalSeconds: integer(env, 'JOURNEY_COMPLETION_INTERVAL_SECONDS', 300, 0, 24 * 3600),
       inspectionJourneyMinutes: integer(env, 'INSPECTION_JOURNEY_MINUTES', 180, 1, 24 * 60),
+    },
+    media: {
+      lookupSecret: secret(env, 'MEDIA_LOOKUP_SECRET', production ? undefined : DEVELOPMENT_DEFAULTS.MEDIA_LOOKUP_SECRET),
+      transitCardMasterKey: secret(env, 'TRANSIT_CARD_MASTER_KEY', production ? undefined : DEVELOPMENT_DEFAULTS.TRANSIT_CARD_MASTER_KEY),
+      oneActiveCard: boolean(env, 'MEDIA_ONE_ACTIVE_CARD', true),
     },
   };
   if (production) {

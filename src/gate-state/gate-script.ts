@@ -12,6 +12,8 @@ import {
   FARES_TO_HERE_ARG,
   GATE_ARG,
   GATE_ARGS,
+  MEDIUM_ANSWER_FIELDS,
+  MEDIUM_ARGS,
   OUTCOME_FIELDS,
   OUTCOME_SEPARATOR,
   WEEK_CAPS_ARG,
@@ -41,6 +43,29 @@ export interface GateCall {
   riderCategory: string;
   /** Pay-as-you-go only: the fare data of this tap. */
   fares?: PayAsYouGoFares;
+  /** A tap of a medium rather than a QR: its kind, and its id (or, without an account, its look-up hash). */
+  medium?: { kind: string; ref: string };
+}
+
+/** What medium.lua found for a medium's look-up hash (gate-state.ts MEDIUM_ANSWER_FIELDS); fields '' when unknown. */
+export interface MediumRecord {
+  kind: string;
+  status: string;
+  account: string;
+  cat: string;
+  id: string;
+  chk: string;
+  counter: 'none' | 'ok' | 'replay' | 'clone';
+}
+
+/** A medium shown at a gate: its look-up hash, and for a transit card the counter it presented. */
+export interface MediumCall {
+  lookupHash: string;
+  at: number;
+  offline: boolean;
+  counter?: number;
+  deviceId: string;
+  tapId: string;
 }
 
 export interface PayAsYouGoFares {
@@ -79,6 +104,7 @@ export interface GateOutcome {
 @Injectable()
 export class GateScript implements OnModuleInit, OnModuleDestroy {
   private readonly script = LuaScript.fromFile(join(__dirname, 'gate.lua'), luaPrelude());
+  private readonly mediumScript = LuaScript.fromFile(join(__dirname, 'medium.lua'), luaPrelude());
   private readonly tapMemorySeconds: string;
   private readonly journeyLimitMs: string;
   private readonly timeoutMs: number;
@@ -117,10 +143,20 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
     return (await this.runScript(call)) === 'closed';
   }
 
+  /** A medium's record, and its counter checked (a clone blocks the card): medium.lua, one round trip. */
+  async medium(call: MediumCall): Promise<MediumRecord> {
+    const keys = [this.keys.medium(call.lookupHash), this.keys.tapStream(this.keys.shardOfSubject('free', call.lookupHash))];
+    return parseMediumAnswer((await this.withDeadline(() => this.mediumScript.run(this.client, keys, mediumArguments(call)))) as string);
+  }
+
   private runScript(call: GateCall): Promise<unknown> {
+    return this.withDeadline(() => this.claimThenRun(call));
+  }
+
+  private withDeadline(work: () => Promise<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new TimeoutError()), this.timeoutMs);
-      this.claimThenRun(call).then(
+      work().then(
         (reply) => {
           clearTimeout(timer);
           resolve(reply);
@@ -138,7 +174,7 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
     const keys = keysFor(call, this.keys, !this.cluster);
     const args = gateArguments(call, this.tapMemorySeconds, this.journeyLimitMs);
     if (this.cluster && call.direction !== 'timeout') {
-      const body = tapBody(call.kind, call.subjectId, call.direction, call.stationId);
+      const body = tapBody(call.kind, call.subjectId, call.direction, call.stationId, call.medium?.ref ?? '');
       const claimed = await this.client.set(this.keys.tapClaim(call.deviceId, call.tapId), body, { condition: 'NX', GET: true, expiration: { type: 'EX', value: Number(this.tapMemorySeconds) } });
       if (claimed !== null && claimed !== body) return TAP_ID_REUSED;
     }
@@ -147,7 +183,7 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
 }
 
 /** The answer gate.lua gives a tap id this device used for another tap. */
-const TAP_ID_REUSED = ['reject', 'TAP_ID_REUSED', '0', '0', '', '', ''].join(OUTCOME_SEPARATOR);
+const TAP_ID_REUSED = OUTCOME_FIELDS.map((field) => ({ verdict: 'reject', reason: 'TAP_ID_REUSED', valid: '0', charge: '0' })[field as string] ?? '').join(OUTCOME_SEPARATOR);
 
 const A = GATE_ARG;
 const O = Object.fromEntries(OUTCOME_FIELDS.map((name, index) => [name, index])) as Record<(typeof OUTCOME_FIELDS)[number], number>;
@@ -178,6 +214,8 @@ export function gateArguments(call: GateCall, tapMemorySeconds: string, journeyL
   args[A.maxFullFare] = fares ? String(fares.maxFullFare) : '0';
   args[A.keepFromDay] = String(keepFromDay);
   args[A.keepFromWeek] = String(localWeekNumber(now - BATCH_WINDOW_MS));
+  args[A.mediumKind] = call.medium?.kind ?? '';
+  args[A.mediumRef] = call.medium?.ref ?? '';
   for (let bits = 1; bits <= 7; bits++) {
     args[DAY_CAPS_ARG + bits - 1] = fares ? String(fares.dayCaps[bits]) : '-1';
     args[WEEK_CAPS_ARG + bits - 1] = fares ? String(fares.weekCaps[bits]) : '-1';
@@ -217,5 +255,35 @@ export function parseOutcome(result: string): GateOutcome {
     balance: balance ? Number(balance) : null,
     journeyId: journeyId || null,
     fare: fare ? Number(fare) : null,
+  };
+}
+
+const MA = Object.fromEntries(MEDIUM_ARGS.map((name, index) => [name, index])) as Record<(typeof MEDIUM_ARGS)[number], number>;
+const MO = Object.fromEntries(MEDIUM_ANSWER_FIELDS.map((name, index) => [name, index])) as Record<(typeof MEDIUM_ANSWER_FIELDS)[number], number>;
+
+/** ARGV of medium.lua (gate-state.ts MEDIUM_ARGS). */
+export function mediumArguments(call: MediumCall): string[] {
+  const args = new Array<string>(MEDIUM_ARGS.length);
+  args[MA.at] = String(call.at);
+  args[MA.offline] = call.offline ? '1' : '0';
+  args[MA.counter] = call.counter === undefined ? '' : String(call.counter);
+  args[MA.tap] = `${call.deviceId} ${call.tapId}`;
+  args[MA.device] = call.deviceId;
+  args[MA.tapId] = call.tapId;
+  return args;
+}
+
+/** medium.lua's answer: MEDIUM_ANSWER_FIELDS joined by OUTCOME_SEPARATOR. */
+export function parseMediumAnswer(result: string): MediumRecord {
+  const fields = result.split(OUTCOME_SEPARATOR);
+  const counter = fields[MO.counter];
+  return {
+    kind: fields[MO.kind] ?? '',
+    status: fields[MO.status] ?? '',
+    account: fields[MO.account] ?? '',
+    cat: fields[MO.cat] ?? '',
+    id: fields[MO.id] ?? '',
+    chk: fields[MO.chk] ?? '',
+    counter: counter === 'ok' || counter === 'replay' || counter === 'clone' ? counter : 'none',
   };
 }

@@ -4,6 +4,8 @@ import { APP_CONFIG } from '../config/config.module';
 import { AccountGateState } from './account-gate-state';
 import { GateScript } from './gate-script';
 import { GateKeys } from './gate-state';
+import { GateTapUndo } from './gate-tap-undo';
+import { MediaGateState } from './media-gate-state';
 import { TicketStateStore } from './ticket-state.store';
 
 /**
@@ -12,8 +14,8 @@ import { TicketStateStore } from './ticket-state.store';
  * validation, which reach the state only through these providers.
  */
 @Module({
-  providers: [gateKeysProvider(), AccountGateState, GateScript, TicketStateStore],
-  exports: [GateKeys, AccountGateState, GateScript, TicketStateStore],
+  providers: [gateKeysProvider(), AccountGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
+  exports: [GateKeys, AccountGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
 })
 export class GateStateModule {}
 

@@ -16,25 +16,27 @@
  *   {g<s>}:tap:<device>:<tapId>    the tap's body and verdict, for replays (expires after the tap memory)
  *   {g<s>}:<GATE_TAP_STREAM>       the shard's tap stream
  *   {g<s>}:open-journeys           the shard's open journeys, by when each times out
+ *   {g<s>}:m:<hash>:medium         a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
+ *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
+ *   {g<s>}:m:<hash>:trip           the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
+ *   {g<s>}:undone:<device>:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
  * and outside the shards: `{d:<device>}:tap:<tapId>`, the body a device's tap id was first used with
  * (TAP_ID_REUSED across shards), and GATE_STATE_BUILT_KEY.
  */
 import type { GateConfig } from '../config/config';
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
 
-export type SubjectKind = 'single' | 'pass' | 'payg';
+/** single and pass: a ticket; payg: an account; free: a medium that rides free without an account (its look-up hash). */
+export type SubjectKind = 'single' | 'pass' | 'payg' | 'free';
 
 /** Set once the gate state was built from Postgres; absent after Redis lost its data. */
 export const GATE_STATE_BUILT_KEY = 'gate:state-built';
 
-/** A member of a shard's open-journey index: `t:<ticketId>` or `a:<accountId>`. */
-export function openJourneyMember(kind: SubjectKind, id: string): string {
-  return kind === 'payg' ? `a:${id}` : `t:${id}`;
-}
+const SUBJECT_PREFIX: Readonly<Record<SubjectKind, string>> = { single: 't:', pass: 't:', payg: 'a:', free: 'm:' };
 
-/** The subject of an open-journey index member. */
-export function subjectOfMember(member: string): { payg: boolean; id: string } {
-  return { payg: member.startsWith('a:'), id: member.slice(2) };
+/** A member of a shard's open-journey index: `t:<ticketId>`, `a:<accountId>` or `m:<lookupHash>`. */
+export function openJourneyMember(kind: SubjectKind, id: string): string {
+  return SUBJECT_PREFIX[kind] + id;
 }
 
 /** The shard of a subject: FNV-1a (32 bits) of its member, modulo the shard count. Changing GATE_SHARDS moves every key (README "Redis Cluster"). */
@@ -66,7 +68,7 @@ export class GateKeys {
     return shardOf(openJourneyMember(kind, id), this.shards);
   }
 
-  /** `{g<s>}:t:<id>` or `{g<s>}:a:<id>`: the start of every key of one subject. */
+  /** `{g<s>}:t:<id>`, `{g<s>}:a:<id>` or `{g<s>}:m:<hash>`: the start of every key of one subject. */
   subject(kind: SubjectKind, id: string): string {
     const member = openJourneyMember(kind, id);
     return `${shardTag(shardOf(member, this.shards))}:${member}`;
@@ -78,6 +80,16 @@ export class GateKeys {
 
   wallet(accountId: string): string {
     return `${this.subject('payg', accountId)}:wallet`;
+  }
+
+  /** A medium (card) by its look-up hash (written by MediaGateState; medium.lua keeps its counters). */
+  medium(lookupHash: string): string {
+    return `${this.subject('free', lookupHash)}:medium`;
+  }
+
+  /** gate.lua's first key: the ticket's state, the account's wallet, or for a free ride its medium (not read). */
+  subjectState(kind: SubjectKind, id: string): string {
+    return kind === 'payg' ? this.wallet(id) : kind === 'free' ? this.medium(id) : this.ticketState(id);
   }
 
   trip(kind: SubjectKind, id: string): string {
@@ -96,6 +108,11 @@ export class GateKeys {
   /** The tap's body and verdict, in the slot of the tap's subject. */
   tapMemory(kind: SubjectKind, subjectId: string, deviceId: string, tapId: string): string {
     return `${shardTag(this.shardOfSubject(kind, subjectId))}:tap:${deviceId}:${tapId}`;
+  }
+
+  /** One application of gate.lua to a tap is its `at` and the journey it opened or closed (tapUndoId): undone once. */
+  tapUndone(kind: SubjectKind, subjectId: string, deviceId: string, tapId: string, undoId: string): string {
+    return `${shardTag(this.shardOfSubject(kind, subjectId))}:undone:${deviceId}:${tapId}:${undoId}`;
   }
 
   /** The body a device's tap id was first used with, whatever its subject's shard (TAP_ID_REUSED). */
@@ -117,7 +134,29 @@ function shardTag(shard: number): string {
   return `{g${shard}}`;
 }
 
-/** `{t:<id>}:state` (see ticket-state.store.ts for what each holds). */
+/**
+ * `…:m:<hash>:medium` (written by MediaGateState for the media module; medium.lua keeps the counters):
+ * kind, status active|blocked|replaced, account ('' for a card not linked yet), cat the account's rider
+ * category, id the medium's id, chk (chip ID cards) the HMAC of number and date of birth given at linking,
+ * ctr the highest counter a transit card presented.
+ */
+export const MEDIUM_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'ctr'] as const;
+export type MediumField = (typeof MEDIUM_FIELDS)[number];
+/** `c:<counter>` → the tap (`<device> <tapId>`) that presented it; the lowest are dropped past MEDIUM_COUNTERS_KEPT. */
+export const MEDIUM_COUNTER_PREFIX = 'c:';
+export const MEDIUM_COUNTERS_KEPT = 64;
+
+/** medium.lua's ARGV, in order. */
+export const MEDIUM_ARGS = ['at', 'offline', 'counter', 'tap', 'device', 'tapId'] as const;
+/**
+ * medium.lua's answer, joined by OUTCOME_SEPARATOR: the medium's fields (MEDIUM_FIELDS but ctr; '' when
+ * unknown) and what its counter says: `none` (no counter), `ok`, `replay` (this tap's own counter again)
+ * or `clone` (a counter another tap presented, or online one not above the highest: the card is now blocked).
+ */
+export const MEDIUM_ANSWER_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'counter'] as const;
+export type MediumAnswerField = (typeof MEDIUM_ANSWER_FIELDS)[number];
+
+/** `…:t:<id>:state` (see ticket-state.store.ts for what each holds). */
 export const TICKET_STATE_FIELDS = [
   'version',
   'status',
@@ -137,7 +176,7 @@ export const TICKET_STATE_FIELDS = [
 ] as const;
 export type TicketStateField = (typeof TICKET_STATE_FIELDS)[number];
 
-/** `{a:<id>}:wallet`. */
+/** `…:a:<id>:wallet`. */
 export const WALLET_FIELDS = ['balance', 'status'] as const;
 export type WalletField = (typeof WALLET_FIELDS)[number];
 
@@ -150,7 +189,7 @@ export const TRIP_FIELDS = ['jid', 'st', 'ln', 'at', 'bit', 'max', 'full', 'cat'
 export type TripField = (typeof TRIP_FIELDS)[number];
 
 /**
- * `{a:<id>}:spend`: for each local day `<daySpent><day number>` (đồng charged that day) and
+ * `…:a:<id>:spend`: for each local day `<daySpent><day number>` (đồng charged that day) and
  * `<dayModes><day>` (mode bits travelled), and likewise per local week. A tap is capped by its own
  * day and week, so a late offline tap never moves another day's spend.
  */
@@ -190,6 +229,8 @@ export const GATE_ARGS = [
   'maxFullFare',
   'keepFromDay',
   'keepFromWeek',
+  'mediumKind',
+  'mediumRef',
 ] as const;
 export type GateArg = (typeof GATE_ARGS)[number];
 /** Capping looks at the modes of the day as bits; these are all seven combinations. */
@@ -215,6 +256,13 @@ export const TAP_BODY_SEPARATOR = '\n';
  *   kind single|pass|payg  sub ticket or account id  acct the account  cat rider category
  *   verdict, reason, valid '1'|'0', off offline '1'|'0'
  *   jid journey  jat its entry time  jst its entry station  fare, full the fare and its full amount  charge what was charged  bal balance after
+ *   med the medium's kind ('' a QR)  mid the medium's look-up hash
+ * and, from medium.lua, `ev: clone` (at, dev, tap, med, mid the medium's id): a transit card presented a counter twice and was blocked.
+ * A tap also carries what it changed beyond that, present only when it did, so that a tap the record refuses can
+ * be undone exactly (undo-tap.lua):
+ *   sd, sw the local day and week whose spend its charge went to; dm, wm the mode bits it added to them
+ *   fu '1' when it began the ticket's first use (firstUsedAt = at)  tj the journey it opened
+ *   tbit, tmax, tfull, tcat the journey it closed (jid, jat, jst, ln): its TRIP_FIELDS bit, max, full, cat
  */
 export const TAP_EVENT_FIELDS = [
   'ev',
@@ -239,21 +287,72 @@ export const TAP_EVENT_FIELDS = [
   'full',
   'charge',
   'bal',
+  'med',
+  'mid',
+  'sd',
+  'sw',
+  'dm',
+  'wm',
+  'fu',
+  'tj',
+  'tbit',
+  'tmax',
+  'tfull',
+  'tcat',
 ] as const;
 export type TapEventField = (typeof TAP_EVENT_FIELDS)[number];
 /** The one field of a stream entry. */
 export const TAP_EVENT_STREAM_FIELD = 't';
 
 /** A tap event as the persister reads it: timeouts carry fewer fields than taps. */
-export type TapEvent = { readonly [K in TapEventField]?: string } & { readonly ev: 'tap' | 'timeout'; readonly at: string };
+export type TapEvent = { readonly [K in TapEventField]?: string } & { readonly ev: 'tap' | 'timeout' | 'clone'; readonly at: string };
 
-/** What makes two taps with one (device, tap id) the same tap: its subject, direction and station. */
-export function tapBody(kind: string, subject: string, direction: string, station: string): string {
-  return `${kind}:${subject}:${direction}:${station}`;
+/** What identifies one application of gate.lua to a tap (its undo's once-marker, tap_conflicts' key): its time and the journey it opened or closed. */
+export function tapUndoId(event: TapEvent): string {
+  return `${event.at}:${event.tj || event.jid || ''}`;
 }
 
 /**
- * The Lua the gate's scripts start with, made from the definitions above: argument positions (A),
+ * undo-tap.lua's ARGV, in order (1-based in Lua, table U): what a tap the record refused changed
+ * (its event's fields), and what the record holds for its (device, tap id). After them, from
+ * U.recordedAnswer, the recorded answer field by field in OUTCOME_FIELDS' order ('' when there is none).
+ */
+export const UNDO_ARGS = [
+  'markerSeconds',
+  'kind',
+  'subject',
+  'charge',
+  'dayNumber',
+  'weekNumber',
+  'dayModes',
+  'weekModes',
+  'firstUse',
+  'openedJourney',
+  'closedJourney',
+  'tripStation',
+  'tripLine',
+  'tripAt',
+  'tripBit',
+  'tripMax',
+  'tripFull',
+  'tripCategory',
+  'journeyLimitMs',
+  'tapMemorySeconds',
+  'recordedBody',
+] as const;
+export type UndoArg = (typeof UNDO_ARGS)[number];
+export const UNDO_ARG: Readonly<Record<UndoArg, number>> = Object.fromEntries(UNDO_ARGS.map((name, index) => [name, index])) as Record<UndoArg, number>;
+export const RECORDED_ANSWER_ARG = UNDO_ARGS.length;
+/** How long an undone tap's marker is kept: longer than its stream entry can wait to be written (the batch window and more). */
+export const TAP_UNDO_MARKER_SECONDS = SPEND_TTL_MS / 1000;
+
+/** What makes two taps with one (device, tap id) the same tap: its subject, direction and station, and the medium when one was shown. */
+export function tapBody(kind: string, subject: string, direction: string, station: string, medium = ''): string {
+  return medium === '' ? `${kind}:${subject}:${direction}:${station}` : `${kind}:${subject}:${direction}:${station}:${medium}`;
+}
+
+/**
+ * The Lua the gate's scripts start with, made from the definitions above: argument positions (A for gate.lua, U for undo-tap.lua),
  * hash fields (TICKET, WALLET, TRIP), spend field prefixes, the answer's and the event's encoders,
  * and the day length and local offset. A script refers to these names only (gate-state.spec checks).
  */
@@ -263,10 +362,15 @@ export function luaPrelude(): string {
   return [
     '-- Generated by gate-state.ts (luaPrelude): do not edit here.',
     table('A', [...GATE_ARGS.map((name, index): [string, number] => [name, index + 1]), ['dayCaps', DAY_CAPS_ARG + 1], ['weekCaps', WEEK_CAPS_ARG + 1], ['faresToHere', FARES_TO_HERE_ARG + 1]]),
+    table('U', [...UNDO_ARGS.map((name, index): [string, number] => [name, index + 1]), ['recordedAnswer', RECORDED_ANSWER_ARG + 1]]),
     table('TICKET', TICKET_STATE_FIELDS.map((name) => [name, name])),
     table('WALLET', WALLET_FIELDS.map((name) => [name, name])),
     table('TRIP', TRIP_FIELDS.map((name) => [name, name])),
     table('SPEND', Object.entries(SPEND_FIELD)),
+    table('MEDIUM', MEDIUM_FIELDS.map((name) => [name, name])),
+    table('MA', MEDIUM_ARGS.map((name, index): [string, number] => [name, index + 1])),
+    `local MEDIUM_COUNTER_PREFIX, MEDIUM_COUNTERS_KEPT = '${MEDIUM_COUNTER_PREFIX}', ${MEDIUM_COUNTERS_KEPT}`,
+    `local MEDIUM_ANSWER_FIELDS = { ${MEDIUM_ANSWER_FIELDS.map((name) => `'${name}'`).join(', ')} }`,
     `local DAY, LOCAL_OFFSET, SPEND_TTL, SPEND_MAX_FIELDS = ${DAY_MS}, ${LOCAL_UTC_OFFSET_MS}, ${SPEND_TTL_MS}, ${SPEND_MAX_FIELDS}`,
     `local OUTCOME_FIELDS = { ${OUTCOME_FIELDS.map((name) => `'${name}'`).join(', ')} }`,
     `local EVENT_FIELDS = { ${TAP_EVENT_FIELDS.map((name) => `${name} = true`).join(', ')} }`,
@@ -275,6 +379,11 @@ export function luaPrelude(): string {
     `local function encode_outcome(o)
   local parts = {}
   for i, name in ipairs(OUTCOME_FIELDS) do parts[i] = tostring(o[name] or '') end
+  return table.concat(parts, OUTCOME_SEPARATOR)
+end`,
+    `local function encode_medium_answer(o)
+  local parts = {}
+  for i, name in ipairs(MEDIUM_ANSWER_FIELDS) do parts[i] = tostring(o[name] or '') end
   return table.concat(parts, OUTCOME_SEPARATOR)
 end`,
     // The event: only fields TAP_EVENT_FIELDS defines, every value a string.

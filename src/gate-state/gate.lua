@@ -21,9 +21,13 @@ local offline = ARGV[A.offline] == '1'
 local limit = tonumber(ARGV[A.journeyLimitMs])
 local subject = ARGV[A.subject]
 local payg = kind == 'payg'
-local openMember = (payg and 'a:' or 't:') .. subject
+-- A ride without an account (a chip ID card of a rider of 60 or more): like a pass that is always valid, with no state of its own.
+local free = kind == 'free'
+local openMember = (payg and 'a:' or free and 'm:' or 't:') .. subject
+local mediumKind, mediumRef = ARGV[A.mediumKind], ARGV[A.mediumRef]
 -- What makes a repeat of (device, tap id) the same tap (gate-state.ts tapBody).
 local body = kind .. ':' .. subject .. ':' .. direction .. ':' .. station
+if mediumRef ~= '' then body = body .. ':' .. mediumRef end
 
 -- The same tap again gets its first answer; another tap under the same id changes nothing.
 if direction ~= 'timeout' then
@@ -48,12 +52,19 @@ if payg then
   state = redis.call('HMGET', stateKey, WALLET.balance, WALLET.status)
   balance = tonumber(state[1] or '0')
   status = state[2] or 'active'
+elseif free then
+  state = {}
+  status, account = 'active', ''
 else
   state = redis.call('HMGET', stateKey, TICKET.status, TICKET.activation, TICKET.validFrom, TICKET.validUntil, TICKET.validityDays,
     TICKET.firstUseBy, TICKET.firstUsedAt, TICKET.account)
   status = state[1]
   account = state[8] or ''
 end
+
+-- What this tap changed beyond its answer, carried in its event (gate-state.ts TAP_EVENT_FIELDS) so that
+-- a tap the record refuses can be undone exactly (undo-tap.lua).
+local effects = {}
 
 local trip = redis.call('HMGET', tripKey, TRIP.jid, TRIP.st, TRIP.ln, TRIP.at, TRIP.bit, TRIP.max, TRIP.full, TRIP.cat)
 local tripOpen = trip[1] ~= false
@@ -91,8 +102,10 @@ local function pruneSpend()
   end
 end
 
+-- Returns the charge and the mode bits it added to the day and the week.
 local function charge(amount, legBit)
   local c, dayModes, weekModes = capped(amount, legBit)
+  local addedDay, addedWeek = bit.band(dayModes, bit.bnot(spend.dayModes)), bit.band(weekModes, bit.bnot(spend.weekModes))
   spend.daySpent, spend.dayModes = spend.daySpent + c, dayModes
   spend.weekSpent, spend.weekModes = spend.weekSpent + c, weekModes
   local f = spend.fields
@@ -100,7 +113,7 @@ local function charge(amount, legBit)
   redis.call('PEXPIRE', spendKey, SPEND_TTL)
   if redis.call('HLEN', spendKey) > SPEND_MAX_FIELDS then pruneSpend() end
   if c > 0 then balance = redis.call('HINCRBY', stateKey, WALLET.balance, -c) end
-  return c
+  return c, addedDay, addedWeek
 end
 
 local function closeTrip()
@@ -139,7 +152,9 @@ local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst)
   redis.call('SET', tapKey, body .. TAP_BODY_SEPARATOR .. result, 'EX', ARGV[A.tapMemorySeconds])
   append({ ev = 'tap', at = ARGV[A.at], dev = ARGV[A.device], tap = ARGV[A.tapId], dir = direction, st = station, ln = line, kind = kind,
     sub = subject, acct = account, cat = ARGV[A.riderCategory], verdict = verdict, reason = reason, valid = valid and '1' or '0',
-    off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance })
+    off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance,
+    sd = effects.sd, sw = effects.sw, dm = effects.dm, wm = effects.wm, fu = effects.fu, tj = effects.tj,
+    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat, med = mediumKind, mid = mediumRef })
   return result
 end
 
@@ -154,7 +169,14 @@ local function openTrip()
     TRIP.max, ARGV[A.maxFare], TRIP.full, ARGV[A.maxFullFare], TRIP.cat, ARGV[A.riderCategory])
   redis.call('PEXPIRE', tripKey, limit + 30 * DAY)
   redis.call('ZADD', openSet, at + limit, openMember)
+  effects.tj = jid
   return jid
+end
+
+-- This tap's exit closes the open journey: what reopening it would need.
+local function closeByExit()
+  effects.tbit, effects.tmax, effects.tfull, effects.tcat = trip[5], trip[6], trip[7], trip[8]
+  closeTrip()
 end
 
 -- Why a ticket's own validity window refuses an entry now, or '' (and whether this entry is its first use).
@@ -187,12 +209,15 @@ if not payg then
     elseif tripOpen then reason = 'PASSBACK'
     elseif kind == 'single' and used then reason = 'ALREADY_USED'
     elseif nodeReason ~= '' then reason = nodeReason
-    else reason = windowReason() end
+    elseif not free then reason = windowReason() end
     if reason ~= '' then
       if offline and not tripOpen then openTrip() end
       return refuse(reason)
     end
-    if not used then redis.call('HSET', stateKey, TICKET.firstUsedAt, ARGV[A.at]) end
+    if not used and not free then
+      redis.call('HSET', stateKey, TICKET.firstUsedAt, ARGV[A.at])
+      effects.fu = '1'
+    end
     local jid = openTrip()
     return finish('accept', 'OK', true, 0, jid, '', '', ARGV[A.at], station)
   end
@@ -200,7 +225,7 @@ if not payg then
   local reason = ''
   if status ~= 'active' then reason = 'REVOKED' else reason = nodeReason end
   if reason ~= '' and not offline then return refuse(reason) end
-  closeTrip()
+  closeByExit()
   return finish('accept', reason == '' and 'OK' or reason, reason == '', 0, trip[1], '', '', trip[4], trip[2])
 end
 
@@ -218,8 +243,9 @@ end
 
 if tripOpen and trip[3] ~= line then closeStale() end
 if not tripOpen then return refuse('NO_ENTRY') end
-local reason = ''
-if status ~= 'active' then reason = 'REVOKED' end
+-- A blocked medium of the account (nodeReason REVOKED) cannot leave online either.
+local reason = nodeReason
+if reason == '' and status ~= 'active' then reason = 'REVOKED' end
 if reason ~= '' and not offline then return refuse(reason) end
 local fare, full = tonumber(trip[6]), tonumber(trip[7])
 if not stale() then
@@ -227,6 +253,8 @@ if not stale() then
     if ARGV[i] == trip[2] then fare, full = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]) break end
   end
 end
-local c = charge(fare, modeBit)
-closeTrip()
+local c
+c, effects.dm, effects.wm = charge(fare, modeBit)
+effects.sd, effects.sw = ARGV[A.dayNumber], ARGV[A.weekNumber]
+closeByExit()
 return finish('accept', reason == '' and 'OK' or reason, reason == '', c, trip[1], fare, full, trip[4], trip[2])

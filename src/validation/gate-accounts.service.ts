@@ -11,6 +11,7 @@ import type { TransportMode } from '../network/hanoi-network';
 import { GateWallet } from '../payments/gate-wallet';
 import { Ledger } from '../payments/ledger';
 import { AccountGateState } from '../gate-state/account-gate-state';
+import { MEDIA_DENYLIST_SQL } from '../media/media.service';
 import type { DenylistEntryDto, DenylistPageDto } from './validation.dto';
 
 const REBUILD_BATCH = 500;
@@ -124,18 +125,22 @@ export class GateAccountsService {
     return this.gateWallet.collectOwedFares(em, accountId);
   }
 
-  /** Revoked tickets and blocked or unblocked accounts, oldest change first, after the cursor. */
+  /** Revoked tickets, blocked or unblocked accounts and media, oldest change first, after the cursor. */
   async denylist(since: string | undefined): Promise<DenylistPageDto> {
     const [afterMicros, afterId] = decodeCursor(since);
-    const rows = await this.db.query<Array<{ kind: 'ticket' | 'account'; id: string; status: DenylistEntryDto['status']; at_us: string; at: Date }>>(
+    const rows = await this.db.query<
+      Array<{ kind: DenylistEntryDto['kind']; id: string; status: DenylistEntryDto['status']; at_us: string; at: Date; medium_kind: string | null; uid: string | null }>
+    >(
       `SELECT * FROM (
          SELECT 'ticket' AS kind, id::text AS id, 'revoked' AS status, revoked_at AS at,
-                (extract(epoch FROM revoked_at) * 1000000)::bigint AS at_us
+                (extract(epoch FROM revoked_at) * 1000000)::bigint AS at_us, NULL AS medium_kind, NULL AS uid
            FROM tickets WHERE revoked_at IS NOT NULL
          UNION ALL
          SELECT 'account', account_id::text, CASE WHEN blocked THEN 'blocked' ELSE 'unblocked' END, changed_at,
-                (extract(epoch FROM changed_at) * 1000000)::bigint
+                (extract(epoch FROM changed_at) * 1000000)::bigint, NULL, NULL
            FROM gate_account_blocks
+         UNION ALL
+         ${MEDIA_DENYLIST_SQL}
        ) changes
        WHERE (at_us, id) > ($1::bigint, $2::text) AND at < now() - make_interval(secs => $3)
        ORDER BY at_us, id LIMIT ${DENYLIST_PAGE}`,
@@ -143,7 +148,14 @@ export class GateAccountsService {
     );
     const last = rows[rows.length - 1];
     return {
-      entries: rows.map((row) => ({ kind: row.kind, id: row.id, status: row.status, at: row.at.toISOString() })),
+      entries: rows.map((row) => ({
+        kind: row.kind,
+        id: row.id,
+        status: row.status,
+        at: row.at.toISOString(),
+        ...(row.medium_kind !== null && { mediumKind: row.medium_kind }),
+        ...(row.uid !== null && { uid: row.uid }),
+      })),
       cursor: last ? encodeCursor(last.at_us, last.id) : (since ?? encodeCursor('0', '')),
     };
   }

@@ -10,27 +10,30 @@ import type { RiderCategory } from '../fares/rider-category';
 import { RedisService } from '../redis/redis.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { GateAccountsService } from './gate-accounts.service';
-import { GATE_STATE_BUILT_KEY, GateKeys, openJourneyMember, subjectOfMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
+import { GATE_STATE_BUILT_KEY, GateKeys, openJourneyMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
 import { GateScript } from '../gate-state/gate-script';
+import { MediaService } from '../media/media.service';
 import { GateService } from './gate.service';
 import { TapPartitions } from './tap-partitions';
 
 export interface RebuildProgress {
-  (step: 'tickets' | 'accounts' | 'journeys', done: number, total: number | null): void;
+  (step: 'tickets' | 'accounts' | 'media' | 'journeys', done: number, total: number | null): void;
 }
 
 export interface RebuildCounts {
   tickets: number;
   accounts: number;
+  media: number;
   journeys: number;
 }
 
 interface OpenJourneyRow {
   id: string;
   entered_at: Date;
-  subject_kind: 'single' | 'pass' | 'payg';
+  subject_kind: SubjectKind;
   ticket_id: string | null;
   account_id: string | null;
+  medium_ref: string | null;
   rider_category: RiderCategory;
   line_id: string;
   entry_station_id: string;
@@ -61,6 +64,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     private readonly keys: GateKeys,
     private readonly partitions: TapPartitions,
     private readonly leadership: Leadership,
+    private readonly media: MediaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -107,9 +111,12 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     const tickets = await this.tickets.rebuildGateState();
     progress('tickets', tickets, tickets);
     const accounts = await this.accounts.rebuild((done, total) => progress('accounts', done, total));
+    progress('media', 0, null);
+    const media = await this.media.rebuildGateState();
+    progress('media', media, media);
     const journeys = openJourneys ? await this.restoreOpenJourneys((done, total) => progress('journeys', done, total)) : 0;
     await this.redis.client.set(GATE_STATE_BUILT_KEY, new Date().toISOString());
-    return { tickets, accounts, journeys };
+    return { tickets, accounts, media, journeys };
   }
 
   /**
@@ -118,13 +125,13 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
    */
   private async restoreOpenJourneys(progress: (done: number, total: number) => void): Promise<number> {
     const rows = await this.db.query<OpenJourneyRow[]>(
-      `SELECT id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id FROM journeys WHERE status = 'open'`,
+      `SELECT id, entered_at, subject_kind, ticket_id, account_id, medium_ref, rider_category, line_id, entry_station_id FROM journeys WHERE status = 'open'`,
     );
     const limitMs = this.config.gate.journeyLimitMinutes * 60_000;
     let restored = 0;
     for (const row of rows) {
       const payg = row.subject_kind === 'payg';
-      const subjectId = payg ? row.account_id : row.ticket_id;
+      const subjectId = payg ? row.account_id : row.subject_kind === 'free' ? row.medium_ref : row.ticket_id;
       if (subjectId === null) continue;
       const tripKey = this.keys.trip(row.subject_kind, subjectId);
       const enteredAt = row.entered_at.getTime();
@@ -165,12 +172,14 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     const due = await this.redis.client.zRangeByScore(index, '-inf', now, { LIMIT: { offset: 0, count: SWEEP_BATCH } });
     let closed = 0;
     for (const member of due) {
-      const { payg, id: subjectId } = subjectOfMember(member);
-      const tripKey = this.keys.trip(payg ? 'payg' : 'pass', subjectId);
+      const payg = member.startsWith('a:');
+      const free = member.startsWith('m:');
+      const subjectId = member.slice(2);
+      const tripKey = this.keys.trip(payg ? 'payg' : free ? 'free' : 'pass', subjectId);
       const [lineId, riderCategory, kind] = await Promise.all([
         this.redis.client.hGet(tripKey, 'ln' satisfies TripField),
         this.redis.client.hGet(tripKey, 'cat' satisfies TripField),
-        payg ? Promise.resolve('payg') : this.redis.client.hGet(this.keys.ticketState(subjectId), 'kind'),
+        payg || free ? Promise.resolve(payg ? 'payg' : 'free') : this.redis.client.hGet(this.keys.ticketState(subjectId), 'kind'),
       ]);
       if (lineId === null || riderCategory === null) {
         await this.redis.client.zRem(index, member); // closed meanwhile
@@ -180,7 +189,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
       const stale = await this.script.closeIfStale({
         at: now,
         direction: 'timeout',
-        kind: (kind === 'single' ? 'single' : payg ? 'payg' : 'pass') satisfies SubjectKind,
+        kind: (kind === 'single' || kind === 'free' ? kind : payg ? 'payg' : 'pass') satisfies SubjectKind,
         subjectId,
         nodeReason: '',
         deviceId: 'sweeper',

@@ -6,8 +6,10 @@ import type { NetworkLine } from '../fares/domain/fare-model';
 import { localDayNumber, localWeekNumber } from '../fares/domain/local-time';
 import { FaresService } from '../fares/fares.service';
 import type { RiderCategory } from '../fares/rider-category';
-import { tapBody } from '../gate-state/gate-state';
+import { tapBody, type SubjectKind } from '../gate-state/gate-state';
 import { GateScript, type GateCall, type PayAsYouGoFares } from '../gate-state/gate-script';
+import { GateMedia, type MediumSubject } from '../media/gate-media';
+import { TRANSPORT_MODES } from '../network/hanoi-network';
 import { RecordedTaps, type RecordedTap } from './recorded-taps';
 import { DynamicQrVerifier } from './dynamic-qr-verifier';
 import { QrVerifier, type QrClaims } from './qr-verifier';
@@ -46,6 +48,16 @@ interface NetworkIndex {
   lines: Map<string, NetworkLine>;
 }
 
+/** What a tap's QR or medium stands for: the QR's signed claims, or what the medium resolved to. */
+type SubjectClaims = Omit<QrClaims, 'kind'> & { readonly kind: SubjectKind };
+
+interface TapSubject {
+  claims: SubjectClaims;
+  /** A refusal the medium decided ('' when none). */
+  reason: string;
+  medium?: MediumSubject['medium'];
+}
+
 const INVALID_QR: TapVerdict = { verdict: 'reject', reason: 'INVALID_QR' };
 const TAP_ID_REUSED = 'TAP_ID_REUSED';
 /** gate.lua refuses a tap with this node reason before any other rule. */
@@ -64,6 +76,7 @@ export class GateService {
   constructor(
     private readonly fares: FaresService,
     private readonly qr: QrVerifier,
+    private readonly media: GateMedia,
     private readonly dynamicQr: DynamicQrVerifier,
     private readonly script: GateScript,
     private readonly recorded: RecordedTaps,
@@ -81,19 +94,24 @@ export class GateService {
     const line = station.line;
     const at = offline && tap.occurredAt !== undefined ? tap.occurredAt : now;
 
-    const checked = this.check(tap.qr, at);
-    if (!checked) return INVALID_QR;
-    const claims = checked.claims;
+    let subject: TapSubject;
+    if (tap.medium) {
+      const resolved = await this.media.resolve(tap.medium, at, offline, device.id, tap.tapId);
+      if (resolved.outcome === 'refused') return { verdict: 'reject', reason: resolved.reason };
+      subject = { claims: mediumClaims(resolved), reason: resolved.reason, medium: resolved.medium };
+    } else {
+      const checked = this.check(tap.qr, at);
+      if (!checked) return INVALID_QR;
+      subject = { claims: checked.claims, reason: checked.stale ? STALE_CODE : '' };
+    }
+    const claims = subject.claims;
     const call: GateCall = {
       at,
       direction: tap.direction,
       kind: claims.kind,
       subjectId: claims.sub,
-      nodeReason: checked.stale
-        ? STALE_CODE
-        : tap.direction === 'entry'
-          ? entryReason(claims, line, station, network, calculator, at)
-          : exitReason(claims, station, network),
+      nodeReason:
+        subject.reason || (tap.direction === 'entry' ? entryReason(claims, line, station, network, calculator, at) : exitReason(claims, station, network)),
       deviceId: device.id,
       tapId: tap.tapId,
       stationId,
@@ -102,6 +120,7 @@ export class GateService {
       journeyId: tap.direction === 'entry' ? randomUUID() : '',
       offline,
       riderCategory: claims.riderCategory,
+      ...(subject.medium && { medium: subject.medium }),
     };
     if (claims.kind === 'payg') call.fares = payAsYouGoFares(calculator, line, stationId, tap.direction, claims.riderCategory, at);
     const outcome = await this.script.run(call);
@@ -112,7 +131,7 @@ export class GateService {
       verdict.accountId = claims.sub;
       if (outcome.balance !== null) verdict.balance = outcome.balance;
       if (outcome.verdict === 'accept' && tap.direction === 'exit') verdict.fare = outcome.charge;
-    } else {
+    } else if (claims.kind !== 'free') {
       verdict.ticketId = claims.sub;
     }
     if (outcome.journeyId !== null) verdict.journeyId = outcome.journeyId;
@@ -140,23 +159,29 @@ export class GateService {
 
   /** The verdict a recorded tap got, or TAP_ID_REUSED for another body. */
   private fromRecord(device: GateDevice, tap: TapInput, record: RecordedTap): TapVerdict {
-    const checked = this.check(tap.qr, tap.occurredAt!);
     const station = this.stationOf(device, tap);
-    if (!checked || tapBody(checked.claims.kind, checked.claims.sub, tap.direction, station.id) !== record.body) {
-      return { verdict: 'reject', reason: TAP_ID_REUSED };
-    }
+    if (!this.sameTap(tap, station.id, record)) return { verdict: 'reject', reason: TAP_ID_REUSED };
     const verdict: TapVerdict = { verdict: record.verdict, reason: record.reason };
-    if (checked.claims.kind === 'payg') {
-      verdict.accountId = checked.claims.sub;
+    if (record.subjectKind === 'payg') {
+      if (record.accountId !== null) verdict.accountId = record.accountId;
       if (record.balance !== null) verdict.balance = record.balance;
       if (record.verdict === 'accept' && tap.direction === 'exit') verdict.fare = record.charge;
-    } else {
-      verdict.ticketId = checked.claims.sub;
+    } else if (record.subjectKind !== 'free' && !tap.medium) {
+      const checked = this.check(tap.qr, tap.occurredAt!);
+      if (checked) verdict.ticketId = checked.claims.sub;
     }
     if (record.journeyId !== null) verdict.journeyId = record.journeyId;
     verdict.valid = record.valid;
     return verdict;
   }
+
+  /** Whether a tap is the one Postgres recorded under its id: the same QR subject, or the same medium, at the same place and direction. */
+  private sameTap(tap: TapInput, stationId: string, record: RecordedTap): boolean {
+    if (tap.medium) return record.mediumRef === this.media.lookupHashOf(tap.medium) && record.direction === tap.direction && record.stationId === stationId;
+    const checked = this.check(tap.qr, tap.occurredAt!);
+    return checked !== undefined && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId) === record.body;
+  }
+
 
   /**
    * The QR's signed claims, or undefined (INVALID_QR): a ticket's or account's token, or the app's
@@ -208,8 +233,23 @@ export class GateService {
   }
 }
 
-/** What the signed QR alone says against an entry here, or ''. */
-function entryReason(claims: QrClaims, line: NetworkLine, station: IndexedStation, network: NetworkIndex, calculator: FareCalculator, at: number): string {
+/** A medium's subject as claims: an account's pay as you go, or a free ride, on every mode and line, without an end. */
+function mediumClaims(subject: MediumSubject): SubjectClaims {
+  return {
+    sub: subject.subjectId,
+    kind: subject.kind,
+    riderCategory: subject.riderCategory,
+    modes: TRANSPORT_MODES,
+    lineIds: null,
+    originStationId: null,
+    destinationStationId: null,
+    notBefore: 0,
+    expiresAt: Number.MAX_SAFE_INTEGER,
+  };
+}
+
+/** What the signed QR (or the medium) alone says against an entry here, or ''. */
+function entryReason(claims: SubjectClaims, line: NetworkLine, station: IndexedStation, network: NetworkIndex, calculator: FareCalculator, at: number): string {
   if (!claims.modes.includes(line.mode) || (claims.lineIds !== null && !claims.lineIds.includes(line.id))) return 'NOT_COVERED';
   if (claims.kind === 'payg' && !calculator.coversLine(line.id, at)) return 'NOT_COVERED';
   if (claims.kind === 'single' && !withinPaidTrip(claims, station, network)) return 'NOT_COVERED';
@@ -219,11 +259,11 @@ function entryReason(claims: QrClaims, line: NetworkLine, station: IndexedStatio
 }
 
 /** A single trip's exit outside the stations it was paid between is UNDERPAID. */
-function exitReason(claims: QrClaims, station: IndexedStation, network: NetworkIndex): string {
+function exitReason(claims: SubjectClaims, station: IndexedStation, network: NetworkIndex): string {
   return claims.kind === 'single' && !withinPaidTrip(claims, station, network) ? 'UNDERPAID' : '';
 }
 
-function withinPaidTrip(claims: QrClaims, station: IndexedStation, network: NetworkIndex): boolean {
+function withinPaidTrip(claims: SubjectClaims, station: IndexedStation, network: NetworkIndex): boolean {
   const origin = network.stations.get(claims.originStationId!);
   const destination = network.stations.get(claims.destinationStationId!);
   if (!origin || !destination || origin.line !== station.line) return false;

@@ -1,11 +1,13 @@
 import type { ErrorDetail } from '../common/domain-error';
 import { DomainError } from '../common/domain-error';
 import { BATCH_WINDOW_MS } from '../gate-state/gate-state';
+import { readGateMedium, type GateMedium } from '../media/medium-kinds';
 
 /** A tap as the service reads it (validated by hand: the gate path skips class-transformer). */
-export interface TapInput {
+export type TapInput = TapFields & ({ qr: string; medium?: undefined } | { qr?: undefined; medium: GateMedium });
+
+interface TapFields {
   tapId: string;
-  qr: string;
   direction: 'entry' | 'exit';
   stationId?: string;
   /** Epoch ms. */
@@ -13,7 +15,7 @@ export interface TapInput {
 }
 
 export const MAX_BATCH_TAPS = 500;
-const TAP_FIELDS = new Set(['tapId', 'qr', 'direction', 'stationId', 'occurredAt']);
+const TAP_FIELDS = new Set(['tapId', 'qr', 'medium', 'direction', 'stationId', 'occurredAt']);
 const TAP_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const MAX_QR_LENGTH = 4096;
 const STATION_ID = /^[a-z0-9-]{1,64}$/;
@@ -61,8 +63,14 @@ function readTap(body: unknown, prefix: string, now: number, details: ErrorDetai
   for (const field in body) if (!TAP_FIELDS.has(field)) details.push({ field: prefix + field, problem: 'is not allowed' });
   const { tapId, qr, direction, stationId, occurredAt } = body;
   if (typeof tapId !== 'string' || !TAP_ID.test(tapId)) details.push({ field: `${prefix}tapId`, problem: 'must be 1 to 64 letters, digits or ._:-' });
-  // NUL is refused as in every other body (common/validation.pipe.ts); any other garbage is a QR that gets INVALID_QR.
-  if (typeof qr !== 'string' || qr.length === 0 || qr.length > MAX_QR_LENGTH || qr.includes('\u0000')) {
+  // Exactly one of qr and medium.
+  let medium: GateMedium | undefined;
+  if ((qr === undefined) === (body.medium === undefined)) {
+    details.push({ field: `${prefix}qr`, problem: 'a tap carries either qr or medium, not both and not neither' });
+  } else if (body.medium !== undefined) {
+    medium = readGateMedium(body.medium, `${prefix}medium.`, details);
+  } else if (typeof qr !== 'string' || qr.length === 0 || qr.length > MAX_QR_LENGTH || qr.includes('\u0000')) {
+    // NUL is refused as in every other body (common/validation.pipe.ts); any other garbage is a QR that gets INVALID_QR.
     details.push({ field: `${prefix}qr`, problem: `must be a string of 1 to ${MAX_QR_LENGTH} characters, without NUL` });
   }
   if (direction !== 'entry' && direction !== 'exit') details.push({ field: `${prefix}direction`, problem: 'must be entry or exit' });
@@ -76,7 +84,7 @@ function readTap(body: unknown, prefix: string, now: number, details: ErrorDetai
   if (details.length > before) return undefined;
   return {
     tapId: tapId as string,
-    qr: qr as string,
+    ...(medium ? { medium } : { qr: qr as string }),
     direction: direction as 'entry' | 'exit',
     ...(stationId !== undefined && { stationId: stationId as string }),
     ...(at !== undefined && { occurredAt: at }),

@@ -7,6 +7,9 @@ import { LoggingModule } from '../common/logging.module';
 import type { AppConfig } from '../config/config';
 import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
+import { GateTapUndo } from '../gate-state/gate-tap-undo';
+import { MediaGateState } from '../gate-state/media-gate-state';
+import { MediumClones } from '../media/media-records';
 import { Ledger } from '../payments/ledger';
 import { RedisModule } from '../redis/redis.module';
 import { gateKeysProvider } from '../gate-state/gate-state.module';
@@ -23,7 +26,7 @@ class TapPersisterThreadModule {
     return {
       module: TapPersisterThreadModule,
       imports: [ConfigModule.forRoot(own), LoggingModule.forRoot(own), DatabaseModule, RedisModule],
-      providers: [gateKeysProvider(), Ledger, FareCharger, TapPartitions, TapRecorder, TapPersister],
+      providers: [gateKeysProvider(), Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister, MediaGateState, MediumClones],
     };
   }
 }

@@ -8,8 +8,17 @@ export class TapDto {
   @ApiProperty({ description: "The device's own id for this tap; a repeat returns the first verdict", example: 'g12-000187', maxLength: 64 })
   tapId!: string;
 
-  @ApiProperty({ description: 'The token the QR code decodes to' })
-  qr!: string;
+  @ApiPropertyOptional({ description: 'The token the QR code decodes to (either qr or medium)' })
+  qr?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'A card read by the validator (either qr or medium): {kind: "transit_card", uid, counter, cryptogram} or {kind: "id_card", number, birthDate} (README "Media")',
+    example: { kind: 'transit_card', uid: '04A2B3C4D5E680', counter: 17, cryptogram: '9f…' },
+  })
+  medium?: object;
 
   @ApiProperty({ enum: ['entry', 'exit'] })
   direction!: 'entry' | 'exit';
@@ -71,8 +80,8 @@ export class DenylistQuery {
 }
 
 export class DenylistEntryDto {
-  @ApiProperty({ enum: ['ticket', 'account'] })
-  kind!: 'ticket' | 'account';
+  @ApiProperty({ enum: ['ticket', 'account', 'medium'] })
+  kind!: 'ticket' | 'account' | 'medium';
 
   @ApiProperty()
   id!: string;
@@ -82,6 +91,12 @@ export class DenylistEntryDto {
 
   @ApiProperty()
   at!: string;
+
+  @ApiPropertyOptional({ description: 'Media: the kind (transit_card, id_card, …)' })
+  mediumKind?: string;
+
+  @ApiPropertyOptional({ description: "Transit cards: the card's UID, which offline validators match the cards they read against" })
+  uid?: string;
 }
 
 export class DenylistPageDto {

@@ -5,6 +5,7 @@ import { FaresModule } from '../fares/fares.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { GateStateModule } from '../gate-state/gate-state.module';
+import { MediaModule } from '../media/media.module';
 import { GateAccountsService } from './gate-accounts.service';
 import { GateStateBuilder } from './gate-state-builder';
 import { GateRoute } from './gate.route';
@@ -21,7 +22,7 @@ import { ValidationController } from './validation.controller';
 
 /** The gate path: validations, offline uploads, the denylist, the tap persister and the gate state's rebuild. */
 @Module({
-  imports: [AuditModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, AuthModule],
+  imports: [AuditModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, MediaModule, AuthModule],
   controllers: [ValidationController],
   providers: [QrVerifier, DynamicQrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
   exports: [GateAccountsService, GateStateBuilder],

@@ -47,6 +47,14 @@ interface ProbeCall {
   before?: boolean;
 }
 
+/** A chip ID card linked to a new rider's account: its medium id. */
+async function linkedCard(app: NestFastifyApplication): Promise<string> {
+  const rider = await testAccount(app, 'passenger');
+  const number = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
+  const response = await request(app.getHttpServer()).post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'id_card', number, birthDate: '1980-01-02' }).expect(201);
+  return (response.body as { id: string }).id;
+}
+
 const later = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 const prices = { adult: 60_000, priority: 30_000, elderly: 0, disabled: 0, meritorious: 0, poor_household: 0, child: 0 };
 
@@ -116,6 +124,19 @@ const PROBES: Record<string, (app: NestFastifyApplication, staff: Staff) => Prom
       .expect(201);
     const id = (order.body as { tickets: Array<{ id: string }> }).tickets[0].id;
     return { as: admin, params: { id }, body: { reason: 'Khách báo mất điện thoại' }, status: 200, subject: id, before: true };
+  },
+  'POST /v1/admin/transit-cards': async (_, { admin }) => ({
+    as: admin,
+    body: { cards: [{ uid: randomUUID().replace(/-/g, '').slice(0, 14).toUpperCase() }] },
+    status: 201,
+    subject: (body) => (body.cards as Array<{ id: string }>)[0].id,
+  }),
+  'POST /v1/admin/media/{id}/block': async (app, { admin }) => ({ as: admin, params: { id: await linkedCard(app) }, body: { reason: 'Báo mất thẻ' }, status: 200, subject: (body) => String(body.id), before: true }),
+  'POST /v1/admin/media/{id}/unblock': async (app, { support }) => {
+    const id = await linkedCard(app);
+    const admin = await testAccount(app, 'admin');
+    await request(app.getHttpServer()).post(`/v1/admin/media/${id}/block`).set('Authorization', admin.bearer).send({}).expect(200);
+    return { as: support, params: { id }, body: { reason: 'Đã tìm thấy thẻ' }, status: 200, subject: id, before: true };
   },
   'PUT /v1/admin/accounts/{id}/gate-block': async (app, { admin }) => {
     const rider = await testAccount(app, 'passenger');

@@ -7,8 +7,10 @@ import { QrTokens } from '../../src/tickets/qr-tokens';
 import { TicketStateStore } from '../../src/gate-state/ticket-state.store';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { TapPersister } from '../../src/validation/tap-persister';
+import { GateKeys } from '../../src/gate-state/gate-state';
 import { testAccount, type TestAccount } from '../support/auth';
-import { forgetDeviceTaps, gateAt, tap, type GateDevice } from '../support/gate';
+import { forgetDeviceTaps, gateAt, tap, tapStreams, type GateDevice } from '../support/gate';
+import { RedisService } from '../../src/redis/redis.service';
 import { expectError, useTestApp } from '../support/http';
 import { topUp } from '../support/money';
 
@@ -45,6 +47,7 @@ describe('the gate state and the record agree (issue 15 findings)', () => {
   const batch = (device: GateDevice, taps: object[]) => http().post('/v1/validations/batch').set('Authorization', device.bearer).send({ taps });
   const forgetTaps = (device: GateDevice): Promise<number> => forgetDeviceTaps(app(), device.deviceId);
   const calculator = () => app().get(FaresService).calculator();
+  const streamEvents = () => tapStreams.events(app());
 
   it('1. a tap id reused by a device for another rider changes nothing and is refused as TAP_ID_REUSED; the first body still gets its verdict', async () => {
     const [x, y] = await Promise.all([testAccount(app(), 'passenger'), testAccount(app(), 'passenger')]);
@@ -66,24 +69,105 @@ describe('the gate state and the record agree (issue 15 findings)', () => {
     for (const rider of [x, y]) expect(await recordBalance(rider)).toBe(await gateBalance(rider));
   });
 
-  // Known gap (issue 15 left open): the online route does no SQL, so once the tap memory has forgotten
-  // (device, tapId) an online tap reusing it with another body is accepted and charged at the gate, and
-  // the record, which holds the first tap, drops it. `it.failing` passes while the gap is there and
-  // fails (to be turned into `it`) once it is closed.
-  it.failing('1c. an online tap reusing an id the tap memory forgot is refused, or recorded, like the record says', async () => {
+  /** The taps the record refused under one (device, tapId) (tap_conflicts). */
+  const conflicts = async (device: GateDevice, tapId: string) =>
+    db().query<Array<{ same_body: boolean; sub: string }>>(`SELECT same_body, event->>'sub' AS sub FROM tap_conflicts WHERE device_id = $1 AND tap_id = $2 ORDER BY occurred_at`, [device.deviceId, tapId]);
+  const openJourneyAtGates = async (rider: TestAccount) => (await app().get(RedisService).client.hGet(app().get(GateKeys).trip('payg', rider.id), 'jid')) ?? null;
+
+  it('1c. an online tap reusing an id the tap memory forgot is undone at the gates once the record refuses it', async () => {
     const [x, y] = await Promise.all([testAccount(app(), 'passenger'), testAccount(app(), 'passenger')]);
     await Promise.all([topUp(app(), x.bearer, 100_000), topUp(app(), y.bearer, 100_000)]);
     const [qrX, qrY] = await Promise.all([accountQr(x), accountQr(y)]);
     const reused = randomUUID();
     await tap(app(), catLinh, { qr: qrX, direction: 'entry' });
-    expect(await tap(app(), haDong, { tapId: reused, qr: qrX, direction: 'exit' })).toMatchObject({ verdict: 'accept' });
+    const first = await tap(app(), haDong, { tapId: reused, qr: qrX, direction: 'exit' });
+    expect(first).toMatchObject({ verdict: 'accept' });
+    await drain();
+    await forgetTaps(haDong);
+    const yEntry = await tap(app(), catLinh, { qr: qrY, direction: 'entry' });
+    // With the memory gone the gate cannot tell this from a new tap: it answers and charges Y ...
+    const answered = await tap(app(), haDong, { tapId: reused, qr: qrY, direction: 'exit' });
+    expect(answered).toMatchObject({ verdict: 'accept', fare: first.fare });
+    expect(await gateBalance(y)).toBe(100_000 - first.fare!);
+    // ... and the record, which holds X's tap under that id, refuses it: the gates give the fare back and reopen Y's journey.
+    await drain();
+    expect(await gateBalance(y)).toBe(100_000);
+    expect(await recordBalance(y)).toBe(100_000);
+    expect(await openJourneyAtGates(y)).toBe(yEntry.journeyId);
+    expect(await conflicts(haDong, reused)).toEqual([{ same_body: false, sub: y.id }]);
+    expect(await db().query(`SELECT account_id FROM taps WHERE device_id = $1 AND tap_id = $2`, [haDong.deviceId, reused])).toEqual([{ account_id: x.id }]);
+    // The tap memory now says what the record says.
+    expect(await tap(app(), haDong, { tapId: reused, qr: qrY, direction: 'exit' })).toEqual({ verdict: 'reject', reason: 'TAP_ID_REUSED' });
+    expect(await tap(app(), haDong, { tapId: reused, qr: qrX, direction: 'exit' })).toEqual(first);
+    // Y's real exit is charged once, at the gates and in the record; a redelivery of the batch changes nothing.
+    expect(await tap(app(), haDong, { qr: qrY, direction: 'exit' })).toMatchObject({ verdict: 'accept', fare: first.fare });
+    await drain();
+    for (const rider of [x, y]) expect(await recordBalance(rider)).toBe(await gateBalance(rider));
+    expect(await gateBalance(y)).toBe(100_000 - first.fare!);
+  });
+
+  it('1d. the same tap again after the tap memory forgot it charges nothing in the end, and then gets its first answer', async () => {
+    const x = await testAccount(app(), 'passenger');
+    await topUp(app(), x.bearer, 100_000);
+    const qr = await accountQr(x);
+    const exitId = randomUUID();
+    await tap(app(), catLinh, { qr, direction: 'entry' });
+    const first = await tap(app(), haDong, { tapId: exitId, qr, direction: 'exit' });
+    await drain();
+    const charged = await gateBalance(x);
+    expect(charged).toBe(100_000 - first.fare!);
+    await forgetTaps(haDong);
+    const second = await tap(app(), catLinh, { qr, direction: 'entry' });
+    // The validator sends its old exit again: the gate, having forgotten it, closes the new journey with it.
+    expect(await tap(app(), haDong, { tapId: exitId, qr, direction: 'exit' })).toMatchObject({ verdict: 'accept', journeyId: second.journeyId });
+    await drain();
+    expect(await gateBalance(x)).toBe(charged);
+    expect(await recordBalance(x)).toBe(charged);
+    expect(await openJourneyAtGates(x)).toBe(second.journeyId);
+    expect(await conflicts(haDong, exitId)).toEqual([{ same_body: true, sub: x.id }]);
+    expect(await tap(app(), haDong, { tapId: exitId, qr, direction: 'exit' })).toEqual(first);
+    expect(await gateBalance(x)).toBe(charged);
+  });
+
+  it('1e. a reused id whose two taps reach the record in one batch: the first is recorded, the second undone', async () => {
+    const [x, y] = await Promise.all([testAccount(app(), 'passenger'), testAccount(app(), 'passenger')]);
+    await Promise.all([topUp(app(), x.bearer, 100_000), topUp(app(), y.bearer, 100_000)]);
+    const [qrX, qrY] = await Promise.all([accountQr(x), accountQr(y)]);
+    await drain();
+    const reused = randomUUID();
+    await tap(app(), catLinh, { qr: qrX, direction: 'entry' });
+    await tap(app(), catLinh, { qr: qrY, direction: 'entry' });
+    const first = await tap(app(), haDong, { tapId: reused, qr: qrX, direction: 'exit' });
+    await forgetTaps(haDong);
+    expect(await tap(app(), haDong, { tapId: reused, qr: qrY, direction: 'exit' })).toMatchObject({ verdict: 'accept', fare: first.fare });
+    await drain();
+    expect(await db().query(`SELECT account_id FROM taps WHERE device_id = $1 AND tap_id = $2`, [haDong.deviceId, reused])).toEqual([{ account_id: x.id }]);
+    expect(await conflicts(haDong, reused)).toEqual([{ same_body: false, sub: y.id }]);
+    expect(await gateBalance(x)).toBe(100_000 - first.fare!);
+    expect(await gateBalance(y)).toBe(100_000);
+    for (const rider of [x, y]) expect(await recordBalance(rider)).toBe(await gateBalance(rider));
+  });
+
+  it('1f. a refused tap is undone once however often its batch is delivered', async () => {
+    const [x, y] = await Promise.all([testAccount(app(), 'passenger'), testAccount(app(), 'passenger')]);
+    await Promise.all([topUp(app(), x.bearer, 100_000), topUp(app(), y.bearer, 100_000)]);
+    const [qrX, qrY] = await Promise.all([accountQr(x), accountQr(y)]);
+    const reused = randomUUID();
+    await tap(app(), catLinh, { qr: qrX, direction: 'entry' });
+    await tap(app(), haDong, { tapId: reused, qr: qrX, direction: 'exit' });
     await drain();
     await forgetTaps(haDong);
     await tap(app(), catLinh, { qr: qrY, direction: 'entry' });
-    // With the memory gone, the gate cannot tell this from a new tap: it charges Y, and the record drops it.
     await tap(app(), haDong, { tapId: reused, qr: qrY, direction: 'exit' });
+    const events = (await streamEvents()).filter((event) => event.acct === y.id);
     await drain();
-    expect(await recordBalance(y)).toBe(await gateBalance(y));
+    expect(await gateBalance(y)).toBe(100_000);
+    // Redelivered after a crash between the commit and the acknowledgement: the undo does not run twice.
+    await app().get(TapPersister).persist(events);
+    await app().get(TapPersister).persist(events);
+    expect(await gateBalance(y)).toBe(100_000);
+    expect(await conflicts(haDong, reused)).toHaveLength(1);
+    expect(await recordBalance(y)).toBe(100_000);
   });
 
   it('1b. two taps with one (device, tapId) in one persister batch are one row', async () => {

@@ -30,7 +30,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant('online' as const), rider, device, direction: fc.constantFrom('entry' as const, 'exit' as const), reuse }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('pair' as const), rider, entryDevice: device, exitDevice: device, hoursAgo: fc.double({ min: 0.5, max: 60, noNaN: true }), reuseEntry: reuse }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('repeat' as const), pick: fc.nat(50) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('forget' as const) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('forget' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('buy' as const), rider }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('topUp' as const), rider, amount: fc.integer({ min: 1, max: 8 }).map((n) => n * 10_000) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('refund' as const), rider }) },
@@ -64,21 +64,19 @@ describe('the gates and the record agree under random traffic (property)', () =>
         let counter = 0;
         const freshTapId = () => `${run}-${counter++}`;
         const usedTapIds: Array<Array<string>> = devices.map(() => []);
-        // Online taps reuse only ids the tap memory still holds: an online tap whose id Redis forgot is
-        // accepted and then dropped by the record (a known gap, pinned in gate-findings.e2e.spec.ts).
-        const remembered: Array<Array<string>> = devices.map(() => []);
         /** (device, tapId) that got a verdict other than TAP_ID_REUSED the first time. */
         const answered = new Set<string>();
         /** Each offline trip as its two uploads (entry gate, exit gate), to upload again. */
         const trips: Array<Array<{ device: number; taps: Array<{ tapId: string }> }>> = [];
         const tickets: string[][] = riders.map(() => []);
 
-        const tapIdFor = (deviceIndex: number, reused: number | null, online = false) => {
-          const used = online ? remembered[deviceIndex] : usedTapIds[deviceIndex];
+        // Any id the device used before, whether the tap memory still holds it or not (then the record
+        // refuses the tap and the gates undo it: tap_conflicts).
+        const tapIdFor = (deviceIndex: number, reused: number | null) => {
+          const used = usedTapIds[deviceIndex];
           if (reused !== null && used.length > 0) return used[reused % used.length];
           const id = freshTapId();
-          usedTapIds[deviceIndex].push(id);
-          remembered[deviceIndex].push(id);
+          used.push(id);
           return id;
         };
         const note = (deviceIndex: number, tapId: string, reason: string) => {
@@ -92,7 +90,7 @@ describe('the gates and the record agree under random traffic (property)', () =>
         for (const step of actions) {
           switch (step.t) {
             case 'online': {
-              const tapId = tapIdFor(step.device, step.reuse, true);
+              const tapId = tapIdFor(step.device, step.reuse);
               const response = await http().post('/v1/validations').set('Authorization', devices[step.device].bearer).send({ tapId, qr: qrs[step.rider], direction: step.direction }).expect(200);
               note(step.device, tapId, response.body.reason);
               break;
@@ -111,7 +109,6 @@ describe('the gates and the record agree under random traffic (property)', () =>
             case 'forget': {
               // Days pass: the record has every tap, and Redis forgot them.
               await drain();
-              for (const ids of remembered) ids.length = 0;
               for (const gate of devices) await forgetDeviceTaps(app(), gate.deviceId);
               break;
             }
@@ -181,8 +178,23 @@ describe('the gates and the record agree under random traffic (property)', () =>
         }
         for (const [key, spent] of perDay) expect({ key, overCap: spent > dayCap }).toEqual({ key, overCap: false });
       }),
-      { numRuns: 12 },
+      // Besides random runs, the case that once found the gap: an online tap reusing, for another rider,
+      // an exit's id that the tap memory forgot (charged at the gate, refused by the record, undone).
+      {
+        numRuns: 20,
+        examples: [
+          [
+            [
+              { t: 'online', rider: 0, device: 0, direction: 'entry', reuse: null },
+              { t: 'online', rider: 0, device: 2, direction: 'exit', reuse: null },
+              { t: 'forget' },
+              { t: 'online', rider: 1, device: 0, direction: 'entry', reuse: null },
+              { t: 'online', rider: 1, device: 2, direction: 'exit', reuse: 0 },
+            ],
+          ],
+        ],
+      },
     );
     await expectLedgerBalanced(app());
-  });
+  }, 300_000);
 });

@@ -74,6 +74,8 @@ interface Victim extends TestAccount {
   ticketQr: string;
   claimId: string;
   paymentId: string;
+  /** A chip ID card linked to the victim's account. */
+  mediumId: string;
 }
 
 interface Fixtures {
@@ -405,6 +407,47 @@ const SWEEP: Record<string, Expectation> = {
     accepts: 200,
   },
   'GET /v1/denylist': { access: ['validator', 'admin', 'inspector'], control: { status: 200 } },
+  'GET /v1/me/media': { access: ['passenger'], control: { status: 200 } },
+  'POST /v1/me/media': {
+    access: ['passenger'],
+    body: () => ({ kind: 'id_card', number: '001090054321', birthDate: '1990-05-17' }),
+    control: { body: () => ({}), status: 400 },
+    accepts: 201,
+  },
+  'GET /v1/me/media/{id}': {
+    access: ['passenger'],
+    params: (f) => ({ id: f.victim.mediumId }),
+    control: { as: (f) => f.victim.bearer, status: 200 },
+    foreign: [{ as: (f) => f.as.passenger, status: 404, code: 'NOT_FOUND' }],
+  },
+  'POST /v1/me/media/{id}/lost': {
+    access: ['passenger'],
+    params: (f) => ({ id: f.victim.mediumId }),
+    control: { as: (f) => f.victim.bearer, params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    foreign: [{ as: (f) => f.as.passenger, status: 404, code: 'NOT_FOUND' }],
+  },
+  'POST /v1/admin/transit-cards': {
+    access: ['admin'],
+    body: () => ({ cards: [{ uid: '04A2B3C4D5E680' }] }),
+    control: { body: () => ({}), status: 400 },
+    accepts: 201,
+  },
+  'POST /v1/admin/media/{id}/block': {
+    access: ['admin', 'support'],
+    params: (f) => ({ id: f.victim.mediumId }),
+    body: () => ({ reason: 'Báo mất thẻ tại quầy' }),
+    control: { params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    fields: { reason: 'text' },
+    accepts: 200,
+  },
+  'POST /v1/admin/media/{id}/unblock': {
+    access: ['admin', 'support'],
+    params: (f) => ({ id: f.victim.mediumId }),
+    body: () => ({ reason: 'Đã tìm thấy thẻ' }),
+    control: { params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    fields: { reason: 'text' },
+    accepts: 200,
+  },
   'PUT /v1/admin/accounts/{id}/gate-block': {
     access: ['admin'],
     params: (f) => ({ id: f.victim.id }),
@@ -929,7 +972,7 @@ describe('the production compose file', () => {
   it('ships no secret: every one is generated at the first start into a volume, or set by the operator', () => {
     const text = JSON.stringify(compose);
     expect(text).not.toMatch(/lienthong-dev|lienthong-compose|do-not-use/);
-    for (const name of ['AUTH_TOKEN_KEYS', 'PAYMENT_WEBHOOK_SECRET', 'QR_SIGNING_KEYS', 'METRICS_TOKEN']) {
+    for (const name of ['AUTH_TOKEN_KEYS', 'PAYMENT_WEBHOOK_SECRET', 'QR_SIGNING_KEYS', 'METRICS_TOKEN', 'MEDIA_LOOKUP_SECRET', 'TRANSIT_CARD_MASTER_KEY']) {
       expect(resolved(app.environment?.[name]) ?? '').toBe('');
     }
     expect(secrets.command).toEqual(['node', 'dist/cli/compose-setup.js', 'secrets', '/run/lien-thong']);
@@ -959,7 +1002,7 @@ describe('the production compose file', () => {
       const env = Object.fromEntries(
         [...first.matchAll(/^export (\w+)="\$\{\w+:-(.*)\}"$/gm)].map(([, name, value]) => [name, value]),
       );
-      expect(Object.keys(env).sort()).toEqual(['AUTH_TOKEN_KEYS', 'DATABASE_URL', 'METRICS_TOKEN', 'PAYMENT_WEBHOOK_SECRET', 'QR_SIGNING_KEYS', 'REDIS_URL']);
+      expect(Object.keys(env).sort()).toEqual(['AUTH_TOKEN_KEYS', 'DATABASE_URL', 'MEDIA_LOOKUP_SECRET', 'METRICS_TOKEN', 'PAYMENT_WEBHOOK_SECRET', 'QR_SIGNING_KEYS', 'REDIS_URL', 'TRANSIT_CARD_MASTER_KEY']);
       const config = loadConfig({ NODE_ENV: 'production', ...env });
       expect(new URL(config.database.url).username).toBe(APP_ROLE);
       expect(new URL(config.database.url).password).toBe(readFileSync(join(dir, 'postgres-app-password'), 'utf8'));
@@ -1026,6 +1069,11 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
     201,
   ).body as { id: string };
 
+  const medium = ok(
+    await http().post('/v1/me/media').set('Authorization', victimAccount.bearer).send({ kind: 'id_card', number: '001085012345', birthDate: '1985-02-03' }),
+    201,
+  ).body as { id: string };
+
   ok(await http().post('/v1/auth/logout').send({ refreshToken: leaving.refreshToken }), 204);
   ok(await http().post(`/v1/admin/devices/${retired.deviceId}/disable`).set('Authorization', admin.bearer), 200);
 
@@ -1042,7 +1090,7 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
   return {
     as,
     forged: Object.fromEntries(ROLES.map((role) => [role, forgedTokens(as[role], key)])) as Record<Role, ForgedTokens>,
-    victim: { ...victimAccount, orderId: order.id, ticketId, ticketQr, claimId: claim.id, paymentId: payment.id },
+    victim: { ...victimAccount, orderId: order.id, ticketId, ticketQr, claimId: claim.id, paymentId: payment.id, mediumId: medium.id },
     device,
     revoked: leaving.bearer,
     disabled: retired.bearer,

@@ -5,11 +5,14 @@ import { join } from 'node:path';
 import { capCharge } from '../../src/fares/domain/fare-calculator';
 import {
   GATE_ARGS,
+  MEDIUM_ARGS,
+  MEDIUM_FIELDS,
   OUTCOME_FIELDS,
   SPEND_FIELD,
   TAP_EVENT_FIELDS,
   TICKET_STATE_FIELDS,
   TRIP_FIELDS,
+  UNDO_ARGS,
   WALLET_FIELDS,
   GateKeys,
   luaPrelude,
@@ -22,15 +25,17 @@ import { gateArguments, keysFor, parseOutcome, type GateCall } from '../../src/g
 import { testConfig } from '../support/test-app';
 
 const GATE_STATE = join(__dirname, '..', '..', 'src', 'gate-state');
-const SCRIPTS = ['gate.lua', 'restore-spend.lua', 'move-wallet-balance.lua'];
+const SCRIPTS = ['gate.lua', 'undo-tap.lua', 'restore-spend.lua', 'move-wallet-balance.lua', 'medium.lua'];
 const source = (name: string) => readFileSync(join(GATE_STATE, name), 'utf8');
 /** Lua without its comments. */
 const code = (lua: string) => lua.replace(/--.*$/gm, '');
 
 /** Every string a gate script may spell out itself: Redis commands, verdicts, reasons, kinds, directions, states. Field names are not among them. */
 const ALLOWED_LITERALS = new Set<string>([
-  ...['GET', 'SET', 'EX', 'NX', 'HMGET', 'HSET', 'HINCRBY', 'HKEYS', 'HDEL', 'HLEN', 'PEXPIRE', 'DEL', 'ZREM', 'ZADD', 'XADD', 'EXISTS', '*'],
-  ...['accept', 'reject', 'tap', 'timeout', 'entry', 'exit', 'closed', 'open', 'single', 'pass', 'payg', 'active', 'fixed', '1', '0', '', ':', 'a:', 't:'],
+  ...['GET', 'SET', 'EX', 'NX', 'HGET', 'HMGET', 'HSET', 'HINCRBY', 'HKEYS', 'HDEL', 'HLEN', 'PEXPIRE', 'DEL', 'ZREM', 'ZADD', 'XADD', 'EXISTS', '*'],
+  ...['accept', 'reject', 'tap', 'timeout', 'entry', 'exit', 'closed', 'open', 'single', 'pass', 'payg', 'free', 'active', 'fixed', '1', '0', '', ':', 'a:', 't:', 'm:'],
+  // medium.lua: a medium's status and what its counter says.
+  ...['blocked', 'clone', 'none', 'ok', 'replay', '-1'],
   ...REASON_CODES,
   '^(%a+:)(%-?%d+)$',
 ]);
@@ -39,14 +44,17 @@ describe('the gate state has one definition (src/gate-state/gate-state.ts)', () 
   it('gate scripts name arguments and hash fields only through the generated prelude', () => {
     const names = {
       A: new Set<string>([...GATE_ARGS, 'dayCaps', 'weekCaps', 'faresToHere']),
+      U: new Set<string>([...UNDO_ARGS, 'recordedAnswer']),
       TICKET: new Set<string>(TICKET_STATE_FIELDS),
       WALLET: new Set<string>(WALLET_FIELDS),
       TRIP: new Set<string>(TRIP_FIELDS),
       SPEND: new Set<string>(Object.keys(SPEND_FIELD)),
+      MEDIUM: new Set<string>(MEDIUM_FIELDS),
+      MA: new Set<string>(MEDIUM_ARGS),
     };
     for (const script of SCRIPTS) {
       const lua = code(source(script));
-      if (script === 'gate.lua') expect(lua).not.toMatch(/ARGV\[\d/);
+      if (script === 'gate.lua' || script === 'undo-tap.lua') expect(lua).not.toMatch(/ARGV\[\d/);
       for (const [table, allowed] of Object.entries(names)) {
         for (const match of lua.matchAll(new RegExp(`\\b${table}\\.(\\w+)`, 'g'))) expect({ script, name: `${table}.${match[1]}`, known: allowed.has(match[1]) }).toEqual({ script, name: `${table}.${match[1]}`, known: true });
       }

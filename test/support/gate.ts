@@ -42,7 +42,9 @@ export async function gateAt(app: NestFastifyApplication, lineId: string, statio
 
 export interface TapBody {
   tapId?: string;
-  qr: string;
+  qr?: string;
+  /** A card read by the validator instead of a QR (README "Media"). */
+  medium?: object;
   direction: 'entry' | 'exit';
   stationId?: string;
   occurredAt?: string;

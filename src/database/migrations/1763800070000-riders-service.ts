@@ -172,7 +172,7 @@ export class RidersService1763800070000 implements MigrationInterface {
 }
 
 /** Drops the CHECK constraints of a table whose definition matches the pattern (inline checks have generated names). */
-async function dropChecks(db: QueryRunner, table: string, pattern: string): Promise<void> {
+export async function dropChecks(db: QueryRunner, table: string, pattern: string): Promise<void> {
   const rows = (await db.query(`SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE $2`, [
     table,
     pattern,

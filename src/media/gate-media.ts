@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { ELDERLY_FROM_AGE, ageOn } from '../accounts/rider-category-rules';
+import { localDateAt } from '../fares/domain/local-time';
+import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
+import { GateScript, type MediumRecord } from '../gate-state/gate-script';
+import { MediumKeys } from './medium-keys';
+import type { GateMedium } from './medium-kinds';
+
+/** A medium the gate cannot take further: refused at once, with nothing to record against (no account, no ride). */
+export interface MediumRefused {
+  readonly outcome: 'refused';
+  readonly reason: 'INVALID_QR' | 'NOT_COVERED';
+}
+
+/** What a medium stands for at this tap: an account (pay as you go), or a free ride without one. */
+export interface MediumSubject {
+  readonly outcome: 'subject';
+  readonly kind: 'payg' | 'free';
+  /** The account, or for a free ride the medium's look-up hash. */
+  readonly subjectId: string;
+  readonly riderCategory: RiderCategory;
+  /** A refusal the medium itself decides ('' when none): REVOKED for a blocked or cloned card, NOT_COVERED under 60. */
+  readonly reason: string;
+  /** Recorded with the tap: the kind and the look-up hash (never the number). */
+  readonly medium: { readonly kind: GateMedium['kind']; readonly ref: string };
+}
+
+export type MediumResolution = MediumRefused | MediumSubject;
+
+const INVALID: MediumRefused = { outcome: 'refused', reason: 'INVALID_QR' };
+const NOT_LINKED: MediumRefused = { outcome: 'refused', reason: 'NOT_COVERED' };
+const CATEGORY_SET: ReadonlySet<string> = new Set(RIDER_CATEGORIES);
+
+/**
+ * Resolves a medium shown at a gate to what it opens, from the gates' Redis state only (medium.lua,
+ * one round trip; no SQL): the rules of README "Media".
+ */
+@Injectable()
+export class GateMedia {
+  constructor(
+    private readonly keys: MediumKeys,
+    private readonly script: GateScript,
+  ) {}
+
+  /** The look-up hash of a medium a validator sent: what taps record as its reference. */
+  lookupHashOf(medium: GateMedium): string {
+    switch (medium.kind) {
+      case 'transit_card':
+        return this.keys.lookupHash('transit_card', medium.uid);
+      case 'id_card':
+        return this.keys.lookupHash('id_card', medium.number);
+    }
+  }
+
+  async resolve(medium: GateMedium, at: number, offline: boolean, deviceId: string, tapId: string): Promise<MediumResolution> {
+    const lookupHash = this.lookupHashOf(medium);
+    switch (medium.kind) {
+      case 'transit_card': {
+        if (!this.keys.cryptogramValid(medium.uid, medium.counter, medium.cryptogram)) return INVALID;
+        const record = await this.script.medium({ lookupHash, at, offline, counter: medium.counter, deviceId, tapId });
+        if (record.kind !== 'transit_card') return INVALID; // a card the scheme never issued
+        if (record.account === '') return NOT_LINKED;
+        return accountSubject(record, record.counter === 'clone' || record.status !== 'active' ? 'REVOKED' : '', medium.kind, lookupHash);
+      }
+      case 'id_card': {
+        const record = await this.script.medium({ lookupHash, at, offline, deviceId, tapId });
+        // Linked, and the chip's date of birth is the one the rider gave when linking: the account's.
+        if (record.kind === 'id_card' && record.account !== '' && record.status !== 'replaced' && record.chk === this.keys.birthCheck(medium.number, medium.birthDate)) {
+          return accountSubject(record, record.status === 'active' ? '' : 'REVOKED', medium.kind, lookupHash);
+        }
+        // Without an account: a rider of 60 or more on the tap's local day rides free.
+        const elderly = ageOn(medium.birthDate, localDateAt(at)) >= ELDERLY_FROM_AGE;
+        return {
+          outcome: 'subject',
+          kind: 'free',
+          subjectId: lookupHash,
+          riderCategory: elderly ? 'elderly' : 'adult',
+          reason: elderly ? '' : 'NOT_COVERED',
+          medium: { kind: medium.kind, ref: lookupHash },
+        };
+      }
+    }
+  }
+}
+
+function accountSubject(record: MediumRecord, reason: string, kind: GateMedium['kind'], lookupHash: string): MediumSubject {
+  return {
+    outcome: 'subject',
+    kind: 'payg',
+    subjectId: record.account,
+    riderCategory: CATEGORY_SET.has(record.cat) ? (record.cat as RiderCategory) : 'adult',
+    reason,
+    medium: { kind, ref: lookupHash },
+  };
+}

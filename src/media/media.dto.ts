@@ -1,0 +1,90 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { FreeText, MayBeOmitted } from '../common/dto-decorators';
+import { MEDIUM_KINDS, MEDIUM_STATUSES, type MediumKind, type MediumStatus } from './medium-kinds';
+
+/** POST /v1/me/media: `kind` and that kind's fields (medium-kinds.ts checks which belong to which). */
+export class LinkMediumDto {
+  @ApiProperty({ enum: MEDIUM_KINDS, example: 'transit_card' })
+  @IsIn(MEDIUM_KINDS)
+  kind!: MediumKind;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "app: the phone's P-256 public key as a JWK {kty, crv, x, y}" })
+  @MayBeOmitted()
+  @IsObject()
+  publicKey?: object;
+
+  @ApiPropertyOptional({ example: '04A2B3C4D5E680', description: 'transit_card: the card UID printed on it, in hex' })
+  @MayBeOmitted()
+  @IsString()
+  @MaxLength(64)
+  uid?: string;
+
+  @ApiPropertyOptional({ example: '001060012345', description: 'id_card: the CCCD number (12 digits); kept only as a keyed hash' })
+  @MayBeOmitted()
+  @IsString()
+  @MaxLength(64)
+  number?: string;
+
+  @ApiPropertyOptional({ example: '1960-03-01', description: "id_card: the card holder's date of birth, as on the card" })
+  @MayBeOmitted()
+  @IsString()
+  @MaxLength(64)
+  birthDate?: string;
+}
+
+export class MediumEventDto {
+  @ApiProperty({ enum: MEDIUM_STATUSES }) status!: MediumStatus;
+  @ApiProperty({ example: 'lost' }) reason!: string;
+  @ApiProperty() at!: string;
+}
+
+export class MediumDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: MEDIUM_KINDS }) kind!: MediumKind;
+  @ApiProperty({ enum: MEDIUM_STATUSES }) status!: MediumStatus;
+  @ApiProperty({ example: 'Thẻ ···E680', description: 'What the rider recognises it by: never the whole number' }) label!: string;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+  @ApiPropertyOptional({ description: 'app: the credential the phone signs its codes with' }) credential?: string;
+}
+
+export class MediumDetailDto extends MediumDto {
+  @ApiProperty({ type: [MediumEventDto], description: 'Every change of status, oldest first' }) history!: MediumEventDto[];
+}
+
+export class TransitCardDto {
+  @ApiProperty({ example: '04A2B3C4D5E680' })
+  @IsString()
+  @MaxLength(64)
+  uid!: string;
+}
+
+export class RegisterTransitCardsDto {
+  @ApiProperty({ type: [TransitCardDto], description: 'Cards the scheme issued (at most 1000 a call)' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => TransitCardDto)
+  cards!: TransitCardDto[];
+}
+
+export class RegisteredCardDto {
+  @ApiProperty({ example: '04A2B3C4D5E680' }) uid!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ description: 'false: the card was registered before (this call changed nothing for it)' }) registered!: boolean;
+}
+
+export class RegisteredCardsDto {
+  @ApiProperty({ type: [RegisteredCardDto] }) cards!: RegisteredCardDto[];
+}
+
+export class MediumBlockDto {
+  @ApiPropertyOptional({ example: 'reported stolen at the counter' })
+  @MayBeOmitted()
+  @FreeText(500)
+  @MinLength(3)
+  reason?: string;
+}

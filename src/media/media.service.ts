@@ -1,0 +1,228 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AccountsService } from '../accounts/accounts.service';
+import { AuditLog } from '../audit/audit-log';
+import type { AuthUser } from '../common/auth-user';
+import { DomainError, NotFoundError, type ErrorDetail } from '../common/domain-error';
+import { isUuid } from '../common/uuid';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { MediaGateState } from '../gate-state/media-gate-state';
+import type { LinkMediumDto, MediumDetailDto, MediumDto, RegisteredCardsDto, TransitCardDto } from './media.dto';
+import { MediumKeys } from './medium-keys';
+import { COLUMNS, changeStatus, gateRecord, recordEvent, type MediumRow } from './media-records';
+import { labelOf, linkIdentity, readMediumLink, type MediumLink, type MediumStatus } from './medium-kinds';
+
+const REBUILD_BATCH = 1000;
+
+/**
+ * Media of an account (README "Media"): linking, reporting lost, blocking, registering the scheme's
+ * transit cards, and the clone blocks the gates decide. Postgres (`media`, `media_events`) is the
+ * record; every change reaches the gates through MediaGateState after its transaction commits.
+ */
+@Injectable()
+export class MediaService {
+  private readonly oneActiveCard: boolean;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly keys: MediumKeys,
+    private readonly gate: MediaGateState,
+    private readonly accounts: AccountsService,
+    private readonly audit: AuditLog,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'media'>,
+  ) {
+    this.oneActiveCard = config.media.oneActiveCard;
+  }
+
+  async list(accountId: string): Promise<MediumDto[]> {
+    const rows = await this.db.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE account_id = $1 ORDER BY created_at, id`, [accountId]);
+    return rows.map(mediumDto);
+  }
+
+  async get(accountId: string, id: string): Promise<MediumDetailDto> {
+    const row = await this.own(this.db.manager, accountId, id);
+    const history = await this.db.query<Array<{ status: MediumStatus; reason: string; at: Date }>>(
+      `SELECT status, reason, at FROM media_events WHERE media_id = $1 ORDER BY id`,
+      [row.id],
+    );
+    return { ...mediumDto(row), history: history.map((event) => ({ status: event.status, reason: event.reason, at: event.at.toISOString() })) };
+  }
+
+  /** Links a medium to the rider's account; with one active card per account, the others become `replaced`. */
+  async link(accountId: string, body: LinkMediumDto): Promise<MediumDto> {
+    const details: ErrorDetail[] = [];
+    const link = readMediumLink(body as unknown as Record<string, unknown>, details);
+    if (!link) throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
+    if (link.kind === 'app') {
+      throw new DomainError('refused', 'APP_MEDIUM_NOT_AVAILABLE', 'Virtual cards for the app are not issued yet: show the account QR (GET /v1/me/qr)');
+    }
+    const profile = await this.accounts.profile(accountId);
+    if (link.kind === 'id_card' && profile.verifiedDateOfBirth !== undefined && profile.verifiedDateOfBirth !== link.birthDate) {
+      throw new DomainError('refused', 'BIRTH_DATE_MISMATCH', 'The date of birth is not the one verified for this account', [{ field: 'birthDate', problem: 'differs from the verified date of birth' }]);
+    }
+    const lookupHash = this.keys.lookupHash(link.kind, linkIdentity(link));
+    const changed = await this.db.transaction(async (em) => {
+      await lockAccount(em, accountId);
+      const [existing] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE kind = $1 AND lookup_hash = $2 FOR UPDATE`, [link.kind, lookupHash]);
+      const linked = await this.linkRow(em, accountId, profile.riderCategory, link, lookupHash, existing);
+      const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, linked.id) : [];
+      return [linked, ...replaced];
+    });
+    await this.publish(changed);
+    return mediumDto(changed[0]);
+  }
+
+  /** Blocks the rider's medium at once; the gates refuse it, and the deny list carries it. */
+  async reportLost(accountId: string, id: string): Promise<MediumDto> {
+    const changed = await this.db.transaction(async (em) => {
+      const row = await this.own(em, accountId, id, true);
+      if (row.status === 'blocked') return row;
+      if (row.status === 'replaced') throw new DomainError('conflict', 'MEDIUM_REPLACED', 'This medium was replaced; it no longer opens the account');
+      return changeStatus(em, row, 'blocked', 'lost', accountId);
+    });
+    await this.publish([changed]);
+    return mediumDto(changed);
+  }
+
+  /** Staff block a medium, or lift a block (the card becomes the account's active one again). */
+  async setBlocked(staff: AuthUser, id: string, blocked: boolean, reason: string | undefined): Promise<MediumDto> {
+    if (!isUuid(id)) throw new NotFoundError('Medium', id);
+    const why = reason ?? (blocked ? 'blocked by staff' : 'unblocked by staff');
+    const changed = await this.db.transaction(async (em) => {
+      const [row] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE id = $1 FOR UPDATE`, [id]);
+      if (!row) throw new NotFoundError('Medium', id);
+      let rows: MediumRow[] = [row];
+      if (blocked && row.status !== 'blocked') {
+        rows = [await changeStatus(em, row, 'blocked', why, staff.id)];
+      } else if (!blocked && row.status === 'blocked') {
+        if (row.account_id !== null) await lockAccount(em, row.account_id);
+        const unblocked = await changeStatus(em, row, 'active', why, staff.id);
+        rows = [unblocked, ...(this.oneActiveCard && row.account_id !== null ? await this.replaceOthers(em, row.account_id, row.id) : [])];
+      }
+      await this.audit.record(em, staff, {
+        action: blocked ? 'medium.block' : 'medium.unblock',
+        subjectKind: 'medium',
+        subjectId: row.id,
+        reason: blocked ? 'medium_blocked' : 'medium_unblocked',
+        ...(reason !== undefined && { note: reason }),
+        before: { status: row.status },
+        after: { status: rows[0].status, replaced: rows.slice(1).map((other) => other.id) },
+      });
+      return rows;
+    });
+    await this.publish(changed);
+    return mediumDto(changed[0]);
+  }
+
+  /** Registers cards the scheme issued: active, linked to no account until a rider links one. */
+  async registerTransitCards(admin: AuthUser, cards: readonly TransitCardDto[]): Promise<RegisteredCardsDto> {
+    const details: ErrorDetail[] = [];
+    const links = cards.map((card, index) => {
+      const link = readMediumLink({ kind: 'transit_card', uid: card.uid }, []);
+      if (!link || link.kind !== 'transit_card') details.push({ field: `cards.${index}.uid`, problem: 'must be the card UID: 4, 7 or 10 bytes in hex' });
+      return link as Extract<MediumLink, { kind: 'transit_card' }>;
+    });
+    if (details.length > 0) throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
+    const result = await this.db.transaction(async (em) => {
+      const out: RegisteredCardsDto['cards'] = [];
+      const fresh: MediumRow[] = [];
+      for (const link of links) {
+        const lookupHash = this.keys.lookupHash('transit_card', link.uid);
+        const [inserted] = await em.query<MediumRow[]>(
+          `INSERT INTO media (kind, lookup_hash, account_id, status, label, card_uid) VALUES ('transit_card', $1, NULL, 'active', $2, $3)
+           ON CONFLICT (kind, lookup_hash) DO NOTHING RETURNING ${COLUMNS}`,
+          [lookupHash, labelOf(link), link.uid],
+        );
+        if (inserted) {
+          await recordEvent(em, inserted, null, 'registered', admin.id);
+          await this.audit.record(em, admin, { action: 'transit_card.register', subjectKind: 'medium', subjectId: inserted.id, reason: 'issued', after: { kind: 'transit_card', label: inserted.label } });
+          fresh.push(inserted);
+          out.push({ uid: link.uid, id: inserted.id, registered: true });
+        } else {
+          const [known] = await em.query<Array<{ id: string }>>(`SELECT id FROM media WHERE kind = 'transit_card' AND lookup_hash = $1`, [lookupHash]);
+          out.push({ uid: link.uid, id: known.id, registered: false });
+        }
+      }
+      return { out, fresh };
+    });
+    await this.publish(result.fresh);
+    return { cards: result.out };
+  }
+
+  /** Writes every medium's gate record from Postgres (the gate state's rebuild); returns how many. */
+  async rebuildGateState(): Promise<number> {
+    let after = '00000000-0000-0000-0000-000000000000';
+    let done = 0;
+    for (;;) {
+      const rows = await this.db.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE id > $1 ORDER BY id LIMIT ${REBUILD_BATCH}`, [after]);
+      if (rows.length === 0) return done;
+      await this.gate.put(rows.map(gateRecord));
+      done += rows.length;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  private async linkRow(em: EntityManager, accountId: string, riderCategory: string, link: Exclude<MediumLink, { kind: 'app' }>, lookupHash: string, existing: MediumRow | undefined): Promise<MediumRow> {
+    const birthCheck = link.kind === 'id_card' ? this.keys.birthCheck(link.number, link.birthDate) : null;
+    if (!existing) {
+      if (link.kind === 'transit_card') throw new DomainError('refused', 'CARD_NOT_ISSUED', 'The scheme never issued a card with this UID', [{ field: 'uid', problem: 'is not a registered card' }]);
+      const [row] = await em.query<MediumRow[]>(
+        `INSERT INTO media (kind, lookup_hash, account_id, status, label, rider_category, birth_check) VALUES ($1, $2, $3, 'active', $4, $5, $6) RETURNING ${COLUMNS}`,
+        [link.kind, lookupHash, accountId, labelOf(link), riderCategory, birthCheck],
+      );
+      await recordEvent(em, row, null, 'linked', accountId);
+      return row;
+    }
+    if (existing.account_id !== null && existing.account_id !== accountId) {
+      throw new DomainError('conflict', 'MEDIUM_LINKED_ELSEWHERE', 'This card is linked to another account');
+    }
+    if (existing.status === 'blocked') throw new DomainError('conflict', 'MEDIUM_BLOCKED', 'This card is blocked; ask customer service to unblock it');
+    const [[row]] = await em.query<[MediumRow[], number]>(
+      `UPDATE media SET account_id = $2, status = 'active', rider_category = $3, birth_check = $4, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+      [existing.id, accountId, riderCategory, birthCheck],
+    );
+    if (existing.status !== 'active' || existing.account_id === null) await recordEvent(em, row, existing.status, 'linked', accountId);
+    return row;
+  }
+
+  /** The account's other active media become `replaced` (one active card per account). */
+  private async replaceOthers(em: EntityManager, accountId: string, keptId: string): Promise<MediumRow[]> {
+    const others = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE account_id = $1 AND id <> $2 AND status = 'active' FOR UPDATE`, [accountId, keptId]);
+    const replaced: MediumRow[] = [];
+    for (const row of others) replaced.push(await changeStatus(em, row, 'replaced', 'replaced by another card', accountId));
+    return replaced;
+  }
+
+  private async own(em: EntityManager, accountId: string, id: string, forUpdate = false): Promise<MediumRow> {
+    if (!isUuid(id)) throw new NotFoundError('Medium', id);
+    const [row] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE id = $1 AND account_id = $2${forUpdate ? ' FOR UPDATE' : ''}`, [id, accountId]);
+    if (!row) throw new NotFoundError('Medium', id);
+    return row;
+  }
+
+  private publish(rows: readonly MediumRow[]): Promise<void> {
+    return this.gate.put(rows.map(gateRecord));
+  }
+}
+
+/** Serialises the changes of one account's media (linking and the one-active-card rule). */
+async function lockAccount(em: EntityManager, accountId: string): Promise<void> {
+  await em.query(`SELECT pg_advisory_xact_lock(hashtext('media:' || $1))`, [accountId]);
+}
+
+function mediumDto(row: MediumRow): MediumDto {
+  return { id: row.id, kind: row.kind, status: row.status, label: row.label, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
+}
+
+/**
+ * The media's part of GET /v1/denylist (validation's feed): blocked and replaced media, and media
+ * unblocked again, as rows (kind, id, status, at, at_us, uid). A transit card carries its UID, which an
+ * offline validator matches the cards it reads against; a chip ID card only its id.
+ */
+export const MEDIA_DENYLIST_SQL = `
+  SELECT 'medium' AS kind, e.media_id::text AS id, CASE WHEN e.status = 'active' THEN 'unblocked' ELSE 'blocked' END AS status, e.at,
+         (extract(epoch FROM e.at) * 1000000)::bigint AS at_us, m.kind AS medium_kind, m.card_uid AS uid
+    FROM media_events e JOIN media m ON m.id = e.media_id
+   WHERE e.status <> 'active' OR e.previous_status IN ('blocked', 'replaced')`;

@@ -1,0 +1,199 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AppConfig } from '../../src/config/config';
+import { APP_CONFIG } from '../../src/config/config.module';
+import { FaresService } from '../../src/fares/fares.service';
+import { localDateAt } from '../../src/fares/domain/local-time';
+import { transitCardCryptogram } from '../../src/media/medium-keys';
+import { testAccount, type TestAccount } from '../support/auth';
+import { gateAt, offlineTap, tap, type GateDevice } from '../support/gate';
+import { expectError, useTestApp } from '../support/http';
+import { topUp, walletBalance } from '../support/money';
+import { waitFor } from '../support/wait';
+
+describe('media of an account: transit cards and chip ID cards at the gates', () => {
+  const { app, http } = useTestApp();
+  let admin: TestAccount;
+  let passenger: TestAccount;
+  let catLinh: GateDevice;
+  let haDong: GateDevice;
+
+  beforeAll(async () => {
+    admin = await testAccount(app(), 'admin');
+    [catLinh, haDong] = await Promise.all([gateAt(app(), 'metro-2a', '2a-cat-linh'), gateAt(app(), 'metro-2a', '2a-ha-dong')]);
+  });
+  beforeEach(async () => {
+    passenger = await testAccount(app(), 'passenger');
+  });
+
+  const masterKey = () => app().get<AppConfig>(APP_CONFIG).media.transitCardMasterKey;
+  const newUid = () => randomBytes(7).toString('hex').toUpperCase();
+  const card = (uid: string, counter: number) => ({ kind: 'transit_card', uid, counter, cryptogram: transitCardCryptogram(masterKey(), uid, counter) });
+  const fare = () => app().get(FaresService).calculator().quote(null, '2a-cat-linh', '2a-ha-dong', 'adult', Date.now()).amount;
+  const register = async (...uids: string[]) => {
+    const response = await http().post('/v1/admin/transit-cards').set('Authorization', admin.bearer).send({ cards: uids.map((uid) => ({ uid })) }).expect(201);
+    return response.body as { cards: Array<{ uid: string; id: string; registered: boolean }> };
+  };
+  const link = (body: object, bearer = passenger.bearer) => http().post('/v1/me/media').set('Authorization', bearer).send(body);
+  const media = async (bearer = passenger.bearer) => (await http().get('/v1/me/media').set('Authorization', bearer).expect(200)).body as Array<{ id: string; kind: string; status: string; label: string }>;
+  /** A birth date `years` years before today's local date (plus `days`). */
+  const bornYearsAgo = (years: number, days = 0) => {
+    const today = localDateAt(Date.now());
+    const date = new Date(`${Number(today.slice(0, 4)) - years}${today.slice(4)}T00:00:00Z`);
+    date.setUTCDate(date.getUTCDate() + days);
+    return date.toISOString().slice(0, 10);
+  };
+  const cccd = () => `0010${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+
+  describe('transit cards', () => {
+    it('registered by an admin, linked by the rider, ride pay as you go on the account', async () => {
+      const uid = newUid();
+      expect((await register(uid)).cards).toEqual([{ uid, id: expect.any(String), registered: true }]);
+      expect((await register(uid)).cards[0].registered).toBe(false);
+      await topUp(app(), passenger.bearer, 100_000);
+      const linked = await link({ kind: 'transit_card', uid: uid.toLowerCase() }).expect(201);
+      expect(linked.body).toMatchObject({ kind: 'transit_card', status: 'active', label: `Thẻ ···${uid.slice(-4)}` });
+      expect(JSON.stringify(linked.body)).not.toContain(uid);
+
+      const entry = await tap(app(), catLinh, { medium: card(uid, 1), direction: 'entry' });
+      expect(entry).toEqual({ verdict: 'accept', reason: 'OK', accountId: passenger.id, balance: 100_000, journeyId: expect.any(String) });
+      const exit = await tap(app(), haDong, { medium: card(uid, 2), direction: 'exit' });
+      expect(exit).toEqual({ verdict: 'accept', reason: 'OK', accountId: passenger.id, fare: fare(), balance: 100_000 - fare(), journeyId: entry.journeyId });
+    });
+
+    it('refuses a wrong cryptogram and unknown cards (INVALID_QR), and cards nobody linked (NOT_COVERED)', async () => {
+      const [uid, unlinked] = [newUid(), newUid()];
+      await register(uid, unlinked);
+      await link({ kind: 'transit_card', uid }).expect(201);
+      expect(await tap(app(), catLinh, { medium: { ...card(uid, 1), cryptogram: transitCardCryptogram('another master key', uid, 1) }, direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'INVALID_QR' });
+      expect(await tap(app(), catLinh, { medium: { ...card(uid, 2), counter: 3 }, direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'INVALID_QR' });
+      expect(await tap(app(), catLinh, { medium: card(newUid(), 1), direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'INVALID_QR' });
+      expect(await tap(app(), catLinh, { medium: card(unlinked, 1), direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'NOT_COVERED' });
+    });
+
+    it('links only issued cards, each to one account', async () => {
+      expectError(await link({ kind: 'transit_card', uid: newUid() }), 422, 'CARD_NOT_ISSUED');
+      const uid = newUid();
+      await register(uid);
+      await link({ kind: 'transit_card', uid }).expect(201);
+      const other = await testAccount(app(), 'passenger');
+      expectError(await link({ kind: 'transit_card', uid }, other.bearer), 409, 'MEDIUM_LINKED_ELSEWHERE');
+      expectError(await link({ kind: 'transit_card', uid: 'not hex' }), 400, 'VALIDATION_FAILED');
+      expectError(await link({ kind: 'transit_card', uid, number: '001060012345' }), 400, 'VALIDATION_FAILED');
+    });
+
+    it('refuses a clone (a counter presented again) and blocks the card, which reaches the deny list', async () => {
+      const uid = newUid();
+      const [{ id }] = (await register(uid)).cards;
+      await topUp(app(), passenger.bearer, 100_000);
+      await link({ kind: 'transit_card', uid }).expect(201);
+      const first = await http().get('/v1/denylist').set('Authorization', catLinh.bearer).expect(200);
+      const tapId = randomUUID();
+      expect(await tap(app(), catLinh, { tapId, medium: card(uid, 7), direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+      // The same tap again is a retry, not a clone: its first verdict.
+      expect(await tap(app(), catLinh, { tapId, medium: card(uid, 7), direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+      expect(await tap(app(), haDong, { medium: card(uid, 7), direction: 'exit' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+      expect(await tap(app(), haDong, { medium: card(uid, 8), direction: 'exit' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+      await waitFor(() => media(), (list) => list.some((medium) => medium.id === id && medium.status === 'blocked'));
+      const entries = await waitFor(
+        async () => (await http().get('/v1/denylist').query({ since: first.body.cursor }).set('Authorization', catLinh.bearer).expect(200)).body.entries as object[],
+        (found) => found.some((entry) => (entry as { id: string }).id === id),
+      );
+      expect(entries).toContainEqual({ kind: 'medium', id, status: 'blocked', at: expect.any(String), mediumKind: 'transit_card', uid });
+      const detail = await http().get(`/v1/me/media/${id}`).set('Authorization', passenger.bearer).expect(200);
+      expect(detail.body.history.map((event: { status: string; reason: string }) => event.status)).toEqual(['active', 'active', 'blocked']);
+    });
+
+    it('offline: a late tap with a lower counter is taken; a counter another tap presented is a clone', async () => {
+      const uid = newUid();
+      await register(uid);
+      await topUp(app(), passenger.bearer, 100_000);
+      await link({ kind: 'transit_card', uid }).expect(201);
+      expect(await tap(app(), catLinh, { medium: card(uid, 20), direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+      const before = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
+      expect(await offlineTap(app(), haDong, { medium: card(uid, 15), direction: 'exit', occurredAt: before(30) })).toMatchObject({ verdict: 'accept', reason: 'OK', valid: true });
+      expect(await offlineTap(app(), catLinh, { medium: card(uid, 15), direction: 'entry', occurredAt: before(20) })).toMatchObject({ verdict: 'accept', reason: 'REVOKED', valid: false });
+    });
+  });
+
+  describe('lost, blocked, replaced', () => {
+    it('a card reported lost is refused at once and reaches validators through the deny list; staff unblock it', async () => {
+      const uid = newUid();
+      await register(uid);
+      await topUp(app(), passenger.bearer, 100_000);
+      const { id } = (await link({ kind: 'transit_card', uid }).expect(201)).body as { id: string };
+      const first = await http().get('/v1/denylist').set('Authorization', catLinh.bearer).expect(200);
+      expect((await http().post(`/v1/me/media/${id}/lost`).set('Authorization', passenger.bearer).expect(200)).body).toMatchObject({ id, status: 'blocked' });
+      expect(await tap(app(), catLinh, { medium: card(uid, 1), direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+      const entries = await waitFor(
+        async () => (await http().get('/v1/denylist').query({ since: first.body.cursor }).set('Authorization', catLinh.bearer).expect(200)).body.entries as Array<{ id: string }>,
+        (found) => found.some((entry) => entry.id === id),
+        10_000,
+      );
+      expect(entries.filter((entry) => entry.id === id)).toEqual([{ kind: 'medium', id, status: 'blocked', at: expect.any(String), mediumKind: 'transit_card', uid }]);
+      expectError(await http().post(`/v1/me/media/${id}/lost`).set('Authorization', (await testAccount(app(), 'passenger')).bearer), 404, 'NOT_FOUND');
+
+      const support = await testAccount(app(), 'support');
+      await http().post(`/v1/admin/media/${id}/unblock`).set('Authorization', support.bearer).send({ reason: 'found at home' }).expect(200);
+      expect(await tap(app(), catLinh, { medium: card(uid, 2), direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+      await http().post(`/v1/admin/media/${id}/block`).set('Authorization', admin.bearer).send({}).expect(200);
+      expect(await tap(app(), haDong, { medium: card(uid, 3), direction: 'exit' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+      expectError(await http().post(`/v1/admin/media/${id}/block`).set('Authorization', passenger.bearer).send({}), 403, 'FORBIDDEN');
+    });
+
+    it('one active card per account: a new card replaces the old, and the balance and passes stay with the account', async () => {
+      const [oldUid, newCardUid] = [newUid(), newUid()];
+      await register(oldUid, newCardUid);
+      await topUp(app(), passenger.bearer, 400_000);
+      const order = await http().post('/v1/orders').set('Authorization', passenger.bearer).set('Idempotency-Key', randomUUID()).send({ payWith: 'wallet', items: [{ productId: 'metro-month' }] }).expect(201);
+      const old = (await link({ kind: 'transit_card', uid: oldUid }).expect(201)).body as { id: string };
+      const replacement = (await link({ kind: 'transit_card', uid: newCardUid }).expect(201)).body as { id: string };
+      const statuses = (await media()).map(({ id, status }) => ({ id, status }));
+      expect(statuses).toHaveLength(2);
+      expect(statuses).toEqual(expect.arrayContaining([{ id: old.id, status: 'replaced' }, { id: replacement.id, status: 'active' }]));
+      expect(await tap(app(), catLinh, { medium: card(oldUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+      const balance = await walletBalance(app(), passenger.bearer);
+      expect(await tap(app(), catLinh, { medium: card(newCardUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'accept', accountId: passenger.id, balance });
+      const tickets = (await http().get('/v1/tickets').set('Authorization', passenger.bearer).expect(200)).body as Array<{ id: string }>;
+      expect(tickets.map((ticket) => ticket.id)).toContain(order.body.tickets[0].id);
+    });
+  });
+
+  describe('chip ID cards (CCCD)', () => {
+    it('without an account: a rider of 60 or more rides free, a younger one is NOT_COVERED', async () => {
+      const elderly = { kind: 'id_card', number: cccd(), birthDate: bornYearsAgo(60) };
+      const entry = await tap(app(), catLinh, { medium: elderly, direction: 'entry' });
+      expect(entry).toEqual({ verdict: 'accept', reason: 'OK', journeyId: expect.any(String) });
+      expect(await tap(app(), catLinh, { medium: elderly, direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'PASSBACK' });
+      expect(await tap(app(), haDong, { medium: elderly, direction: 'exit' })).toEqual({ verdict: 'accept', reason: 'OK', journeyId: entry.journeyId });
+      const young = { kind: 'id_card', number: cccd(), birthDate: bornYearsAgo(60, 1) };
+      expect(await tap(app(), catLinh, { medium: young, direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'NOT_COVERED' });
+    });
+
+    it('linked: opens the account like its QR, when the chip shows the date of birth given at linking', async () => {
+      const number = cccd();
+      const birthDate = '1990-05-17';
+      await topUp(app(), passenger.bearer, 100_000);
+      const linked = await link({ kind: 'id_card', number, birthDate }).expect(201);
+      expect(linked.body).toMatchObject({ kind: 'id_card', status: 'active', label: `CCCD ···${number.slice(-3)}` });
+      const entry = await tap(app(), catLinh, { medium: { kind: 'id_card', number, birthDate }, direction: 'entry' });
+      expect(entry).toMatchObject({ verdict: 'accept', accountId: passenger.id });
+      expect(await tap(app(), haDong, { medium: { kind: 'id_card', number, birthDate }, direction: 'exit' })).toMatchObject({ verdict: 'accept', fare: fare() });
+      // Another date of birth on the chip: not the linked rider's card, and under 60.
+      expect(await tap(app(), catLinh, { medium: { kind: 'id_card', number, birthDate: '1991-05-17' }, direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'NOT_COVERED' });
+      expectError(await link({ kind: 'id_card', number, birthDate }, (await testAccount(app(), 'passenger')).bearer), 409, 'MEDIUM_LINKED_ELSEWHERE');
+    });
+  });
+
+  describe('the tap body', () => {
+    it('takes exactly one of qr and medium, and a well-formed medium', async () => {
+      const send = (body: object) => http().post('/v1/validations').set('Authorization', catLinh.bearer).send({ tapId: randomUUID(), direction: 'entry', ...body });
+      expectError(await send({}), 400, 'VALIDATION_FAILED');
+      expectError(await send({ qr: 'x', medium: card(newUid(), 1) }), 400, 'VALIDATION_FAILED');
+      expectError(await send({ medium: { kind: 'bus_pass' } }), 400, 'VALIDATION_FAILED');
+      expectError(await send({ medium: { kind: 'id_card', number: '123', birthDate: '1950-01-01' } }), 400, 'VALIDATION_FAILED');
+      expectError(await send({ medium: { ...card(newUid(), 1), extra: 1 } }), 400, 'VALIDATION_FAILED');
+      expectError(await send({ medium: { ...card(newUid(), 1), counter: -1 } }), 400, 'VALIDATION_FAILED');
+      expectError(await send({ medium: 'card' }), 400, 'VALIDATION_FAILED');
+    });
+  });
+});
