@@ -27,6 +27,7 @@ const MOVED_MARKER_TTL_SECONDS = 2 * 24 * 3600;
 export class AccountGateState {
   private readonly restoreSpend = LuaScript.fromFile(join(__dirname, 'restore-spend.lua'), luaPrelude());
   private readonly moveBalance = LuaScript.fromFile(join(__dirname, 'move-wallet-balance.lua'), luaPrelude());
+  private readonly lowerSpendBy = LuaScript.fromFile(join(__dirname, 'lower-spend.lua'), luaPrelude());
 
   constructor(
     private readonly redis: RedisService,
@@ -40,6 +41,20 @@ export class AccountGateState {
   async applyMovement(accountId: string, movementId: string, delta: number): Promise<boolean> {
     const moved = await this.moveBalance.run(this.redis.client, [this.keys.wallet(accountId), this.keys.moved(accountId, movementId)], [String(delta), String(MOVED_MARKER_TTL_SECONDS)]);
     return moved === 1;
+  }
+
+  /**
+   * A committed refund of a fare the gates counted towards the caps (`refundId`, e.g.
+   * `journey_correction:<journeyId>`) lowers the spend of the local day and week it was counted in,
+   * once however often it is sent, never below zero. True when this call lowered it.
+   */
+  async lowerSpend(accountId: string, refundId: string, spend: { day: number; week: number; amount: number }): Promise<boolean> {
+    const lowered = await this.lowerSpendBy.run(
+      this.redis.client,
+      [this.keys.spend('payg', accountId), this.keys.spendLowered(accountId, refundId)],
+      [spend.day, spend.week, spend.amount, MOVED_MARKER_TTL_SECONDS].map(String),
+    );
+    return lowered === 1;
   }
 
   async setBlocked(accountId: string, blocked: boolean): Promise<void> {

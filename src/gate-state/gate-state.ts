@@ -13,6 +13,7 @@
  *   {g<s>}:t:<id>:trip / …a:<id>:trip  the open journey, TRIP_FIELDS
  *   {g<s>}:a:<id>:spend            pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
  *   {g<s>}:a:<id>:moved:<movement> a wallet movement already applied to the balance (expires)
+ *   {g<s>}:a:<id>:spend-lowered:<refund>  a refund already taken off the spend (expires)
  *   {g<s>}:tap:<device>:<tapId>    the tap's body and verdict, for replays (expires after the tap memory)
  *   {g<s>}:<GATE_TAP_STREAM>       the shard's tap stream
  *   {g<s>}:open-journeys           the shard's open journeys, by when each times out
@@ -103,6 +104,10 @@ export class GateKeys {
 
   moved(accountId: string, movementId: string): string {
     return `${this.subject('payg', accountId)}:moved:${movementId}`;
+  }
+
+  spendLowered(accountId: string, refundId: string): string {
+    return `${this.subject('payg', accountId)}:spend-lowered:${refundId}`;
   }
 
   /** The tap's body and verdict, in the slot of the tap's subject. */

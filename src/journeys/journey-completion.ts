@@ -3,12 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Leadership, type LeaderJob } from '../database/leadership';
 import { DomainError } from '../common/domain-error';
-import { GateWallet } from '../payments/gate-wallet';
-import type { WalletMovement } from '../payments/ledger';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { previousWeekdays, usualExit, type CompletionRule, type PastExit } from './completion-rule';
-import { JourneysService } from './journeys.service';
+import { JourneysService, type Correction } from './journeys.service';
 
 const ZONE = `'Asia/Ho_Chi_Minh'`;
 const BATCH = 200;
@@ -35,7 +33,6 @@ export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestro
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly journeys: JourneysService,
-    private readonly gateWallet: GateWallet,
     private readonly leadership: Leadership,
   ) {}
 
@@ -74,7 +71,7 @@ export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestro
 
   /** One journey in one transaction: the check row makes a second look (another copy, a retry) do nothing. */
   private async complete(journeyId: string, accountId: string): Promise<boolean> {
-    let moved: readonly WalletMovement[] = [];
+    let corrected: Correction | undefined;
     const completed = await this.db.transaction(async (em) => {
       const claimed = await em.query<unknown[]>(
         `INSERT INTO journey_completion_checks (journey_id, outcome) VALUES ($1, 'not_eligible') ON CONFLICT DO NOTHING RETURNING journey_id`,
@@ -113,12 +110,11 @@ export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestro
         await outcome('no_usual_exit');
         return false;
       }
-      const { refunded, movements } = await this.journeys.correct(em, journey, exit, 'auto_completion', rule.id);
-      await outcome(refunded > 0 ? 'completed' : 'no_usual_exit');
-      moved = movements;
-      return refunded > 0;
+      corrected = await this.journeys.correct(em, journey, exit, 'auto_completion', rule.id);
+      await outcome(corrected.refunded > 0 ? 'completed' : 'no_usual_exit');
+      return corrected.refunded > 0;
     });
-    await this.gateWallet.afterCommit(moved);
+    if (corrected) await this.journeys.afterCommit(corrected);
     return completed;
   }
 }

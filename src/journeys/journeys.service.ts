@@ -5,11 +5,14 @@ import { DomainError, NotFoundError } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { localDayNumber, localWeekNumber } from '../fares/domain/local-time';
 import { FaresService } from '../fares/fares.service';
+import { AccountGateState } from '../gate-state/account-gate-state';
 import { FREE_RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
 import { GateWallet } from '../payments/gate-wallet';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
+import { RedisRetries } from '../redis/redis-retries';
 import type { ClaimJourneyDto, JourneyDto, ListJourneysQuery } from './journeys.dto';
 
 const ZONE = `'Asia/Ho_Chi_Minh'`;
@@ -43,9 +46,18 @@ interface JourneyRow {
 }
 
 /** A journey closed at the maximum fare that a correction may lower. */
+/** A correction written in a transaction, for `afterCommit`. */
+export interface Correction {
+  refunded: number;
+  movements: readonly WalletMovement[];
+  journey: CorrectableJourney;
+}
+
 export interface CorrectableJourney {
   id: string;
   enteredAt: Date;
+  /** When the gates closed it at the maximum fare: its day and week counted that fare towards the caps. */
+  timedOutAt: Date;
   accountId: string;
   lineId: string;
   operatorId: string;
@@ -85,6 +97,8 @@ export class JourneysService {
     private readonly ledger: Ledger,
     private readonly idempotency: IdempotencyStore,
     private readonly gateWallet: GateWallet,
+    private readonly gateState: AccountGateState,
+    private readonly retries: RedisRetries,
   ) {}
 
   /** The account's journeys, newest first: pay-as-you-go ones and those of its tickets (of one operator's lines, if given). */
@@ -106,7 +120,7 @@ export class JourneysService {
    */
   async claim(accountId: string, journeyId: string, body: ClaimJourneyDto, request: IdempotentRequest): Promise<JourneyDto> {
     if (!isUuid(journeyId)) throw new NotFoundError('Journey', journeyId);
-    let moved: readonly WalletMovement[] = [];
+    let corrected: Correction | undefined;
     const { response } = await this.db.transaction((em) =>
       this.idempotency.once(em, accountId, request, async () => {
         // One claim at a time per rider, so two at once cannot both pass the monthly limit.
@@ -123,13 +137,12 @@ export class JourneysService {
         if (count >= this.config.riders.claimsPerMonth) {
           throw new DomainError('conflict', 'CLAIM_LIMIT_REACHED', `At most ${this.config.riders.claimsPerMonth} claims a month; call customer service`);
         }
-        const { refunded, movements } = await this.correct(em, journey, body.exitStationId, 'claim', null);
-        if (refunded === 0) throw new DomainError('conflict', 'NOTHING_TO_REFUND', 'That exit costs no less than what the journey was charged');
-        moved = movements;
+        corrected = await this.correct(em, journey, body.exitStationId, 'claim', null);
+        if (corrected.refunded === 0) throw new DomainError('conflict', 'NOTHING_TO_REFUND', 'That exit costs no less than what the journey was charged');
         return this.one(em, journeyId);
       }),
     );
-    await this.gateWallet.afterCommit(moved);
+    if (corrected) await this.afterCommit(corrected);
     return response;
   }
 
@@ -138,8 +151,8 @@ export class JourneysService {
    * charged, fully paid and not corrected yet; 404 or 409 JOURNEY_NOT_CLAIMABLE otherwise.
    */
   async correctable(em: EntityManager, journeyId: string, accountId: string): Promise<CorrectableJourney> {
-    const [row] = await em.query<Array<JourneyRow & { corrected: boolean }>>(
-      `SELECT j.id, j.status, j.subject_kind, j.account_id, j.line_id, l.operator_id, j.entered_at, j.entry_station_id, j.rider_category, j.charge, j.unpaid,
+    const [row] = await em.query<Array<JourneyRow & { corrected: boolean; timed_out_at: Date | null }>>(
+      `SELECT j.id, j.status, j.subject_kind, j.account_id, j.line_id, l.operator_id, j.entered_at, j.timed_out_at, j.entry_station_id, j.rider_category, j.charge, j.unpaid,
               EXISTS (SELECT 1 FROM journey_corrections c WHERE c.journey_id = j.id) AS corrected
          FROM journeys j JOIN lines l ON l.id = j.line_id WHERE j.id = $1 AND j.account_id = $2 FOR UPDATE OF j`,
       [journeyId, accountId],
@@ -153,6 +166,8 @@ export class JourneysService {
     return {
       id: row.id,
       enteredAt: row.entered_at,
+      // Rows written before the timeout's time was kept: the sweeper closes a journey at the time limit.
+      timedOutAt: row.timed_out_at ?? new Date(row.entered_at.getTime() + this.config.gate.journeyLimitMinutes * 60_000),
       accountId,
       lineId: row.line_id,
       operatorId: row.operator_id,
@@ -166,22 +181,16 @@ export class JourneysService {
    * Charges the journey the fare from its entry to `exitStationId` (at the time it began, for its
    * rider category; never more than it was charged) and pays the difference back to the wallet as a
    * ledger transfer, in the caller's transaction. Returns the amount refunded (0: nothing written) and
-   * the wallet movements, which the caller hands to `GateWallet.afterCommit` once its transaction committed.
+   * what the gates must hear, which the caller hands to `afterCommit` once its transaction committed.
    */
-  async correct(
-    em: EntityManager,
-    journey: CorrectableJourney,
-    exitStationId: string,
-    kind: CorrectionKind,
-    ruleId: string | null,
-  ): Promise<{ refunded: number; movements: readonly WalletMovement[] }> {
+  async correct(em: EntityManager, journey: CorrectableJourney, exitStationId: string, kind: CorrectionKind, ruleId: string | null): Promise<Correction> {
     const quote = this.fares.quote(
       { lineId: journey.lineId, from: journey.entryStationId, to: exitStationId, riderCategory: journey.riderCategory, at: journey.enteredAt.toISOString() },
       undefined,
     );
     const charge = Math.min(quote.amount, journey.charge);
     const refunded = journey.charge - charge;
-    if (refunded === 0) return { refunded, movements: [] };
+    if (refunded === 0) return { refunded, movements: [], journey };
     await em.query(
       `INSERT INTO journey_corrections (journey_id, journey_entered_at, account_id, operator_id, line_id, kind, rule_id, exit_station_id, original_charge, charge, refunded)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
@@ -195,7 +204,24 @@ export class JourneysService {
       amount: refunded,
     });
     await this.gateWallet.duringTransaction(em, movements);
-    return { refunded, movements };
+    return { refunded, movements, journey };
+  }
+
+  /**
+   * Once the correction's transaction committed: the gates' balance gets the refund (GateWallet), and
+   * the cap spend of the day and week the gates counted the maximum fare in (when the journey timed
+   * out) is lowered by it (gate-state's port, retried until Redis takes it), so a corrected rider does
+   * not reach a cap early.
+   */
+  async afterCommit(correction: Correction): Promise<void> {
+    await this.gateWallet.afterCommit(correction.movements);
+    const { refunded, journey } = correction;
+    if (refunded === 0) return;
+    const countedAt = journey.timedOutAt.getTime();
+    const spend = { day: localDayNumber(countedAt), week: localWeekNumber(countedAt), amount: refunded };
+    await this.retries.write(`the cap spend refund of journey ${journey.id} (${refunded} đồng) of account ${journey.accountId}`, () =>
+      this.gateState.lowerSpend(journey.accountId, `journey_correction:${journey.id}`, spend),
+    );
   }
 
   private async one(em: EntityManager, journeyId: string): Promise<JourneyDto> {

@@ -4,7 +4,7 @@ import { localDateAt } from '../fares/domain/local-time';
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { GateScript, type MediumRecord } from '../gate-state/gate-script';
 import { MediumKeys } from './medium-keys';
-import type { GateMedium } from './medium-kinds';
+import type { GateMedium, MediumKind } from './medium-kinds';
 
 /** A medium the gate cannot take further: refused at once, with nothing to record against (no account, no ride). */
 export interface MediumRefused {
@@ -22,7 +22,7 @@ export interface MediumSubject {
   /** A refusal the medium itself decides ('' when none): REVOKED for a blocked or cloned card, NOT_COVERED under 60. */
   readonly reason: string;
   /** Recorded with the tap: the kind and the look-up hash (never the number). */
-  readonly medium: { readonly kind: GateMedium['kind']; readonly ref: string };
+  readonly medium: { readonly kind: MediumKind; readonly ref: string };
 }
 
 export type MediumResolution = MediumRefused | MediumSubject;
@@ -50,6 +50,22 @@ export class GateMedia {
       case 'id_card':
         return this.keys.lookupHash('id_card', medium.number);
     }
+  }
+
+  /** The look-up hash of an app medium (a virtual card): its id, which the dynamic QR's credential carries. */
+  appLookupHash(mediumId: string): string {
+    return this.keys.lookupHash('app', mediumId);
+  }
+
+  /**
+   * A dynamic QR's app medium, from the gates' state: REVOKED when it is blocked or replaced (or
+   * belongs to another account), '' when it opens the account. One round trip (medium.lua).
+   */
+  async appReason(mediumId: string, accountId: string, at: number, offline: boolean, deviceId: string, tapId: string): Promise<{ reason: string; medium: MediumSubject['medium'] }> {
+    const lookupHash = this.appLookupHash(mediumId);
+    const record = await this.script.medium({ lookupHash, at, offline, deviceId, tapId });
+    const opens = record.kind === 'app' && record.status === 'active' && record.account === accountId;
+    return { reason: opens ? '' : 'REVOKED', medium: { kind: 'app', ref: lookupHash } };
   }
 
   async resolve(medium: GateMedium, at: number, offline: boolean, deviceId: string, tapId: string): Promise<MediumResolution> {

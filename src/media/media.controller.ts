@@ -22,7 +22,7 @@ export class MediaController {
   @Roles('passenger')
   @ApiCreatedResponse({ type: MediumDto, description: 'Linked; with one active card per account, the others are now replaced' })
   @ApiConflictResponse({ description: 'MEDIUM_LINKED_ELSEWHERE, MEDIUM_BLOCKED' })
-  @ApiUnprocessableEntityResponse({ description: 'CARD_NOT_ISSUED, BIRTH_DATE_MISMATCH, APP_MEDIUM_NOT_AVAILABLE' })
+  @ApiUnprocessableEntityResponse({ description: 'CARD_NOT_ISSUED, BIRTH_DATE_MISMATCH, INVALID_PUBLIC_KEY' })
   link(@CurrentUser() user: AuthUser, @Body() body: LinkMediumDto): Promise<MediumDto> {
     return this.media.link(user.id, body);
   }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { AuditModule } from '../audit/audit.module';
 import { GateStateModule } from '../gate-state/gate-state.module';
+import { TicketsModule } from '../tickets/tickets.module';
 import { GateMedia } from './gate-media';
 import { MediaController } from './media.controller';
 import { MediumClones } from './media-records';
@@ -13,7 +14,7 @@ import { MediumKeys } from './medium-keys';
  * resolve a medium from the gates' Redis state. Above accounts and gate-state, below validation.
  */
 @Module({
-  imports: [AccountsModule, AuditModule, GateStateModule],
+  imports: [AccountsModule, AuditModule, GateStateModule, TicketsModule],
   controllers: [MediaController],
   providers: [MediaService, MediumKeys, GateMedia, MediumClones],
   exports: [MediaService, GateMedia, MediumClones],

@@ -2,7 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
+import { randomUUID } from 'node:crypto';
 import { AuditLog } from '../audit/audit-log';
+import type { RiderCategory } from '../fares/rider-category';
+import { DynamicQrCredentials } from '../tickets/dynamic-qr';
 import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError, type ErrorDetail } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
@@ -31,6 +34,7 @@ export class MediaService {
     private readonly gate: MediaGateState,
     private readonly accounts: AccountsService,
     private readonly audit: AuditLog,
+    private readonly credentials: DynamicQrCredentials,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'media'>,
   ) {
     this.oneActiveCard = config.media.oneActiveCard;
@@ -55,10 +59,8 @@ export class MediaService {
     const details: ErrorDetail[] = [];
     const link = readMediumLink(body as unknown as Record<string, unknown>, details);
     if (!link) throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
-    if (link.kind === 'app') {
-      throw new DomainError('refused', 'APP_MEDIUM_NOT_AVAILABLE', 'Virtual cards for the app are not issued yet: show the account QR (GET /v1/me/qr)');
-    }
     const profile = await this.accounts.profile(accountId);
+    if (link.kind === 'app') return this.linkApp(accountId, profile.riderCategory, link.publicKey);
     if (link.kind === 'id_card' && profile.verifiedDateOfBirth !== undefined && profile.verifiedDateOfBirth !== link.birthDate) {
       throw new DomainError('refused', 'BIRTH_DATE_MISMATCH', 'The date of birth is not the one verified for this account', [{ field: 'birthDate', problem: 'differs from the verified date of birth' }]);
     }
@@ -72,6 +74,27 @@ export class MediaService {
     });
     await this.publish(changed);
     return mediumDto(changed[0]);
+  }
+
+  /**
+   * A virtual card bound to the phone's P-256 key: a medium of kind `app` (found by its own id, which the
+   * credential carries) and its credential (DynamicQrCredentials). It replaces the account's other cards.
+   */
+  private async linkApp(accountId: string, riderCategory: RiderCategory, publicKey: unknown): Promise<MediumDto> {
+    const phoneKey = this.credentials.publicKeyPoint(publicKey);
+    const id = randomUUID();
+    const { changed, issued } = await this.db.transaction(async (em) => {
+      await lockAccount(em, accountId);
+      const [row] = await em.query<MediumRow[]>(
+        `INSERT INTO media (id, kind, lookup_hash, account_id, status, label, rider_category) VALUES ($1, 'app', $2, $3, 'active', $4, $5) RETURNING ${COLUMNS}`,
+        [id, this.keys.lookupHash('app', id), accountId, `App ···${phoneKey.subarray(-2).toString('hex').toUpperCase()}`, riderCategory],
+      );
+      await recordEvent(em, row, null, 'linked', accountId);
+      const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, row.id) : [];
+      return { changed: [row, ...replaced], issued: this.credentials.issue({ accountId, mediumId: id, riderCategory, categoryValidUntil: null, phoneKey }) };
+    });
+    await this.publish(changed);
+    return { ...mediumDto(changed[0]), credential: issued.credential, credentialExpiresAt: issued.expiresAt.toISOString(), stepSeconds: issued.stepSeconds, windowSteps: issued.windowSteps };
   }
 
   /** Blocks the rider's medium at once; the gates refuse it, and the deny list carries it. */

@@ -74,7 +74,7 @@ export class GateAccountsService {
   /**
    * Restores every passenger account's gate state: the wallet balance less what the gates charged
    * but the wallet could not cover (where Redis holds no balance), whether it is blocked, and the
-   * day's and week's pay-as-you-go spend for the caps (where Redis holds none).
+   * day's and week's pay-as-you-go spend for the caps, corrected maximum fares at their corrected charge (where Redis holds none).
    */
   async rebuild(progress: (done: number, total: number) => void = () => undefined, now = Date.now()): Promise<number> {
     const [{ count }] = await this.db.query<Array<{ count: string }>>(`SELECT count(*) FROM accounts WHERE role = 'passenger'`);
@@ -94,12 +94,14 @@ export class GateAccountsService {
            FROM accounts a
            LEFT JOIN gate_account_blocks b ON b.account_id = a.id
            LEFT JOIN LATERAL (
-             SELECT coalesce(sum(j.charge) FILTER (WHERE coalesce(j.exited_at, j.entered_at) >= $3), 0) AS day_spent,
-                    coalesce(array_agg(DISTINCT l.mode) FILTER (WHERE coalesce(j.exited_at, j.entered_at) >= $3), '{}') AS day_modes,
-                    coalesce(sum(j.charge), 0) AS week_spent,
+             SELECT coalesce(sum(j.charge - coalesce(c.refunded, 0)) FILTER (WHERE coalesce(j.exited_at, j.timed_out_at, j.entered_at) >= $3), 0) AS day_spent,
+                    coalesce(array_agg(DISTINCT l.mode) FILTER (WHERE coalesce(j.exited_at, j.timed_out_at, j.entered_at) >= $3), '{}') AS day_modes,
+                    coalesce(sum(j.charge - coalesce(c.refunded, 0)), 0) AS week_spent,
                     coalesce(array_agg(DISTINCT l.mode), '{}') AS week_modes
                FROM journeys j JOIN lines l ON l.id = j.line_id
-              WHERE j.account_id = a.id::text AND j.subject_kind = 'payg' AND j.status <> 'open' AND coalesce(j.exited_at, j.entered_at) >= $2
+               -- A corrected maximum fare counts at its corrected charge (one correction per journey).
+               LEFT JOIN journey_corrections c ON c.journey_id = j.id
+              WHERE j.account_id = a.id::text AND j.subject_kind = 'payg' AND j.status <> 'open' AND coalesce(j.exited_at, j.timed_out_at, j.entered_at) >= $2
            ) s ON true
           WHERE a.role = 'passenger' AND a.id > $1 ORDER BY a.id LIMIT ${REBUILD_BATCH}`,
         [after, weekStart, new Date(localDayStartMs(day))],

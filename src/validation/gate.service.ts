@@ -103,6 +103,11 @@ export class GateService {
       const checked = this.check(tap.qr, at);
       if (!checked) return INVALID_QR;
       subject = { claims: checked.claims, reason: checked.stale ? STALE_CODE : '' };
+      // The app's dynamic QR: its virtual card must still be the account's active medium.
+      if (checked.mediumId !== undefined) {
+        const app = await this.media.appReason(checked.mediumId, checked.claims.sub, at, offline, device.id, tap.tapId);
+        subject = { ...subject, reason: subject.reason || app.reason, medium: app.medium };
+      }
     }
     const claims = subject.claims;
     const call: GateCall = {
@@ -179,7 +184,8 @@ export class GateService {
   private sameTap(tap: TapInput, stationId: string, record: RecordedTap): boolean {
     if (tap.medium) return record.mediumRef === this.media.lookupHashOf(tap.medium) && record.direction === tap.direction && record.stationId === stationId;
     const checked = this.check(tap.qr, tap.occurredAt!);
-    return checked !== undefined && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId) === record.body;
+    const mediumRef = checked?.mediumId === undefined ? '' : this.media.appLookupHash(checked.mediumId);
+    return checked !== undefined && tapBody(checked.claims.kind, checked.claims.sub, tap.direction, stationId, mediumRef) === record.body;
   }
 
 
@@ -187,10 +193,10 @@ export class GateService {
    * The QR's signed claims, or undefined (INVALID_QR): a ticket's or account's token, or the app's
    * dynamic code (DYNAMIC_QR_PREFIX), whose step is judged at the tap's time `at` (stale: STALE_CODE).
    */
-  private check(qr: string, at: number): { claims: QrClaims; stale: boolean } | undefined {
+  private check(qr: string, at: number): { claims: QrClaims; stale: boolean; mediumId?: string } | undefined {
     if (DynamicQrVerifier.isDynamic(qr)) {
       const dynamic = this.dynamicQr.check(qr, at);
-      return dynamic.ok ? dynamic : undefined;
+      return dynamic.ok ? { claims: dynamic.claims, stale: dynamic.stale, mediumId: dynamic.claims.mediumId } : undefined;
     }
     const checked = this.qr.check(qr);
     return checked.ok ? { claims: checked.claims, stale: false } : undefined;

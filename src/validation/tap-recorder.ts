@@ -220,14 +220,15 @@ async function closeJourneys(em: EntityManager, closes: readonly TapEvent[]): Pr
   if (closes.length === 0) return [];
   return em.query<ClosedJourney[]>(
     `INSERT INTO journeys (${JOURNEY_ENTRY_COLUMNS},
-       exit_station_id, exited_at, status, fare, full_fare, charge)
+       exit_station_id, exited_at, timed_out_at, status, fare, full_fare, charge)
      SELECT ${JOURNEY_ENTRY},
             CASE WHEN e.ev = 'timeout' THEN NULL ELSE e.st END, CASE WHEN e.ev = 'timeout' THEN NULL ELSE to_timestamp(e.at::bigint / 1000.0) END,
+            CASE WHEN e.ev = 'timeout' THEN to_timestamp(e.at::bigint / 1000.0) END,
             CASE WHEN e.ev = 'timeout' THEN 'timed_out' ELSE 'closed' END,
             COALESCE(NULLIF(e.fare, ''), '0')::bigint, COALESCE(NULLIF(e."full", ''), '0')::bigint, e.charge::bigint
        FROM ${EVENT_ROWS}
      ON CONFLICT (id, entered_at) DO UPDATE SET exit_station_id = EXCLUDED.exit_station_id, exited_at = EXCLUDED.exited_at,
-       status = EXCLUDED.status, fare = EXCLUDED.fare, full_fare = EXCLUDED.full_fare, charge = EXCLUDED.charge
+       timed_out_at = EXCLUDED.timed_out_at, status = EXCLUDED.status, fare = EXCLUDED.fare, full_fare = EXCLUDED.full_fare, charge = EXCLUDED.charge
      WHERE journeys.status = 'open'
      RETURNING id, entered_at, subject_kind, account_id, charge`,
     [JSON.stringify(closes)],

@@ -22,6 +22,7 @@ import { stateArguments } from '../../src/gate-state/ticket-state.store';
 import { GateKeys } from '../../src/gate-state/gate-state';
 import { median, ms, printTable, REPOSITORY, runSection, say, serviceEnv } from './harness';
 import { fixedRate, maxThroughput, type RateResult, type Target } from './load';
+import { qrCheckCostLines, qrCheckCosts, type QrCheckCosts } from './qr-check-costs';
 
 const TICKETS_PER_SERVER = 20_000;
 const RATE = 1_000;
@@ -46,6 +47,9 @@ runSection('gate', async (run) => {
   const [servicePort, floorPort] = [await freePort(), await freePort()];
   const env = serviceEnv(databases);
   const config = loadConfig(env);
+
+  say('Checking static and dynamic QR codes in this process…');
+  const qrCosts = qrCheckCosts(config);
 
   say(`Issuing ${2 * TICKETS_PER_SERVER} passes into Redis and signing their QR codes…`);
   const tokens = new QrTokens(config);
@@ -132,10 +136,10 @@ runSection('gate', async (run) => {
   }
   const serviceFigures: Figures = { maxPerSecond: median(rounds.service), rounds: rounds.service, atRate: atRate.service!, cpu: cpu.service };
   const floorFigures: Figures = { maxPerSecond: median(rounds.floor), rounds: rounds.floor, atRate: atRate.floor!, cpu: cpu.floor };
-  printTable('gate', report(serviceFigures, floorFigures));
+  printTable('gate', report(serviceFigures, floorFigures, qrCosts));
 });
 
-function report(service: Figures, floor: Figures): string {
+function report(service: Figures, floor: Figures, qrCosts: QrCheckCosts): string {
   const ratio = service.maxPerSecond / floor.maxPerSecond;
   const row = (name: string, figures: Figures) =>
     `${name.padEnd(22)}${`${Math.round(figures.maxPerSecond).toLocaleString('en')}/s`.padStart(16)}${ms(figures.atRate.p50).padStart(12)}${ms(figures.atRate.p99).padStart(12)}${ms(figures.atRate.max).padStart(12)}${String(figures.atRate.failed).padStart(9)}`;
@@ -149,6 +153,8 @@ function report(service: Figures, floor: Figures): string {
     '',
     `ratio service/floor (max throughput): ${ratio.toFixed(2)}   target ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'SHORT'}`,
     `service p99 at ${RATE}/s: ${ms(service.atRate.p99)}   target ≤ 10 ms: ${service.atRate.p99 <= 10 ? 'met' : 'SHORT'}`,
+    '',
+    ...qrCheckCostLines(qrCosts),
     '',
   ].join('\n');
 }

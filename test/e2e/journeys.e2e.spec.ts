@@ -11,6 +11,12 @@ import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
+import { GateKeys, spendField } from '../../src/gate-state/gate-state';
+import { localDayNumber, localWeekNumber } from '../../src/fares/domain/local-time';
+import { RedisService } from '../../src/redis/redis.service';
+
+/** The metro day pass (metro-day, 40,000 VND) caps a day of metro pay-as-you-go. */
+const METRO_DAY_CAP = 40_000;
 
 const STATIONS = ['2a-cat-linh', '2a-lang', '2a-ha-dong', '2a-thai-ha'];
 
@@ -137,5 +143,47 @@ describe('journeys: history, automatic completion and claims (e2e)', () => {
     expectError(await claim(timedOut[3].id, randomUUID()), 409, 'CLAIM_LIMIT_REACHED');
     expect(await walletBalance(app, rider.bearer)).toBe(balance + timedOut.slice(0, 3).reduce((sum, journey) => sum + journey.charge - fare, 0));
     expect((await history(rider.bearer)).find((journey) => journey.id === timedOut[3].id)?.claim).toBe('claimable');
+  });
+
+  it("lowers the cap spend the gates counted by a correction's refund, so the rider does not reach the cap early", async () => {
+    const rider = await testAccount(app, 'passenger');
+    await topUp(app, rider.bearer, 300_000);
+    const qr = await accountQr(app, rider.bearer);
+    const gates = await metroGates(app, STATIONS);
+    // Yesterday: a forgotten exit, closed at the maximum fare by the next entry four hours later.
+    await ride(app, gates, qr, '2a-cat-linh', null, localMorning(1));
+    await ride(app, gates, qr, '2a-cat-linh', '2a-ha-dong', localMorning(1, 240));
+    await journeysWritten(app, rider.id, 2);
+    const [second, forgotten] = await history(rider.bearer);
+    expect(forgotten).toMatchObject({ status: 'timed_out', claim: 'claimable' });
+
+    // The gates count spend per local day and week: the timeout's, wherever the sweeper or a tap closed it.
+    const days = [1, 0].map((back) => localDayNumber(localMorning(back)));
+    const weeks = [...new Set([1, 0].map((back) => localWeekNumber(localMorning(back))))];
+    const spendFields = [...days.map((day) => spendField('daySpent', day)), ...weeks.map((week) => spendField('weekSpent', week))];
+    const spend = async () => {
+      const values = await app.get(RedisService).client.hmGet(app.get(GateKeys).spend('payg', rider.id), spendFields);
+      const numbers = values.map((value) => Number(value ?? 0));
+      return { days: numbers[0] + numbers[1], weeks: numbers.slice(2).reduce((sum, value) => sum + value, 0), yesterday: numbers[0] };
+    };
+    const before = await spend();
+    expect(before.days).toBe(forgotten.charge + second.charge);
+
+    const paid = await http()
+      .post(`/v1/me/journeys/${forgotten.id}/claims`)
+      .set('Authorization', rider.bearer)
+      .set('Idempotency-Key', randomUUID())
+      .send({ exitStationId: '2a-lang' })
+      .expect(200);
+    const refunded = (paid.body as JourneyDto).correction!.refunded;
+    expect(refunded).toBeGreaterThan(0);
+    const after = await spend();
+    expect({ days: before.days - after.days, weeks: before.weeks - after.weeks }).toEqual({ days: refunded, weeks: refunded });
+
+    // A third ride yesterday is capped by what the rider was really charged, not by the maximum fare.
+    await ride(app, gates, qr, '2a-ha-dong', '2a-cat-linh', localMorning(1, 300));
+    await journeysWritten(app, rider.id, 3);
+    const [third] = await history(rider.bearer);
+    expect(third.charge).toBe(Math.min(third.fare!, Math.max(0, METRO_DAY_CAP - after.yesterday)));
   });
 });

@@ -8,6 +8,7 @@ import { testAccount, type TestAccount } from '../support/auth';
 import { gateAt, offlineTap, tap, type GateDevice } from '../support/gate';
 import { expectError, useTestApp } from '../support/http';
 import { topUp, walletBalance } from '../support/money';
+import { Phone } from '../support/phone';
 import { waitFor } from '../support/wait';
 
 describe('media of an account: transit cards and chip ID cards at the gates', () => {
@@ -155,6 +156,21 @@ describe('media of an account: transit cards and chip ID cards at the gates', ()
       expect(await tap(app(), catLinh, { medium: card(newCardUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'accept', accountId: passenger.id, balance });
       const tickets = (await http().get('/v1/tickets').set('Authorization', passenger.bearer).expect(200)).body as Array<{ id: string }>;
       expect(tickets.map((ticket) => ticket.id)).toContain(order.body.tickets[0].id);
+    });
+  });
+
+  describe("the app's virtual card", () => {
+    it('links the phone key and issues its credential; a card reported lost stops its dynamic codes (REVOKED)', async () => {
+      const phone = new Phone();
+      await topUp(app(), passenger.bearer, 100_000);
+      const linked = await link({ kind: 'app', publicKey: phone.publicJwk }).expect(201);
+      expect(linked.body).toMatchObject({ kind: 'app', status: 'active', credential: expect.any(String), stepSeconds: 15 });
+      const { id, credential } = linked.body as { id: string; credential: string };
+      expect(await tap(app(), catLinh, { qr: phone.code(credential), direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK', accountId: passenger.id });
+      await http().post(`/v1/me/media/${id}/lost`).set('Authorization', passenger.bearer).expect(200);
+      expect(await tap(app(), haDong, { qr: phone.code(credential), direction: 'exit' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+      expectError(await link({ kind: 'app', publicKey: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } }), 400, 'INVALID_PUBLIC_KEY');
+      expectError(await link({ kind: 'app' }), 400, 'VALIDATION_FAILED');
     });
   });
 
