@@ -1,8 +1,9 @@
+import { hostname } from 'node:os';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 
 /** The advisory-lock class of every lease (pg_try_advisory_lock's first key); the second is the lease's name hashed. */
-const LEASE_LOCK_CLASS = 727_002;
+export const LEASE_LOCK_CLASS = 727_002;
 
 export interface SingletonLeaseOptions {
   /** Postgres, reached on a connection of the lease's own. */
@@ -92,7 +93,8 @@ export class SingletonLease {
   private async connect(): Promise<Client> {
     const client = new Client({
       connectionString: this.options.url,
-      application_name: `lien-thong-lease:${this.options.name}`.slice(0, 63),
+      // Which copy holds a lease, for whoever looks (pg_locks joined to pg_stat_activity; the fault drill does).
+      application_name: `lien-thong-lease ${this.options.name} ${process.pid}@${hostname()}`.slice(0, 63),
       keepAlive: true,
       // A confirmation that takes longer than a round counts as a lost connection.
       query_timeout: this.options.retryMs,

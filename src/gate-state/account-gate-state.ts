@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
 import { RedisService } from '../redis/redis.service';
-import { GateKeys, luaPrelude, type TripField, type WalletField } from './gate-state';
+import { GateKeys, luaPrelude, type WalletField } from './gate-state';
 
 export interface RestoredAccount {
   accountId: string;
@@ -27,6 +27,8 @@ const MOVED_MARKER_TTL_SECONDS = 2 * 24 * 3600;
 export class AccountGateState {
   private readonly restoreSpend = LuaScript.fromFile(join(__dirname, 'restore-spend.lua'), luaPrelude());
   private readonly moveBalance = LuaScript.fromFile(join(__dirname, 'move-wallet-balance.lua'), luaPrelude());
+  private readonly spendBalance = LuaScript.fromFile(join(__dirname, 'spend-wallet-balance.lua'), luaPrelude());
+  private readonly releaseBalance = LuaScript.fromFile(join(__dirname, 'release-wallet-movement.lua'), luaPrelude());
   private readonly lowerSpendBy = LuaScript.fromFile(join(__dirname, 'lower-spend.lua'), luaPrelude());
 
   constructor(
@@ -67,16 +69,20 @@ export class AccountGateState {
   }
 
   /**
-   * What the wallet may still spend at the gates: the balance less the maximum fare of an open
-   * pay-as-you-go journey, which its exit may charge. Null when Redis holds no balance.
+   * A payment out of the wallet (`delta` < 0) taken from the gate balance before its transaction commits,
+   * once, if it fits what the gates leave spendable: the balance less the maximum fare an open
+   * pay-as-you-go journey may still charge. False when it does not fit (nothing changed). Atomic with
+   * gate.lua, so an entry cannot pass on money the payment is spending. `applyMovement` after the commit
+   * then finds it applied; `releaseMovement` gives it back if the transaction rolled back.
    */
-  async spendable(accountId: string): Promise<number | null> {
-    const [[balance], [journey, maxFare]] = await Promise.all([
-      this.redis.client.hmGet(this.keys.wallet(accountId), [BALANCE]),
-      this.redis.client.hmGet(this.keys.trip('payg', accountId), ['jid' satisfies TripField, 'max' satisfies TripField]),
-    ]);
-    if (balance === null) return null;
-    return Number(balance) - (journey === null ? 0 : Number(maxFare ?? 0));
+  async spendMovement(accountId: string, movementId: string, delta: number): Promise<boolean> {
+    const keys = [this.keys.wallet(accountId), this.keys.moved(accountId, movementId), this.keys.trip('payg', accountId)];
+    return (await this.spendBalance.run(this.redis.client, keys, [String(delta), String(MOVED_MARKER_TTL_SECONDS)])) === 1;
+  }
+
+  /** Gives back a movement `spendMovement` took, once, after its transaction rolled back. True when it gave it back now. */
+  async releaseMovement(accountId: string, movementId: string, delta: number): Promise<boolean> {
+    return (await this.releaseBalance.run(this.redis.client, [this.keys.wallet(accountId), this.keys.moved(accountId, movementId)], [String(delta)])) === 1;
   }
 
   /**

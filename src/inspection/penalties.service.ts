@@ -73,18 +73,18 @@ export class PenaltiesService {
 
   /** The rider pays the penalty from the wallet, once per Idempotency-Key; paying a paid one is 409. */
   async pay(accountId: string, penaltyId: string, request: IdempotentRequest): Promise<PenaltyDto> {
-    let moved: readonly WalletMovement[] = [];
-    const { response } = await this.db.transaction((em) =>
+    const moved: WalletMovement[] = [];
+    const { response } = await this.gateWallet.orGiveBack(moved, this.db.transaction((em) =>
       this.idempotency.once(em, accountId, request, async () => {
         const penalty = await this.locked(em, penaltyId, accountId);
         if (penalty.status !== 'issued') throw new DomainError('conflict', 'PENALTY_NOT_PAYABLE', `The penalty is ${penalty.status}`);
-        moved = await this.ledger.transfer(em, { kind: 'penalty', reference: penalty.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.penaltyRevenue, amount: Number(penalty.amount) });
+        moved.push(...await this.ledger.transfer(em, { kind: 'penalty', reference: penalty.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.penaltyRevenue, amount: Number(penalty.amount) }));
         // Out of the wallet: refused when the gates hold the money (fares not yet recorded, an open journey's maximum fare).
         await this.gateWallet.duringTransaction(em, moved);
         const [[row]] = await em.query<[PenaltyRow[], number]>(`UPDATE penalties SET status = 'paid', paid_at = now() WHERE id = $1 RETURNING *`, [penalty.id]);
         return toDto(row);
       }),
-    );
+    ));
     await this.gateWallet.afterCommit(moved);
     return response;
   }

@@ -13,12 +13,14 @@ const GATE_BALANCE_TIMEOUT_MS = 500;
  * The port through which wallet movements reach the gates' balance (`{g<shard>}:a:<id>:wallet`, owned by the
  * gate-state module). Whoever moves a wallet with `Ledger.transfer` hands the movements it returns
  * here: `duringTransaction` in the same transaction, and `afterCommit` once that transaction has
- * committed (never for one that rolled back). Fares are the gates' own movements (gate.lua already
- * charged the balance), so they are left out.
+ * committed, or `afterRollback` when it rolled back. Fares are the gates' own movements (gate.lua
+ * already charged the balance), so they are left out.
  *
  * Money coming in first pays what the rider owes from journeys the wallet could not cover, in the
  * same transaction. Money going out may not spend fares the gates charged that Postgres has not
- * heard of yet, nor the maximum fare an open pay-as-you-go journey may still charge at its exit.
+ * heard of yet, nor the maximum fare an open pay-as-you-go journey may still charge at its exit: it is
+ * taken from the gates' balance in the transaction, before the commit, atomically with that check, so
+ * a gate entry cannot pass on money a committing payment spends; a rollback gives it back.
  */
 @Injectable()
 export class GateWallet {
@@ -33,13 +35,39 @@ export class GateWallet {
     for (const movement of movements) {
       if (movement.kind === 'fare') continue;
       if (movement.delta > 0) await this.collectOwedFares(em, movement.accountId);
-      else await this.refuseWhatTheGatesHold(movement);
+      else await this.spendAtTheGates(movement);
+    }
+  }
+
+  /**
+   * The caller's transaction, which moves `moved` (filled as it goes): if it fails, `afterRollback`
+   * gives back what the gates' balance took for it, and the error goes on.
+   */
+  async orGiveBack<T>(moved: readonly WalletMovement[], transaction: Promise<T>): Promise<T> {
+    try {
+      return await transaction;
+    } catch (error) {
+      await this.afterRollback(moved);
+      throw error;
+    }
+  }
+
+  /**
+   * After that transaction rolled back (or may have): gives back, once, what `duringTransaction` took
+   * from the gates' balance for it. Retried like `afterCommit`; never throws.
+   */
+  async afterRollback(movements: readonly WalletMovement[]): Promise<void> {
+    for (const { accountId, kind, reference, delta } of movements) {
+      if (kind === 'fare' || delta >= 0) continue;
+      await this.retries.write(`giving back the wallet movement ${kind}:${reference} (${delta} đồng) of account ${accountId} after a rollback`, () =>
+        this.gateState.releaseMovement(accountId, `${kind}:${reference}`, delta),
+      );
     }
   }
 
   /**
    * Once that transaction committed: moves the gates' balance by each movement, once (applyMovement
-   * ignores a repeat), retried until Redis takes it: given up, the gates' balance would stay off the
+   * ignores a repeat, and a payment out of the wallet was already taken in the transaction), retried until Redis takes it: given up, the gates' balance would stay off the
    * wallet for good, since a rebuild only fills in balances Redis lacks. Never throws.
    */
   async afterCommit(movements: readonly WalletMovement[]): Promise<void> {
@@ -78,17 +106,19 @@ export class GateWallet {
    * The wallet in Postgres lags the gates by the fares of exits the tap persister has not written yet
    * (under a second; the whole outage while Postgres or Redis is down), and an open journey may still
    * charge its maximum fare. A payment out of it must fit what the gates leave spendable, or the rider
-   * ends up owing; when Redis does not answer, it waits (503, to be retried with its Idempotency-Key).
+   * ends up owing: it is taken from the gates' balance now (AccountGateState.spendMovement), or refused.
+   * When Redis does not answer, it waits (503, to be retried with its Idempotency-Key; the caller's
+   * `afterRollback` gives back a debit Redis applied without answering).
    */
-  private async refuseWhatTheGatesHold(movement: WalletMovement): Promise<void> {
-    const spendable = await withTimeout(this.gateState.spendable(movement.accountId), GATE_BALANCE_TIMEOUT_MS, 'Redis did not answer').catch(() => {
+  private async spendAtTheGates(movement: WalletMovement): Promise<void> {
+    const fits = await withTimeout(this.gateState.spendMovement(movement.accountId, `${movement.kind}:${movement.reference}`, movement.delta), GATE_BALANCE_TIMEOUT_MS, 'Redis did not answer').catch(() => {
       throw new DomainError('unavailable', 'SERVICE_UNAVAILABLE', "The gates' balance cannot be read just now; retry shortly");
     });
-    if (spendable !== null && spendable + movement.delta < 0) {
+    if (!fits) {
       throw new DomainError(
         'conflict',
         'INSUFFICIENT_BALANCE',
-        `The wallet holds ${Math.max(spendable, 0)} đồng after fares charged at the gates and the maximum fare of an open journey; this needs ${-movement.delta}`,
+        `The wallet cannot spend ${-movement.delta} đồng after fares charged at the gates and the maximum fare of an open journey`,
       );
     }
   }

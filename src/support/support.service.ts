@@ -67,8 +67,8 @@ export class SupportService {
   /** Money into or out of the wallet from the scheme's adjustments account, once per Idempotency-Key, with its audit entry. */
   async adjust(agent: AuthUser, accountId: string, body: AdjustWalletDto, request: IdempotentRequest): Promise<AdjustmentDto> {
     await this.account(accountId);
-    let moved: readonly WalletMovement[] = [];
-    const { response } = await this.db.transaction((em) =>
+    const moved: WalletMovement[] = [];
+    const { response } = await this.gateWallet.orGiveBack(moved, this.db.transaction((em) =>
       this.idempotency.once(em, agent.id, request, async () => {
         const before = (await this.ledger.walletBalance(em, accountId)).balance;
         const [row] = await em.query<Array<{ id: string; created_at: Date }>>(
@@ -77,13 +77,13 @@ export class SupportService {
         );
         const wallet = { wallet: accountId };
         const scheme = SYSTEM_LEDGER_ACCOUNTS.adjustments;
-        moved = await this.ledger.transfer(em, {
+        moved.push(...await this.ledger.transfer(em, {
           kind: 'adjustment',
           reference: row.id,
           from: body.amount > 0 ? scheme : wallet,
           to: body.amount > 0 ? wallet : scheme,
           amount: Math.abs(body.amount),
-        });
+        }));
         await this.gateWallet.duringTransaction(em, moved);
         const after = (await this.ledger.walletBalance(em, accountId)).balance;
         await this.audit.record(em, agent, {
@@ -107,7 +107,7 @@ export class SupportService {
           createdAt: row.created_at.toISOString(),
         } satisfies AdjustmentDto;
       }),
-    );
+    ));
     await this.gateWallet.afterCommit(moved);
     return response;
   }

@@ -51,7 +51,7 @@ export class OrdersService implements OrderPaymentSettlement {
     const riderCategory = user.riderCategory ?? 'adult';
     const moved: WalletMovement[] = [];
     const issued: TicketRow[] = [];
-    const { response } = await this.db.transaction((em) =>
+    const { response } = await this.gateWallet.orGiveBack(moved, this.db.transaction((em) =>
       this.idempotency.once(em, user.id, request, async () => {
         const items = priceOrderItems(this.fares.calculator(), body.items, riderCategory, Date.now(), this.config.tickets.passStartWithinDays);
         const total = items.reduce((sum, item) => sum + item.unitPrice * item.quantity, 0);
@@ -68,13 +68,13 @@ export class OrdersService implements OrderPaymentSettlement {
         }
         if (total > 0) {
           const movements = await this.ledger.transfer(em, { kind: 'purchase', reference: order.id, from: { wallet: user.id }, to: SYSTEM_LEDGER_ACCOUNTS.ticketSales, amount: total });
-          await this.gateWallet.duringTransaction(em, movements);
           moved.push(...movements);
+          await this.gateWallet.duringTransaction(em, movements);
         }
         issued.push(...(await this.tickets.issue(em, paidOrder(order))));
         return toOrderDto(order, issued, undefined);
       }),
-    );
+    ));
     await this.gateWallet.afterCommit(moved);
     await this.tickets.publish(issued);
     return response;

@@ -12,11 +12,22 @@ export interface Answer {
   body: unknown;
 }
 
+/** Calls to the service; with several copies, shared out in turn between them, as a load balancer would. */
 export class Api {
+  private bases: string[];
+  private next = 0;
+
   constructor(
-    readonly base: string,
+    bases: string | readonly string[],
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.bases = typeof bases === 'string' ? [bases] : [...bases];
+  }
+
+  /** The copies calls go to from now on (a copy that died leaves the rotation, its replacement joins it). */
+  route(bases: readonly string[]): void {
+    this.bases = [...bases];
+  }
 
   async call(method: 'GET' | 'POST', path: string, options: { bearer?: string; body?: unknown; idempotencyKey?: string; timeoutMs?: number } = {}): Promise<Answer> {
     const headers: Record<string, string> = {};
@@ -24,7 +35,8 @@ export class Api {
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     try {
-      const response = await fetch(this.base + path, {
+      const base = this.bases[this.next++ % this.bases.length];
+      const response = await fetch(base + path, {
         method,
         headers,
         ...(options.body !== undefined && { body: JSON.stringify(options.body) }),

@@ -6,19 +6,22 @@
  * no order was charged twice and the ledger balances; it prints what it did and what it found.
  *
  * `runFaultDrill` is the library (test/integration/fault-drill.spec.ts runs it reduced); run this
- * file directly for the full size: `node dist/drills/test/drills/fault-drill.js [--reduced]
- * [--riders N] [--rate N] [--outage SECONDS] [--redis-down SECONDS]`.
+ * file directly for the full size: `node dist/drills/test/drills/fault-drill.js [--reduced] [--copies]
+ * [--riders N] [--rate N] [--outage SECONDS] [--redis-down SECONDS]`. With `--copies`, two copies of
+ * the service share the load and the one leading the singleton jobs is killed (killLeadingCopy).
  */
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { createClient } from 'redis';
 import { DataSource } from 'typeorm';
 import { upsertAccount } from '../../src/accounts/account-seeder';
 import { migrateAndMaybeSeed } from '../../src/cli/migrate';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { LEASE_LOCK_CLASS } from '../../src/database/singleton-lease';
 import { startPostgres, startRedis, type PostgresOptions, type RedisOptions, type RunningServer } from '../../src/local-services/servers';
 import { freePort } from '../../src/local-services/system';
 import { buildService, startBuiltService, type BuiltService } from '../support/built-service';
@@ -42,6 +45,12 @@ export interface FaultDrillSize {
 }
 
 export interface FaultDrillOptions extends FaultDrillSize {
+  /**
+   * Two copies of the service on two ports, the load shared between them; the copy leading the
+   * singleton jobs is SIGKILLed under load, then an offline batch is uploaded twice (instead of the
+   * Redis, Postgres and single-copy faults).
+   */
+  copies?: boolean;
   /** The running commentary, one line per action and check. */
   log: (line: string) => void;
   /** Aborts the drill (Ctrl-C); servers and the service are still stopped. */
@@ -61,6 +70,7 @@ export interface DrillPhase {
 
 export interface FaultDrillReport {
   passed: boolean;
+  copies: boolean;
   size: FaultDrillSize;
   seconds: number;
   phases: DrillPhase[];
@@ -82,6 +92,10 @@ const PROBE_TOP_UP = 20_000;
 /** Every third rider starts with this and tops up little: wallets near empty while riding pay-as-you-go and buying. */
 const SHORT_RIDER_TOP_UP = 40_000;
 const SETUP_CONCURRENCY = 4;
+/** Riders whose offline entries are older than the journey limit, for the sweeper to close after the leader's death. */
+const OVERDUE_RIDERS = 2;
+/** The sweeper runs every 15 s in the leading copy; a new leader takes over within LEADER_RETRY_SECONDS. */
+const SWEEP_TIMEOUT_MS = 60_000;
 
 /** Runs the whole drill and returns what it found; never throws (an error mid-drill is a failed check). */
 export async function runFaultDrill(options: FaultDrillOptions): Promise<FaultDrillReport> {
@@ -97,17 +111,21 @@ class FaultDrill {
   private readonly size: FaultDrillSize;
   private postgres: RunningServer | undefined;
   private redis: RunningServer | undefined;
-  private service: BuiltService | undefined;
+  /** The copies of the service (one unless `copies`), by slot; a killed copy's slot gets its replacement. */
+  private services: BuiltService[] = [];
+  private api!: Api;
   private client: RedisClient | undefined;
   private passengers: Passengers | undefined;
   private postgresOptions!: PostgresOptions;
   private redisOptions!: RedisOptions;
   private mainJs!: string;
-  private servicePort!: number;
+  private servicePorts!: number[];
   private serviceEnv!: Record<string, string>;
   private databaseUrl!: string;
   private offlineRiders: Rider[] = [];
   private probeRiders: Rider[] = [];
+  private overdueRiders: Rider[] = [];
+  private overdueGate: Gate | undefined;
   private busValidator!: Gate;
   private busLine!: Line;
   private setupDoneAt = 0;
@@ -136,9 +154,13 @@ class FaultDrill {
       this.beginPhase();
       await this.loadFor(this.size.loadSeconds);
       this.endPhase('warm-up');
-      await this.restartRedis();
-      await this.stopPostgres();
-      await this.killService();
+      if (this.options.copies) {
+        await this.killLeadingCopy();
+      } else {
+        await this.restartRedis();
+        await this.stopPostgres();
+        await this.killService();
+      }
       await this.uploadOfflineBatchTwice();
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -149,6 +171,7 @@ class FaultDrill {
     const failed = this.checks.filter((check) => !check.passed);
     const report: FaultDrillReport = {
       passed: failed.length === 0,
+      copies: this.options.copies ?? false,
       size: this.size,
       seconds: Math.round((Date.now() - this.started) / 100) / 10,
       phases: this.phases,
@@ -170,8 +193,9 @@ class FaultDrill {
     this.say('setup', 'compiling the service with tsc');
     this.mainJs = buildService(join(this.dir, 'dist'));
     // Free now, and kept apart from each other: the servers take theirs only when they start.
-    const [postgresPort, redisPort, servicePort] = await distinctFreePorts(3);
-    this.servicePort = servicePort;
+    const copies = this.options.copies ? 2 : 1;
+    const [postgresPort, redisPort, ...servicePorts] = await distinctFreePorts(2 + copies);
+    this.servicePorts = servicePorts;
     this.postgresOptions = {
       dataDir: join(this.dir, 'postgres'),
       port: postgresPort,
@@ -208,13 +232,16 @@ class FaultDrill {
       // Riders are registered from one address.
       REGISTRATIONS_PER_ADDRESS: '100000',
       DOCS_ENABLED: 'false',
+      // A dead leader's singleton jobs move to another copy within a second or two.
+      LEADER_RETRY_SECONDS: '1',
     };
-    await this.startService('setup');
+    for (let slot = 0; slot < copies; slot++) await this.startService('setup', slot);
     this.client = createClient({ url: this.redis.url, socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1_000) } });
     this.client.on('error', () => undefined);
     await this.client.connect();
 
-    const api = new Api(this.service!.base, 10_000);
+    const api = new Api(this.services.map((service) => service.base), 10_000);
+    this.api = api;
     const adminBearer = `Bearer ${(await api.expect<{ accessToken: string }>(200, 'POST', '/v1/auth/login', { body: admin })).accessToken}`;
     const lines = new Map<string, Line>();
     const gates = new Map<string, Gate[]>();
@@ -262,6 +289,16 @@ class FaultDrill {
       await this.expectTopUp(passengers, rider, PROBE_TOP_UP);
       return rider;
     });
+    if (this.options.copies) {
+      // Pay-as-you-go riders whose entries, uploaded late, are past the journey limit: the sweeper's to close.
+      this.overdueRiders = await inBatches(OVERDUE_RIDERS, SETUP_CONCURRENCY, async (index) => {
+        const rider = await this.registerRider(api, `overdue-${index}`);
+        await this.expectTopUp(passengers, rider, RIDER_TOP_UP);
+        return rider;
+      });
+      const line = lines.get('metro-2a')!;
+      this.overdueGate = await this.registerValidator(api, adminBearer, { operatorId: 'hmc', lineId: line.id, stationId: line.stations[0], kind: 'gate' }, 'overdue');
+    }
     this.setupDoneAt = Date.now();
     const tally = passengers.tally;
     this.say(
@@ -308,10 +345,14 @@ class FaultDrill {
     if (attempt.outcome !== 'paid' || rider.pending.length > 0) throw new Error(`setting up: the order ${JSON.stringify(item)} for ${rider.email} was not paid (${attempt.refusal ?? 'no answer'})`);
   }
 
-  private async startService(phase: string): Promise<void> {
+  /** The copy in `slot` (the only one unless `copies`), started or started again. */
+  private async startService(phase: string, slot = 0): Promise<void> {
     const started = Date.now();
-    this.service = await startBuiltService(this.mainJs, { env: this.serviceEnv, port: this.servicePort, onLogLine: (line) => this.serviceLogLine(line), readyTimeoutMs: 60_000 });
-    this.say(phase, `service started (node main.js, pid ${this.service.child.pid}, :${this.servicePort}, persister on, GATE_CLAIM_IDLE_SECONDS=1): ready in ${seconds(Date.now() - started)}`);
+    const port = this.servicePorts[slot];
+    const service = await startBuiltService(this.mainJs, { env: this.serviceEnv, port, onLogLine: (line) => this.serviceLogLine(line), readyTimeoutMs: 60_000 });
+    this.services[slot] = service;
+    const copy = this.services.length > 1 || this.options.copies ? `copy ${slot + 1} ` : '';
+    this.say(phase, `service ${copy}started (node main.js, pid ${service.child.pid}, :${port}, persister on, GATE_CLAIM_IDLE_SECONDS=1): ready in ${seconds(Date.now() - started)}`);
   }
 
   /** Counts the service's warnings and errors by message (and error type), numbers blanked out. */
@@ -409,28 +450,138 @@ class FaultDrill {
   private async killService(): Promise<void> {
     const phase = 'fault 3: SIGKILL';
     await this.loadFor(this.size.loadSeconds / 2);
-    const dead = this.service!;
-    const consumerPrefix = `${hostname()}-${dead.child.pid}-`;
-    // Kill at a moment the persister holds taps it read but has not acknowledged (it acknowledges after the commit).
-    const deadline = Date.now() + 5_000;
-    let held = 0;
-    while (held === 0 && Date.now() < deadline) held = (await this.consumerPending(consumerPrefix)) ?? 0;
+    const dead = this.services[0];
     const killed = Date.now();
-    await dead.kill();
-    const pendingAtKill = (await this.consumerPending(consumerPrefix)) ?? 0;
+    const { consumerPrefix, pendingAtKill } = await this.killWhileHolding(dead);
     this.say(phase, `service (pid ${dead.child.pid}) killed with SIGKILL; its persister died holding ${pendingAtKill} unacknowledged taps; load goes on`);
     await this.startService(phase);
     this.say(phase, `gates without a service for ${seconds(Date.now() - killed)}`);
+    await this.checkClaimed(phase, 'the new copy', consumerPrefix, pendingAtKill);
+    await this.loadFor(this.size.loadSeconds);
+    await this.checkPhase(phase);
+  }
+
+  /**
+   * Two copies under load: the one leading the singleton jobs SIGKILLed while its persister holds
+   * unacknowledged taps, and taken out of the rotation half a second later (calls it had in flight or
+   * got meanwhile go unanswered: the validators keep those taps for their uploads). The other copy must take the lease, claim the dead
+   * copy's taps and run the sweeper: entries older than the journey limit, uploaded after the kill,
+   * are closed as timed out. Then a replacement copy joins the rotation.
+   */
+  private async killLeadingCopy(): Promise<void> {
+    const phase = 'copies: the leading copy SIGKILLed';
+    await this.loadFor(this.size.loadSeconds / 2);
+    const leaderPid = await this.waitForLeader(() => true, 30_000);
+    const slot = this.services.findIndex((service) => service.child.pid === leaderPid);
+    if (slot < 0) throw new Error(`the singleton jobs' lease is held by pid ${leaderPid}, none of the copies (${this.services.map((service) => service.child.pid).join(', ')})`);
+    const [dead, survivor] = [this.services[slot], this.services[1 - slot]];
+    this.say(phase, `copy ${slot + 1} (pid ${leaderPid}) leads the singleton jobs; copy ${2 - slot} (pid ${survivor.child.pid}) does not`);
+    const { consumerPrefix, pendingAtKill } = await this.killWhileHolding(dead);
+    const killed = Date.now();
+    // The load balancer's health check takes it out: calls in flight there, or sent meanwhile, went unanswered.
+    await sleep(500);
+    this.api.route([survivor.base]);
+    this.say(phase, `copy ${slot + 1} killed with SIGKILL and taken out of the rotation; its persister died holding ${pendingAtKill} unacknowledged taps; load goes on against copy ${2 - slot}`);
+
+    const nextPid = await this.waitForLeader((pid) => pid !== leaderPid, 30_000).catch(() => undefined);
+    this.record(
+      drillCheck(phase, "the surviving copy took the singleton jobs' lease", `held by pid ${survivor.child.pid}`, nextPid === undefined ? 'held by nobody within 30 s' : `held by pid ${nextPid} ${seconds(Date.now() - killed)} after the kill`, nextPid === survivor.child.pid),
+    );
+    await this.checkClaimed(phase, 'the surviving copy', consumerPrefix, pendingAtKill);
+    await this.checkSweepAfterKill(phase);
+
+    await this.startService(phase, slot);
+    this.api.route(this.services.map((service) => service.base));
+    this.say(phase, `a replacement copy ${slot + 1} joined the rotation ${seconds(Date.now() - killed)} after the kill`);
+    await this.loadFor(this.size.loadSeconds);
+    await this.checkPhase(phase);
+  }
+
+  /** SIGKILL at a moment the copy's persister holds taps it read but has not acknowledged (it acknowledges after the commit). */
+  private async killWhileHolding(dead: BuiltService): Promise<{ consumerPrefix: string; pendingAtKill: number }> {
+    const consumerPrefix = `${hostname()}-${dead.child.pid}-`;
+    const deadline = Date.now() + 5_000;
+    let held = 0;
+    while (held === 0 && Date.now() < deadline) held = (await this.consumerPending(consumerPrefix)) ?? 0;
+    await dead.kill();
+    return { consumerPrefix, pendingAtKill: (await this.consumerPending(consumerPrefix)) ?? 0 };
+  }
+
+  private async checkClaimed(phase: string, who: string, consumerPrefix: string, pendingAtKill: number): Promise<void> {
     const claimStart = Date.now();
     let left = await this.consumerPending(consumerPrefix);
     while ((left ?? 0) > 0 && Date.now() - claimStart < 30_000) {
       await sleep(100);
       left = await this.consumerPending(consumerPrefix);
     }
-    this.say(phase, `the new copy claimed the dead copy's pending taps in ${seconds(Date.now() - claimStart)} (left with it: ${left ?? 0})`);
-    this.record(drillCheck(phase, "the new copy claimed the dead copy's pending taps", `the ${pendingAtKill} taps pending with the dead consumer taken over`, `${left ?? 0} still pending with it`, (left ?? 0) === 0));
-    await this.loadFor(this.size.loadSeconds);
-    await this.checkPhase(phase);
+    this.say(phase, `${who} claimed the dead copy's pending taps in ${seconds(Date.now() - claimStart)} (left with it: ${left ?? 0})`);
+    this.record(drillCheck(phase, `${who} claimed the dead copy's pending taps`, `the ${pendingAtKill} taps pending with the dead consumer taken over`, `${left ?? 0} still pending with it`, (left ?? 0) === 0));
+  }
+
+  /** The pid of the copy holding the singleton jobs' lease once `wanted(pid)`, from Postgres (the lease names its holder). */
+  private async waitForLeader(wanted: (pid: number) => boolean, timeoutMs: number): Promise<number> {
+    const db = new Client({ connectionString: this.databaseUrl });
+    await db.connect();
+    try {
+      for (const deadline = Date.now() + timeoutMs; ; await sleep(200)) {
+        const { rows } = await db.query<{ name: string }>(
+          `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objsubid = 2
+              AND l.objid::bigint = (hashtext('singleton-jobs')::bigint + 4294967296) % 4294967296`,
+          [LEASE_LOCK_CLASS],
+        );
+        const pid = Number(/ (\d+)@/.exec(rows[0]?.name ?? '')?.[1]);
+        if (Number.isInteger(pid) && wanted(pid)) return pid;
+        if (Date.now() > deadline) throw new Error(`no copy took the singleton jobs' lease within ${timeoutMs} ms`);
+      }
+    } finally {
+      await db.end();
+    }
+  }
+
+  /**
+   * After the leader's death: pay-as-you-go entries older than the journey limit, uploaded as an
+   * offline batch, must be closed as timed out by the sweeper, which runs only in the copy leading.
+   */
+  private async checkSweepAfterKill(phase: string): Promise<void> {
+    const passengers = this.passengers!;
+    const gate = this.overdueGate!;
+    const limitMinutes = Number(this.serviceEnv.GATE_JOURNEY_LIMIT_MINUTES);
+    const enteredAt = Date.now() - (limitMinutes + 5) * 60_000;
+    const taps: OfflineTap[] = this.overdueRiders.map((rider, index) => ({
+      tapId: `${gate.label}-${++gate.seq}`,
+      qr: rider.payg.qr,
+      direction: 'entry',
+      stationId: gate.stationId!,
+      occurredAt: new Date(enteredAt + index * 1_000).toISOString(),
+      subject: rider.payg,
+    }));
+    for (const tap of taps) passengers.book.sent.set(TapBook.key(gate.deviceId, tap.tapId), { gate, tapId: tap.tapId });
+    const results = await passengers.uploadBatch(gate, taps);
+    const accepted = results?.filter((result) => result.verdict === 'accept').length ?? 0;
+    const started = Date.now();
+    const accounts = this.overdueRiders.map((rider) => rider.id);
+    const db = new Client({ connectionString: this.databaseUrl });
+    await db.connect();
+    let closed = 0;
+    try {
+      for (; closed < taps.length && Date.now() - started < SWEEP_TIMEOUT_MS; await sleep(500)) {
+        const { rows } = await db.query<{ closed: number }>(`SELECT count(*)::int AS closed FROM journeys WHERE account_id::text = ANY($1) AND status = 'timed_out'`, [accounts]);
+        closed = rows[0].closed;
+      }
+    } finally {
+      await db.end();
+    }
+    this.say(phase, `uploaded ${taps.length} pay-as-you-go entries made ${limitMinutes + 5} minutes ago (${accepted} accepted); the sweeper closed ${closed} as timed out within ${seconds(Date.now() - started)}`);
+    this.record(
+      drillCheck(
+        phase,
+        'the singleton jobs still ran after the kill: the sweeper closed journeys past their limit',
+        `the ${taps.length} overdue entries accepted and their journeys timed out in Postgres within ${SWEEP_TIMEOUT_MS / 1000} s`,
+        `${accepted} accepted, ${closed} timed out`,
+        accepted === taps.length && closed === taps.length,
+      ),
+    );
   }
 
   private async consumerPending(prefix: string): Promise<number | undefined> {
@@ -540,12 +691,15 @@ class FaultDrill {
     this.record(
       drillCheck(phase, 'the persister wrote the whole tap stream', 'consumer group: nothing unread, nothing pending', `${drain.pending} pending, ${drain.unread ? 'some' : 'nothing'} unread after ${seconds(drain.ms)}`, drain.drained),
     );
-    const alive = this.service !== undefined && this.service.child.exitCode === null && this.service.child.signalCode === null;
-    this.record(
-      drillCheck(phase, 'the service stayed up', 'the service process running, nothing on stderr', alive ? `running; stderr ${JSON.stringify(this.service!.stderr().slice(0, 300))}` : `exited (${this.service?.child.exitCode ?? this.service?.child.signalCode}); stderr ${this.service?.stderr().slice(0, 500)}`, alive && this.service!.stderr() === ''),
-    );
-    if (!alive) await this.startService(phase);
-    const everyone = [...passengers.riders, ...this.offlineRiders, ...this.probeRiders];
+    for (const [slot, service] of this.services.entries()) {
+      const alive = service.child.exitCode === null && service.child.signalCode === null;
+      const name = this.services.length > 1 ? `copy ${slot + 1} of the service stayed up` : 'the service stayed up';
+      this.record(
+        drillCheck(phase, name, 'the service process running, nothing on stderr', alive ? `running; stderr ${JSON.stringify(service.stderr().slice(0, 300))}` : `exited (${service.child.exitCode ?? service.child.signalCode}); stderr ${service.stderr().slice(0, 500)}`, alive && service.stderr() === ''),
+      );
+      if (!alive) await this.startService(phase, slot);
+    }
+    const everyone = [...passengers.riders, ...this.offlineRiders, ...this.probeRiders, ...this.overdueRiders];
     for (const check of await checkInvariants(phase, this.databaseUrl, this.client!, passengers, everyone)) this.record(check);
     this.endPhase(phase);
     passengers.start();
@@ -597,7 +751,7 @@ class FaultDrill {
 
   private async tearDown(): Promise<void> {
     await this.passengers?.pause().catch(() => undefined);
-    await this.service?.stop().catch(() => undefined);
+    await Promise.all(this.services.map((service) => service.stop().catch(() => undefined)));
     if (this.client?.isOpen) await this.client.close().catch(() => undefined);
     await this.redis?.stop().catch(() => undefined);
     await this.postgres?.stop().catch(() => undefined);
@@ -677,6 +831,7 @@ if (require.main === module) {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const base = process.argv.includes('--reduced') ? REDUCED_SIZE : FULL_SIZE;
+  const copies = process.argv.includes('--copies');
   const size: FaultDrillSize = {
     ...base,
     riders: numberArgument('--riders', base.riders),
@@ -684,7 +839,7 @@ if (require.main === module) {
     postgresOutageSeconds: numberArgument('--outage', base.postgresOutageSeconds),
     redisDownSeconds: numberArgument('--redis-down', base.redisDownSeconds),
   };
-  runFaultDrill({ ...size, log: (line) => process.stdout.write(`${line}\n`), signal: controller.signal }).then(
+  runFaultDrill({ ...size, copies, log: (line) => process.stdout.write(`${line}\n`), signal: controller.signal }).then(
     (report) => process.exit(report.passed ? 0 : 1),
     (error: unknown) => {
       process.stderr.write(`the drill failed: ${String((error as Error)?.stack ?? error)}\n`);

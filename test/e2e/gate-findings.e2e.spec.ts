@@ -13,6 +13,7 @@ import { forgetDeviceTaps, gateAt, tap, tapStreams, type GateDevice } from '../s
 import { RedisService } from '../../src/redis/redis.service';
 import { expectError, useTestApp } from '../support/http';
 import { topUp } from '../support/money';
+import { waitFor } from '../support/wait';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -244,6 +245,67 @@ describe('the gate state and the record agree (issue 15 findings)', () => {
     expectError(order, 409, 'INSUFFICIENT_BALANCE');
     expect(await tap(app(), yenNghia, { qr, direction: 'exit' })).toMatchObject({ verdict: 'accept' });
     expect(await gateBalance(rider)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('4b. a purchase from the wallet racing an entry: the entry cannot pass on money the committing purchase spends', async () => {
+    const rider = await testAccount(app(), 'passenger');
+    const max = calculator().maximumFare('metro-2a', 'adult', Date.now()).amount;
+    const price = calculator().quote(null, '2a-cat-linh', '2a-ha-dong', 'adult', Date.now()).amount;
+    const funds = max + Math.floor(price / 2);
+    await topUp(app(), rider.bearer, funds);
+    const qr = await accountQr(rider);
+    // Hold the purchase's transaction open after its wallet check: its tickets wait on this lock.
+    const blocker = db().createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query('LOCK TABLE tickets IN EXCLUSIVE MODE');
+    const order = http()
+      .post('/v1/orders')
+      .set('Authorization', rider.bearer)
+      .set('Idempotency-Key', randomUUID())
+      .send({ payWith: 'wallet', items: [{ productId: 'metro-single', originStationId: '2a-cat-linh', destinationStationId: '2a-ha-dong' }] })
+      .then((response) => response);
+    try {
+      // The purchase has passed its check and waits to commit: the gates already count it.
+      await waitFor(() => gateBalance(rider), (balance) => balance === funds - price);
+      expect(await tap(app(), catLinh, { qr, direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'INSUFFICIENT_BALANCE' });
+    } finally {
+      await blocker.commitTransaction();
+      await blocker.release();
+    }
+    expect((await order).status).toBe(201);
+    expect(await gateBalance(rider)).toBe(funds - price);
+    await drain();
+    expect(await recordBalance(rider)).toBe(funds - price);
+  });
+
+  it('4c. a purchase whose transaction rolls back gives back what the gates took for it', async () => {
+    const rider = await testAccount(app(), 'passenger');
+    await topUp(app(), rider.bearer, 50_000);
+    const blocker = db().createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query('LOCK TABLE tickets IN EXCLUSIVE MODE');
+    const order = http()
+      .post('/v1/orders')
+      .set('Authorization', rider.bearer)
+      .set('Idempotency-Key', randomUUID())
+      .send({ payWith: 'wallet', items: [{ productId: 'metro-single', originStationId: '2a-cat-linh', destinationStationId: '2a-ha-dong' }] })
+      .then((response) => response);
+    try {
+      await waitFor(() => gateBalance(rider), (balance) => balance !== 50_000);
+      // The purchase's transaction fails: its backend is ended while it waits.
+      const [{ pid }] = await blocker.query(
+        `SELECT pid FROM pg_locks WHERE relation = 'tickets'::regclass AND NOT granted AND pid <> pg_backend_pid() LIMIT 1`,
+      );
+      await blocker.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await blocker.commitTransaction();
+      await blocker.release();
+    }
+    expect((await order).status).toBeGreaterThanOrEqual(500);
+    await waitFor(() => gateBalance(rider), (balance) => balance === 50_000);
+    expect(await postgresWallet(rider)).toBe(50_000);
   });
 
   it("5. online taps are judged at the server's time; a device clock beyond the tolerance is refused", async () => {
