@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { FaresService } from '../../src/fares/fares.service';
 import { DynamicQrCredentials } from '../../src/tickets/dynamic-qr';
 import { testAccount, type TestAccount } from '../support/auth';
@@ -6,6 +7,7 @@ import { gateAt, offlineTap, tap, type GateDevice } from '../support/gate';
 import { useTestApp } from '../support/http';
 import { topUp } from '../support/money';
 import { Phone } from '../support/phone';
+import { waitFor } from '../support/wait';
 
 const STEP_MS = 15_000;
 
@@ -103,5 +105,26 @@ describe("the app's dynamic QR at the gates", () => {
     expect(await tap(app(), catLinh, { qr: phone.code(credential), direction: 'entry' })).toMatchObject({ verdict: 'accept' });
     expect(await tap(app(), lang, { qr: staticQr, direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'PASSBACK' });
     expect(await tap(app(), haDong, { qr: staticQr, direction: 'exit' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+  });
+
+  it('a new phone replaces the old one: its codes are REVOKED, at exit too; the taps name the app medium, never the key', async () => {
+    await topUp(app(), passenger.bearer, 100_000);
+    const tapId = randomUUID();
+    expect(await tap(app(), catLinh, { tapId, qr: phone.code(credential), direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+    const newPhone = new Phone();
+    const second = (await http().post('/v1/me/media').set('Authorization', passenger.bearer).send({ kind: 'app', publicKey: newPhone.publicJwk }).expect(201)).body as { id: string; credential: string };
+    expect(await tap(app(), haDong, { qr: phone.code(credential), direction: 'exit' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+    expect(await tap(app(), haDong, { qr: newPhone.code(second.credential), direction: 'exit' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+    const media = (await http().get('/v1/me/media').set('Authorization', passenger.bearer).expect(200)).body as Array<{ id: string; status: string }>;
+    expect(media.find((medium) => medium.id === second.id)?.status).toBe('active');
+    expect(media.filter((medium) => medium.status === 'replaced')).toHaveLength(1);
+
+    const rows = await waitFor(
+      () => app().get(DataSource).query<Array<{ medium_kind: string; medium_ref: string }>>(`SELECT medium_kind, medium_ref FROM taps WHERE tap_id = $1`, [tapId]),
+      (found) => found.length === 1,
+      20_000,
+    );
+    expect(rows).toEqual([{ medium_kind: 'app', medium_ref: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(JSON.stringify(rows)).not.toContain(newPhone.publicJwk.x);
   });
 });
