@@ -6,22 +6,24 @@ import tseslint from 'typescript-eslint';
  * Import boundaries between modules: a lower module never imports a higher one. From the bottom:
  * config, database, redis; audit (the append-only audit log every admin, support and inspector action
  * writes in its own transaction, so every module may record through it); gate-state (the gates' Redis state, its keys and Lua scripts); payments
- * (wallets, ledger); tickets; media (an account's cards); validation (the gate path); then settlement, cli and docs at the top.
+ * (wallets, ledger); tickets; bank-cards (card ids, the acquirer, charges, debts); media (an account's cards); validation (the gate path); then settlement, cli and docs at the top.
  * The riders' and staff's modules (journeys, support, inspection, notifications, reports) and the
  * console sit above all of these. Each entry: the folder, and the folders it may not import.
  */
 const RIDER_SERVICES = ['journeys', 'support', 'inspection', 'notifications', 'reports', 'console'];
 const LAYERS = [
-  ['config', ['audit', 'database', 'redis', 'gate-state', 'payments', 'tickets', 'media', 'validation', 'settlement', 'accounts', 'devices', 'common', 'cli', 'docs', ...RIDER_SERVICES]],
-  ['database', ['audit', 'redis', 'gate-state', 'payments', 'tickets', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['config', ['audit', 'database', 'redis', 'gate-state', 'payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'accounts', 'devices', 'common', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['database', ['audit', 'redis', 'gate-state', 'payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
   // A migration that fills a new column may use a pure function of accounts (email skeletons), nothing above.
-  ['database/migrations', ['audit', 'redis', 'gate-state', 'payments', 'tickets', 'media', 'validation', 'settlement', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
-  ['redis', ['audit', 'database', 'gate-state', 'payments', 'tickets', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
-  ['fares/domain', ['audit', 'gate-state', 'payments', 'tickets', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
-  ['audit', ['gate-state', 'payments', 'tickets', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
-  ['gate-state', ['payments', 'tickets', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
-  ['payments', ['tickets', 'media', 'validation', 'settlement', 'cli', 'docs', ...RIDER_SERVICES]],
-  ['tickets', ['media', 'validation', 'settlement', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['database/migrations', ['audit', 'redis', 'gate-state', 'payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['redis', ['audit', 'database', 'gate-state', 'payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['fares/domain', ['audit', 'gate-state', 'payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['audit', ['gate-state', 'payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['gate-state', ['payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['payments', ['tickets', 'bank-cards', 'media', 'validation', 'settlement', 'cli', 'docs', ...RIDER_SERVICES]],
+  ['tickets', ['bank-cards', 'media', 'validation', 'settlement', 'cli', 'docs', ...RIDER_SERVICES]],
+  // Bank cards: card ids for the gate path, the acquirer, charges and debts; below media (which links cards) and validation.
+  ['bank-cards', ['media', 'validation', 'settlement', 'cli', 'docs', ...RIDER_SERVICES]],
   // Media of an account: above accounts, gate-state, payments and tickets (the app's credential), below the gate path.
   ['media', ['validation', 'settlement', 'cli', 'docs', ...RIDER_SERVICES]],
   ['validation', ['settlement', 'cli', 'docs', ...RIDER_SERVICES]],

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AccountsModule } from './accounts/accounts.module';
 import { AuditModule } from './audit/audit.module';
+import { BankCardsModule } from './bank-cards/bank-cards.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AuthModule } from './common/auth.module';
 import { LoggingModule } from './common/logging.module';
@@ -47,6 +48,7 @@ export class AppModule {
         AuthModule,
         PaymentsModule,
         TicketsModule,
+        BankCardsModule,
         MediaModule,
         ValidationModule,
         SettlementModule,

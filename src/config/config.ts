@@ -46,6 +46,26 @@ export interface AppConfig {
   readonly gate: GateConfig;
   readonly riders: RidersConfig;
   readonly media: MediaConfig;
+  readonly bankCards: BankCardsConfig;
+}
+
+/** Bank cards at the gates, their daily charges and debt recovery (src/bank-cards). */
+export interface BankCardsConfig {
+  /** `dev`: the development acquirer (refused in production); `off`: no acquirer, charges wait. */
+  readonly acquirer: 'dev' | 'off';
+  /** HMAC-SHA256 key of the acquirer's webhook signatures (undefined: production without an acquirer). */
+  readonly acquirerWebhookSecret: string | undefined;
+  /**
+   * Keys card ids (an HMAC of the token) and seals the tokens the charges need (AES-256-GCM).
+   * Undefined only in production without an acquirer: gates then refuse bank cards.
+   */
+  readonly cardKey: string | undefined;
+  /** How often the charge job runs (days that ended, cards at their cap, retries due); 0: never. */
+  readonly chargeIntervalSeconds: number;
+  /** Hours after the first decline at which a declined charge is tried again: at most this many retries. */
+  readonly retryScheduleHours: readonly number[];
+  /** Where the development acquirer writes its daily settlement files. */
+  readonly acquirerSettlementDir: string;
 }
 
 /** Media of an account (src/media): transit cards, chip ID cards, the app's virtual card. */
@@ -194,6 +214,8 @@ export const DEVELOPMENT_DEFAULTS = {
   PAYMENT_WEBHOOK_SECRET: 'lienthong-dev-payment-webhook-secret-do-not-use-in-production',
   MEDIA_LOOKUP_SECRET: 'lienthong-dev-media-lookup-secret-do-not-use-in-production',
   TRANSIT_CARD_MASTER_KEY: 'lienthong-dev-transit-card-master-key-do-not-use-in-production',
+  ACQUIRER_WEBHOOK_SECRET: 'lienthong-dev-acquirer-webhook-secret-do-not-use-in-production',
+  BANK_CARD_KEY: 'lienthong-dev-bank-card-key-do-not-use-in-production',
 } as const;
 
 /** Secrets that ship in this repository; production refuses to start with any of them. */
@@ -204,6 +226,8 @@ const DEVELOPMENT_SECRETS: ReadonlyArray<{ variable: string; secret: string }> =
   { variable: 'PAYMENT_WEBHOOK_SECRET', secret: 'lienthong-dev-payment-webhook-secret' },
   { variable: 'MEDIA_LOOKUP_SECRET', secret: 'lienthong-dev-media-lookup-secret' },
   { variable: 'TRANSIT_CARD_MASTER_KEY', secret: 'lienthong-dev-transit-card-master-key' },
+  { variable: 'ACQUIRER_WEBHOOK_SECRET', secret: 'lienthong-dev-acquirer-webhook-secret' },
+  { variable: 'BANK_CARD_KEY', secret: 'lienthong-dev-bank-card-key' },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -214,6 +238,7 @@ const NODE_ENVS: readonly NodeEnv[] = ['development', 'test', 'production'];
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
   const production = nodeEnv === 'production';
+  const acquirerKind = acquirer(env, 'ACQUIRER', production);
   const config: AppConfig = {
     nodeEnv,
     host: text(env, 'HOST', '0.0.0.0'),
@@ -293,6 +318,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       lookupSecret: secret(env, 'MEDIA_LOOKUP_SECRET', production ? undefined : DEVELOPMENT_DEFAULTS.MEDIA_LOOKUP_SECRET),
       transitCardMasterKey: secret(env, 'TRANSIT_CARD_MASTER_KEY', production ? undefined : DEVELOPMENT_DEFAULTS.TRANSIT_CARD_MASTER_KEY),
       oneActiveCard: boolean(env, 'MEDIA_ONE_ACTIVE_CARD', true),
+    },
+    bankCards: {
+      acquirer: acquirerKind,
+      acquirerWebhookSecret: bankCardSecret(env, 'ACQUIRER_WEBHOOK_SECRET', production, acquirerKind, DEVELOPMENT_DEFAULTS.ACQUIRER_WEBHOOK_SECRET),
+      cardKey: bankCardSecret(env, 'BANK_CARD_KEY', production, acquirerKind, DEVELOPMENT_DEFAULTS.BANK_CARD_KEY),
+      chargeIntervalSeconds: integer(env, 'BANK_CARD_CHARGE_INTERVAL_SECONDS', nodeEnv === 'test' ? 0 : 300, 0, 24 * 3600),
+      retryScheduleHours: retrySchedule(env, 'BANK_CARD_RETRY_HOURS', [24, 48, 96, 168, 240, 336]),
+      acquirerSettlementDir: resolve(text(env, 'ACQUIRER_SETTLEMENT_DIR', join(raw(env, 'LOCAL_DATA_DIR') ?? join(__dirname, '..', '..', '.local'), 'acquirer'))),
     },
   };
   if (production) {
@@ -409,6 +442,34 @@ function qrSigningKeys(env: Env, name: string, production: boolean): QrSigningKe
   });
   if (!keys[0]?.privateKey) throw new ConfigError(name, 'must start with a private key: the first key signs');
   return keys;
+}
+
+/** `dev` (the default outside production) or `off` (production's default: `dev` is refused there). */
+function acquirer(env: Env, name: string, production: boolean): 'dev' | 'off' {
+  const value = oneOf(env, name, ['dev', 'off'] as const, production ? 'off' : 'dev');
+  if (production && value === 'dev') throw new ConfigError(name, 'is dev, the development acquirer, which production refuses');
+  return value;
+}
+
+/** Outside production a development default; in production required once an acquirer is set, optional without one. */
+function bankCardSecret(env: Env, name: string, production: boolean, acquirerKind: 'dev' | 'off', development: string): string | undefined {
+  if (!production) return secret(env, name, development);
+  return optionalSecret(env, name, acquirerKind !== 'off');
+}
+
+/** Hours after a decline, comma-separated, rising, at most 6 and within 14 days (336 h). */
+function retrySchedule(env: Env, name: string, fallback: readonly number[]): number[] {
+  const value = raw(env, name);
+  if (value === undefined) return [...fallback];
+  if (value === 'none') return [];
+  const hours = value.split(',').map((part) => part.trim());
+  if (hours.some((hour) => !/^\d{1,3}$/.test(hour))) throw new ConfigError(name, `must be whole hours separated by commas (or none), got "${value}"`);
+  const numbers = hours.map(Number);
+  if (numbers.length > 6) throw new ConfigError(name, 'holds more than 6 retries');
+  if (numbers.some((hour, index) => hour < 1 || hour > 336 || (index > 0 && hour <= numbers[index - 1]))) {
+    throw new ConfigError(name, 'must rise, each between 1 and 336 hours (14 days) after the decline');
+  }
+  return numbers;
 }
 
 /** false (the default), a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs. */

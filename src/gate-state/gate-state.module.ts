@@ -2,6 +2,7 @@ import { Module, type Provider } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { AccountGateState } from './account-gate-state';
+import { CardGateState } from './card-gate-state';
 import { GateScript } from './gate-script';
 import { GateKeys } from './gate-state';
 import { GateTapUndo } from './gate-tap-undo';
@@ -14,8 +15,8 @@ import { TicketStateStore } from './ticket-state.store';
  * validation, which reach the state only through these providers.
  */
 @Module({
-  providers: [gateKeysProvider(), AccountGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
-  exports: [GateKeys, AccountGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
+  providers: [gateKeysProvider(), AccountGateState, CardGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
+  exports: [GateKeys, AccountGateState, CardGateState, GateScript, GateTapUndo, MediaGateState, TicketStateStore],
 })
 export class GateStateModule {}
 

@@ -21,8 +21,9 @@
  *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
  *   {g<s>}:m:<hash>:trip           the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
  *   {g<s>}:undone:<device>:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
- * and outside the shards: `{d:<device>}:tap:<tapId>`, the body a device's tap id was first used with
- * (TAP_ID_REUSED across shards), and GATE_STATE_BUILT_KEY.
+ * and outside the shards (one key per command): `{d:<device>}:tap:<tapId>`, the body a device's tap id was
+ * first used with (TAP_ID_REUSED across shards); `{c:<cardId>}:card`, a bank card's CARD_FIELDS (written by
+ * CardGateState for the bank-cards module's deny list); and GATE_STATE_BUILT_KEY.
  */
 import type { GateConfig } from '../config/config';
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
@@ -120,6 +121,11 @@ export class GateKeys {
     return `${shardTag(this.shardOfSubject(kind, subjectId))}:undone:${deviceId}:${tapId}:${undoId}`;
   }
 
+  /** A bank card's gate state (CARD_FIELDS), read and written one key at a time. */
+  card(cardId: string): string {
+    return `{c:${cardId}}:card`;
+  }
+
   /** The body a device's tap id was first used with, whatever its subject's shard (TAP_ID_REUSED). */
   tapClaim(deviceId: string, tapId: string): string {
     return `{d:${deviceId}}:tap:${tapId}`;
@@ -138,6 +144,10 @@ export class GateKeys {
 function shardTag(shard: number): string {
   return `{g${shard}}`;
 }
+
+/** `{c:<cardId>}:card`: a bank card's gate state, `status` active | denied (absent: an unknown card, accepted). */
+export const CARD_FIELDS = ['status'] as const;
+export type CardField = (typeof CARD_FIELDS)[number];
 
 /**
  * `…:m:<hash>:medium` (written by MediaGateState for the media module; medium.lua keeps the counters):

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-error';
 import type { WalletBalanceDto } from './wallet.dto';
 
-export type LedgerTransactionKind = 'top_up' | 'purchase' | 'refund' | 'fare' | 'adjustment' | 'journey_correction' | 'penalty';
+export type LedgerTransactionKind = 'top_up' | 'purchase' | 'refund' | 'fare' | 'adjustment' | 'journey_correction' | 'penalty' | 'card_fare';
 
 /** The scheme's own ledger accounts (seeded by the payments migration). */
 export const SYSTEM_LEDGER_ACCOUNTS = {
@@ -15,6 +15,8 @@ export const SYSTEM_LEDGER_ACCOUNTS = {
   adjustments: 'system:adjustments',
   /** Penalty fares paid from wallets, before settlement shows them per operator. */
   penaltyRevenue: 'system:penalty_revenue',
+  /** Money the card acquirer has captured for us: it goes negative by what the acquirer owes us (bank cards' fares). */
+  acquirerClearing: 'system:acquirer_clearing',
 } as const;
 
 type SystemLedgerAccount = (typeof SYSTEM_LEDGER_ACCOUNTS)[keyof typeof SYSTEM_LEDGER_ACCOUNTS];

@@ -127,7 +127,7 @@ export class GateAccountsService {
     return this.gateWallet.collectOwedFares(em, accountId);
   }
 
-  /** Revoked tickets, blocked or unblocked accounts and media, oldest change first, after the cursor. */
+  /** Revoked tickets, blocked or unblocked accounts, media and bank cards (by card id), oldest change first, after the cursor. */
   async denylist(since: string | undefined): Promise<DenylistPageDto> {
     const [afterMicros, afterId] = decodeCursor(since);
     const rows = await this.db.query<
@@ -141,6 +141,10 @@ export class GateAccountsService {
          SELECT 'account', account_id::text, CASE WHEN blocked THEN 'blocked' ELSE 'unblocked' END, changed_at,
                 (extract(epoch FROM changed_at) * 1000000)::bigint, NULL, NULL
            FROM gate_account_blocks
+         UNION ALL
+         SELECT 'bank_card', card_id, CASE WHEN denied THEN 'blocked' ELSE 'unblocked' END, changed_at,
+                (extract(epoch FROM changed_at) * 1000000)::bigint, 'bank_card', NULL
+           FROM bank_card_denials
          UNION ALL
          ${MEDIA_DENYLIST_SQL}
        ) changes
@@ -170,7 +174,7 @@ function encodeCursor(micros: string, id: string): string {
 function decodeCursor(cursor: string | undefined): [string, string] {
   if (cursor === undefined) return ['0', ''];
   const [micros, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  // The id is a ticket's or an account's uuid, or empty at the start: anything else (a NUL, which
+  // The id is a ticket's or an account's uuid, a card id (hex), or empty at the start: anything else (a NUL, which
   // Postgres text cannot hold, or another control character) was never a cursor of ours.
   if (!micros || !/^\d{1,18}$/.test(micros) || id === undefined || rest.length > 0 || !/^[0-9a-f-]{0,36}$/.test(id)) {
     throw new DomainError('invalid', 'VALIDATION_FAILED', 'since is not a cursor this feed returned', [{ field: 'since', problem: 'is not a cursor' }]);

@@ -80,10 +80,10 @@ export class DenylistQuery {
 }
 
 export class DenylistEntryDto {
-  @ApiProperty({ enum: ['ticket', 'account', 'medium'] })
-  kind!: 'ticket' | 'account' | 'medium';
+  @ApiProperty({ enum: ['ticket', 'account', 'medium', 'bank_card'] })
+  kind!: 'ticket' | 'account' | 'medium' | 'bank_card';
 
-  @ApiProperty()
+  @ApiProperty({ description: "A ticket's or account's id, or a bank card's id (an HMAC of its token)" })
   id!: string;
 
   @ApiProperty({ enum: ['revoked', 'blocked', 'unblocked'] })

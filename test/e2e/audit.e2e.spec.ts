@@ -163,6 +163,7 @@ const PROBES: Record<string, (app: NestFastifyApplication, staff: Staff) => Prom
     await http().post(`/v1/me/penalties/${id}/dispute`).set('Authorization', rider.bearer).send({ reason: 'Cổng ga không phản hồi khi tôi chạm' }).expect(200);
     return { as: support, params: { id }, body: { uphold: false, note: 'Camera cho thấy khách đã chạm thẻ' }, status: 200, subject: id, before: true };
   },
+  'POST /v1/admin/bank-cards/charge-run': async (_, { admin }) => ({ as: admin, body: {}, status: 200, subject: localDate(localDayNumber(Date.now())) }),
   'POST /v1/settlements/daily/{date}/close': async (_, { admin }) => {
     const date = localDate(localDayNumber(Date.now()) - 1);
     return { as: admin, params: { date }, status: 200, subject: date, before: true };

@@ -331,6 +331,21 @@ const SWEEP: Record<string, Expectation> = {
   },
   'GET /v1/me/qr': { access: ['passenger'], query: () => ({ format: 'text' }), control: { status: 200 } },
   'GET /v1/me/journeys': { access: ['passenger'], query: () => ({ limit: '10' }), control: { status: 200 } },
+  'GET /v1/me/debts': { access: ['passenger'], control: { status: 200 } },
+  'POST /v1/me/debts/{id}/pay': { access: ['passenger'], params: () => ({ id: NO_SUCH_ID }), control: { status: 404 } },
+  'POST /v1/admin/bank-cards/charge-run': {
+    access: ['admin'],
+    body: () => ({ cardId: '0'.repeat(32) }),
+    control: { status: 404 },
+  },
+  'POST /v1/bank-cards/acquirer/webhook': {
+    access: 'public',
+    control: {
+      headers: () => ({ 'X-Signature': 'f'.repeat(64) }),
+      body: () => ({ type: 'capture.succeeded', reference: NO_SUCH_ID, idempotencyKey: `${NO_SUCH_ID}:capture`, acquirerReference: 'acq_x', amount: 1 }),
+      status: 401,
+    },
+  },
   'POST /v1/me/journeys/{id}/claims': {
     access: ['passenger'],
     params: () => ({ id: NO_SUCH_ID }),

@@ -11,8 +11,9 @@ import { EmailSkeletons1763800050000 } from './1763800050000-email-skeletons';
 import { RidersService1763800070000 } from './1763800070000-riders-service';
 import { TapConflicts1763800080000 } from './1763800080000-tap-conflicts';
 import { Media1763800110000 } from './1763800110000-media';
+import { BankCards1763800130000 } from './1763800130000-bank-cards';
 import { AuditEveryAction1763800140000 } from './1763800140000-audit-every-action';
 import { JourneyTimedOutAt1763800141000 } from './1763800141000-journey-timed-out-at';
 
 /** Every migration, in order. Listed explicitly so the same code runs from TypeScript and from dist/. */
-export const MIGRATIONS = [Network1763800000000, Fares1763800001000, Accounts1763800002000, Devices1763800003000, Payments1763800010000, Tickets1763800011000, Validation1763800020000, Settlement1763800030000, TapBalance1763800040000, EmailSkeletons1763800050000, RidersService1763800070000, TapConflicts1763800080000, Media1763800110000, AuditEveryAction1763800140000, JourneyTimedOutAt1763800141000];
+export const MIGRATIONS = [Network1763800000000, Fares1763800001000, Accounts1763800002000, Devices1763800003000, Payments1763800010000, Tickets1763800011000, Validation1763800020000, Settlement1763800030000, TapBalance1763800040000, EmailSkeletons1763800050000, RidersService1763800070000, TapConflicts1763800080000, Media1763800110000, BankCards1763800130000, AuditEveryAction1763800140000, JourneyTimedOutAt1763800141000];
