@@ -1,3 +1,4 @@
+import { TAP_MEDIUM_KINDS, type TapMediumKind } from '../media/medium-kinds';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import { ID_PATTERN, PageLimit } from '../common/dto-decorators';
@@ -24,6 +25,8 @@ export class JourneyDto {
   status!: 'open' | 'closed' | 'timed_out';
   @ApiProperty({ enum: ['pay_as_you_go', 'single', 'pass'], description: 'The medium: the account QR (pay-as-you-go) or a ticket QR' })
   mediumKind!: 'pay_as_you_go' | 'single' | 'pass';
+  @ApiProperty({ enum: TAP_MEDIUM_KINDS, description: 'What the journey began with: a static QR, the app (dynamic QR), a transit card or a chip ID card (never its number)' })
+  medium!: TapMediumKind;
   @ApiPropertyOptional({ format: 'uuid' }) ticketId?: string;
   @ApiProperty({ example: 'metro-2a' }) lineId!: string;
   @ApiProperty({ example: 'hmc' }) operatorId!: string;

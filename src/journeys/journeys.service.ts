@@ -1,3 +1,4 @@
+import type { TapMediumKind } from '../media/medium-kinds';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -22,6 +23,7 @@ interface JourneyRow {
   id: string;
   status: JourneyDto['status'];
   subject_kind: 'single' | 'pass' | 'payg';
+  medium_kind: TapMediumKind;
   ticket_id: string | null;
   account_id: string | null;
   line_id: string;
@@ -69,7 +71,7 @@ export interface CorrectableJourney {
 export type CorrectionKind = 'auto_completion' | 'claim';
 
 const JOURNEY_SELECT = `
-  SELECT j.id, j.status, j.subject_kind, j.ticket_id, j.account_id, j.line_id, l.operator_id, j.entered_at, j.entry_station_id, j.exited_at,
+  SELECT j.id, j.status, j.subject_kind, j.medium_kind, j.ticket_id, j.account_id, j.line_id, l.operator_id, j.entered_at, j.entry_station_id, j.exited_at,
          j.exit_station_id, j.rider_category, j.fare, j.full_fare, j.charge, j.unpaid,
          c.kind AS c_kind, c.rule_id AS c_rule_id, c.exit_station_id AS c_exit_station_id, c.original_charge AS c_original_charge,
          c.charge AS c_charge, c.refunded AS c_refunded, c.created_at AS c_created_at, b.balance_after
@@ -239,6 +241,7 @@ export class JourneysService {
       id: row.id,
       status: row.status,
       mediumKind: row.subject_kind === 'payg' ? 'pay_as_you_go' : row.subject_kind,
+      medium: row.medium_kind,
       ...(row.ticket_id === null ? {} : { ticketId: row.ticket_id }),
       lineId: row.line_id,
       operatorId: row.operator_id,

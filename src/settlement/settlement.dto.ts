@@ -1,3 +1,4 @@
+import { TIDES_FARE_MEDIA } from '../media/medium-kinds';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { IsId } from '../common/dto-decorators';
@@ -79,7 +80,7 @@ export class DailyStatementDto {
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Passes valid on one operator: {productId, operatorId, passes, amount}' }) directPasses!: object[];
   @ApiProperty({ type: [PassAllocationDto] }) passAllocation!: PassAllocationDto[];
   @ApiProperty({ type: 'object', additionalProperties: true, description: '{unusedPasses: [{productId, passes, amount}], poolRemainders, total}' }) unallocated!: object;
-  @ApiProperty({ type: 'array', items: { type: 'object' }, description: '{operatorId, lineId, rides, passengerKm}' }) freeRides!: object[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Rides of riders who travel free, for the city subsidy, by line and medium kind: {operatorId, lineId, mediumKind, rides, passengerKm}' }) freeRides!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: '{operatorId, lineId, reason, taps}' }) rejectedTaps!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Offline taps accepted but invalid: {operatorId, lineId, reason, taps, fareAtRisk}' }) revenueAtRisk!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Journeys timed out at the maximum fare: {operatorId, lineId, subjectKind, journeys, charged}' }) maximumFareJourneys!: object[];
@@ -116,7 +117,7 @@ export class TidesFareTransactionDto {
   @ApiProperty(alwaysNull) fare_id!: null;
   @ApiProperty(nullString) stop_id!: string | null;
   @ApiProperty({ enum: [1] }) num_riders!: 1;
-  @ApiProperty({ type: 'string', nullable: true, enum: ['Optical scan', null] }) fare_media_id!: string | null;
+  @ApiProperty({ type: 'string', nullable: true, enum: [...new Set(Object.values(TIDES_FARE_MEDIA)), null] }) fare_media_id!: string | null;
   @ApiProperty(nullString) rider_category!: string | null;
   @ApiProperty(nullString) fare_product!: string | null;
   @ApiProperty(alwaysNull) fare_period!: null;

@@ -1,3 +1,4 @@
+import { TIDES_FARE_MEDIA, type TapMediumKind, type TidesFareMedium } from '../media/medium-kinds';
 import type { EntityManager } from 'typeorm';
 import { FREE_RIDER_CATEGORIES } from '../fares/rider-category';
 import type { AllocationKey } from './domain/allocation';
@@ -113,6 +114,8 @@ export interface PayAsYouGoRow extends LineFiguresRow {
 }
 
 export interface FreeRidesRow extends LineFiguresRow {
+  /** What the rides were taken with: qr, app, transit_card, id_card (an account's or, for riders of 60+, none). */
+  mediumKind: string;
   rides: number;
   passengerMetres: number;
 }
@@ -164,8 +167,8 @@ export interface TidesFareTransaction {
   fare_id: null;
   stop_id: string | null;
   num_riders: 1;
-  /** The medium: gates read QR codes, TIDES "Optical scan"; null for purchases and top-ups in the app. */
-  fare_media_id: 'Optical scan' | null;
+  /** The medium, in TIDES' words (media/medium-kinds.ts TIDES_FARE_MEDIA): QR codes "Optical scan", chip cards "Smart card or ticket"; null for purchases and top-ups in the app. */
+  fare_media_id: TidesFareMedium | null;
   rider_category: string | null;
   fare_product: string | null;
   fare_period: null;
@@ -298,13 +301,13 @@ export class SettlementQueries {
   async freeRides(day: DayBounds): Promise<FreeRidesRow[]> {
     const rows = await this.day<Record<string, string>>(
       `WITH ${DAY_JOURNEYS}
-       SELECT operator_id, line_id, count(*) AS rides, sum(metres) AS metres
+       SELECT operator_id, line_id, medium_kind, count(*) AS rides, sum(metres) AS metres
          FROM day_journeys WHERE rider_category = ANY ($3::text[])
-        GROUP BY 1, 2 ORDER BY 1, 2`,
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       day,
       [FREE_RIDER_CATEGORIES],
     );
-    return rows.map((row) => ({ operatorId: row.operator_id, lineId: row.line_id, rides: int(row.rides), passengerMetres: int(row.metres) }));
+    return rows.map((row) => ({ operatorId: row.operator_id, lineId: row.line_id, mediumKind: row.medium_kind, rides: int(row.rides), passengerMetres: int(row.metres) }));
   }
 
   /** Journeys closed at the line's maximum fare because no exit came (timed out). */
@@ -358,21 +361,21 @@ export class SettlementQueries {
     events AS (
       SELECT 'purchase:' || t.id AS transaction_id, t.issued_at AS at, t.price AS amount, 'Purchase' AS fare_action, NULL AS device_id,
              NULL AS stop_id, t.rider_category, t.product_id AS fare_product, false AS fare_capped, t.id::text AS token_id,
-             ${TICKET_SOLE_OPERATOR} AS operator_id, NULL::bigint AS balance
+             ${TICKET_SOLE_OPERATOR} AS operator_id, NULL::bigint AS balance, NULL AS medium_kind
         FROM tickets t WHERE t.issued_at >= $1 AND t.issued_at < $2
       UNION ALL
       SELECT 'refund:' || t.id, t.refunded_at, -t.price, 'Adjust', NULL, NULL, t.rider_category, t.product_id, false, t.id::text,
-             ${TICKET_SOLE_OPERATOR}, NULL
+             ${TICKET_SOLE_OPERATOR}, NULL, NULL
         FROM tickets t WHERE t.refunded_at >= $1 AND t.refunded_at < $2
       UNION ALL
       SELECT 'top-up:' || lt.id, lt.created_at, e.amount, 'Add', NULL, NULL, NULL, 'stored-value', false, a.owner_account_id::text, NULL,
-             (SELECT sum(w.amount) FROM ledger_entries w WHERE w.ledger_account_id = e.ledger_account_id AND w.id <= e.id)
+             (SELECT sum(w.amount) FROM ledger_entries w WHERE w.ledger_account_id = e.ledger_account_id AND w.id <= e.id), NULL
         FROM ledger_transactions lt JOIN ledger_entries e ON e.transaction_id = lt.id
         JOIN ledger_accounts a ON a.id = e.ledger_account_id AND a.kind = 'wallet'
        WHERE lt.kind = 'top_up' AND lt.created_at >= $1 AND lt.created_at < $2
       UNION ALL
       SELECT 'activate:' || tp.device_id || ':' || tp.tap_id, tp.occurred_at, 0, 'Activate', tp.device_id, tp.station_id, tp.rider_category,
-             tp.ticket_product, false, tp.ticket_id, tp.operator_id, NULL
+             tp.ticket_product, false, tp.ticket_id, tp.operator_id, NULL, tp.medium_kind
         FROM accepted tp
        WHERE tp.ticket_kind = 'pass' AND tp.direction = 'entry'
          AND NOT EXISTS (SELECT 1 FROM taps earlier WHERE earlier.ticket_id = tp.ticket_id AND earlier.verdict = 'accept'
@@ -380,7 +383,7 @@ export class SettlementQueries {
       UNION ALL
       SELECT 'tap:' || tp.device_id || ':' || tp.tap_id, tp.occurred_at, tp.charge, CASE tp.direction WHEN 'entry' THEN 'Enter' ELSE 'Exit' END,
              tp.device_id, tp.station_id, tp.rider_category, coalesce(tp.ticket_product, 'pay-as-you-go'),
-             tp.subject_kind = 'payg' AND tp.direction = 'exit' AND tp.charge < coalesce(tp.fare, 0), coalesce(tp.ticket_id, tp.account_id), tp.operator_id,
+             tp.subject_kind = 'payg' AND tp.direction = 'exit' AND tp.charge < coalesce(tp.fare, 0), coalesce(tp.ticket_id, tp.account_id, tp.medium_ref), tp.operator_id,
              CASE WHEN tp.subject_kind = 'payg' THEN (
                SELECT coalesce(sum(w.amount), 0) FROM ledger_entries w
                 WHERE w.ledger_account_id = 'wallet:' || tp.account_id
@@ -388,7 +391,7 @@ export class SettlementQueries {
                         (SELECT max(f.id) FROM ledger_transactions ft JOIN ledger_entries f ON f.transaction_id = ft.id
                           WHERE tp.direction = 'exit' AND ft.kind = 'fare' AND ft.reference = tp.journey_id::text AND f.ledger_account_id = 'wallet:' || tp.account_id),
                         (SELECT max(b.id) FROM ledger_entries b WHERE b.ledger_account_id = 'wallet:' || tp.account_id AND b.created_at <= tp.occurred_at),
-                        0)) END
+                        0)) END, tp.medium_kind
         FROM accepted tp)
     SELECT * FROM events WHERE $3::text IS NULL OR operator_id = $3 ORDER BY at, transaction_id`;
 }
@@ -419,7 +422,7 @@ export function toFareTransaction(date: string, row: Record<string, string | boo
     fare_id: null,
     stop_id: row.stop_id as string | null,
     num_riders: 1,
-    fare_media_id: deviceId === null ? null : 'Optical scan',
+    fare_media_id: deviceId === null ? null : TIDES_FARE_MEDIA[(row.medium_kind as TapMediumKind | null) ?? 'qr'],
     rider_category: row.rider_category as string | null,
     fare_product: row.fare_product as string | null,
     fare_period: null,

@@ -67,7 +67,7 @@ export interface DailyStatement {
   directPasses: Array<{ productId: string; operatorId: string; passes: number; amount: number }>;
   passAllocation: PassAllocationLine[];
   unallocated: { unusedPasses: Array<{ productId: string; passes: number; amount: number }>; poolRemainders: number; total: number };
-  freeRides: Array<{ operatorId: string; lineId: string; rides: number; passengerKm: number }>;
+  freeRides: Array<{ operatorId: string; lineId: string; mediumKind: string; rides: number; passengerKm: number }>;
   rejectedTaps: Array<{ operatorId: string; lineId: string; reason: string; taps: number }>;
   revenueAtRisk: TapReasonRow[];
   maximumFareJourneys: MaximumFareRow[];
@@ -179,7 +179,7 @@ export function buildStatement(figures: DayFigures, adjustments: readonly Adjust
       unallocated: pool.unallocated,
     })),
     unallocated: { unusedPasses, poolRemainders: day.unallocated.pools, total: unallocated },
-    freeRides: figures.freeRides.map(({ operatorId, lineId, rides, passengerMetres }) => ({ operatorId, lineId, rides, passengerKm: km(passengerMetres) })),
+    freeRides: figures.freeRides.map(({ operatorId, lineId, mediumKind, rides, passengerMetres }) => ({ operatorId, lineId, mediumKind, rides, passengerKm: km(passengerMetres) })),
     rejectedTaps: figures.rejectedTaps.map(({ operatorId, lineId, reason, taps }) => ({ operatorId, lineId, reason, taps })),
     revenueAtRisk: figures.revenueAtRisk,
     maximumFareJourneys: figures.maximumFareJourneys,
@@ -244,7 +244,7 @@ export function forOperator(statement: DailyStatement, operatorId: string): Dail
   };
 }
 
-export const STATEMENT_CSV_COLUMNS = ['section', 'operator_id', 'line_id', 'product_id', 'rider_category', 'reason', 'allocation_key', 'belongs_to', 'count', 'amount', 'passenger_km'] as const;
+export const STATEMENT_CSV_COLUMNS = ['section', 'operator_id', 'line_id', 'product_id', 'rider_category', 'reason', 'allocation_key', 'belongs_to', 'count', 'amount', 'passenger_km', 'medium_kind'] as const;
 type CsvRow = Partial<Record<(typeof STATEMENT_CSV_COLUMNS)[number], string | number | null>>;
 
 /** The statement flattened to one CSV row per figure; the first rows say which day, whose, and whether it balances. */
@@ -281,7 +281,7 @@ export function statementCsvRows(statement: DailyStatement): CsvRow[] {
   for (const row of statement.customerService?.adjustments ?? []) rows.push({ section: 'support_adjustment', operator_id: row.operatorId, reason: row.reason, count: row.count, amount: row.amount });
   for (const row of statement.customerService?.journeyCorrections ?? []) rows.push({ section: 'journey_correction', operator_id: row.operatorId, reason: row.kind, count: row.count, amount: -row.refunded });
   for (const row of statement.customerService?.penaltyRevenue ?? []) rows.push({ section: 'penalty_revenue', operator_id: row.operatorId, count: row.count, amount: row.amount });
-  for (const row of statement.freeRides) rows.push({ section: 'free_rides', operator_id: row.operatorId, line_id: row.lineId, count: row.rides, passenger_km: row.passengerKm });
+  for (const row of statement.freeRides) rows.push({ section: 'free_rides', operator_id: row.operatorId, line_id: row.lineId, medium_kind: row.mediumKind, count: row.rides, passenger_km: row.passengerKm });
   for (const row of statement.rejectedTaps) rows.push({ section: 'rejected_taps', operator_id: row.operatorId, line_id: row.lineId, reason: row.reason, count: row.taps });
   for (const row of statement.revenueAtRisk) rows.push({ section: 'revenue_at_risk', operator_id: row.operatorId, line_id: row.lineId, reason: row.reason, count: row.taps, amount: row.fareAtRisk });
   for (const row of statement.maximumFareJourneys) rows.push({ section: 'maximum_fare', operator_id: row.operatorId, line_id: row.lineId, reason: row.subjectKind, count: row.journeys, amount: row.charged });

@@ -59,6 +59,11 @@ describe('media of an account: transit cards and chip ID cards at the gates', ()
       expect(entry).toEqual({ verdict: 'accept', reason: 'OK', accountId: passenger.id, balance: 100_000, journeyId: expect.any(String) });
       const exit = await tap(app(), haDong, { medium: card(uid, 2), direction: 'exit' });
       expect(exit).toEqual({ verdict: 'accept', reason: 'OK', accountId: passenger.id, fare: fare(), balance: 100_000 - fare(), journeyId: entry.journeyId });
+      const journeys = await waitFor(
+        async () => (await http().get('/v1/me/journeys').set('Authorization', passenger.bearer).expect(200)).body as Array<{ id: string; status: string; medium: string }>,
+        (list) => list.some((journey) => journey.id === entry.journeyId && journey.status === 'closed'),
+      );
+      expect(journeys.find((journey) => journey.id === entry.journeyId)).toMatchObject({ medium: 'transit_card', mediumKind: 'pay_as_you_go' });
     });
 
     it('refuses a wrong cryptogram and unknown cards (INVALID_QR), and cards nobody linked (NOT_COVERED)', async () => {

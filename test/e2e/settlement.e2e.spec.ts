@@ -145,7 +145,7 @@ describe('daily settlement through HTTP', () => {
 
     const bus = (await statement(busStaff, { date: today, operatorId: net.busOperator }).expect(200)).body;
     expect(bus.operators).toEqual([{ operatorId: net.busOperator, singleTickets: 0, passes: 0, payAsYouGo: 0, passAllocation: 2_898, adjustments: 0, total: 2_898 }]);
-    expect(bus.freeRides).toEqual([{ operatorId: net.busOperator, lineId: net.busLine, rides: 1, passengerKm: 5.1 }]);
+    expect(bus.freeRides).toEqual([{ operatorId: net.busOperator, lineId: net.busLine, mediumKind: 'qr', rides: 1, passengerKm: 5.1 }]);
 
     expectError(await statement(metroStaff, { date: today, operatorId: net.busOperator }), 403, 'OPERATOR_SCOPE');
     expectError(await statement(rider.bearer, { date: today }), 403, 'FORBIDDEN');

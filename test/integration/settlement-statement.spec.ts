@@ -114,7 +114,7 @@ describe('daily settlement statements in Postgres', () => {
       { operatorId: net.busOperator, lineId: net.busLine, journeys: 2, charged: 8_000, unpaid: 1_000, collected: 7_000 },
       { operatorId: net.metroOperator, lineId: net.metroLine, journeys: 1, charged: 18_625, unpaid: 0, collected: 18_625 },
     ]);
-    expect(own(statement.freeRides)).toEqual([{ operatorId: net.busOperator, lineId: net.busLine, rides: 1, passengerKm: 5.1 }]);
+    expect(own(statement.freeRides)).toEqual([{ operatorId: net.busOperator, lineId: net.busLine, mediumKind: 'qr', rides: 1, passengerKm: 5.1 }]);
     expect(own(statement.maximumFareJourneys)).toEqual([{ operatorId: net.metroOperator, lineId: net.metroLine, subjectKind: 'payg', journeys: 1, charged: 18_625 }]);
     expect(own(statement.rejectedTaps)).toEqual([{ operatorId: net.metroOperator, lineId: net.metroLine, reason: 'EXPIRED', taps: 1 }]);
     expect(own(statement.revenueAtRisk)).toEqual([{ operatorId: net.busOperator, lineId: net.busLine, reason: 'REVOKED', taps: 1, fareAtRisk: 8_000 }]);
