@@ -7,10 +7,10 @@ import tseslint from 'typescript-eslint';
  * config, database, redis; audit (the append-only audit log every admin, support and inspector action
  * writes in its own transaction, so every module may record through it); gate-state (the gates' Redis state, its keys and Lua scripts); payments
  * (wallets, ledger); tickets; bank-cards (card ids, the acquirer, charges, debts); media (an account's cards); validation (the gate path); then settlement, cli and docs at the top.
- * The riders' and staff's modules (journeys, support, inspection, notifications, reports) and the
- * console sit above all of these. Each entry: the folder, and the folders it may not import.
+ * The riders' and staff's modules (journeys, support, inspection, notifications, reports), the
+ * console and payment-outcomes (the gateway's webhook, settling orders and penalty fares) sit above all of these. Each entry: the folder, and the folders it may not import.
  */
-const RIDER_SERVICES = ['journeys', 'support', 'inspection', 'notifications', 'reports', 'console'];
+const RIDER_SERVICES = ['journeys', 'support', 'inspection', 'notifications', 'reports', 'console', 'payment-outcomes'];
 const LAYERS = [
   ['config', ['audit', 'database', 'redis', 'gate-state', 'payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'accounts', 'devices', 'common', 'cli', 'docs', ...RIDER_SERVICES]],
   ['database', ['audit', 'redis', 'gate-state', 'payments', 'tickets', 'bank-cards', 'media', 'validation', 'settlement', 'accounts', 'devices', 'cli', 'docs', ...RIDER_SERVICES]],

@@ -15,6 +15,7 @@ import { DevicesModule } from './devices/devices.module';
 import { FaresModule } from './fares/fares.module';
 import { HealthModule } from './health/health.module';
 import { InspectionModule } from './inspection/inspection.module';
+import { PaymentOutcomesModule } from './payment-outcomes/payment-outcomes.module';
 import { JourneysModule } from './journeys/journeys.module';
 import { MediaModule } from './media/media.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -56,6 +57,7 @@ export class AppModule {
         AuditModule,
         SupportModule,
         InspectionModule,
+        PaymentOutcomesModule,
         NotificationsModule,
         ReportsModule,
       ],

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResp
 import { Roles } from '../common/access.decorator';
 import { CurrentUser, type AuthUser } from '../common/auth-user';
 import { ApiIdempotencyKey, IdempotencyKey, type IdempotentRequest } from '../payments/idempotency';
-import { DisputePenaltyDto, InspectDto, InspectionDto, IssuePenaltyDto, PenaltyDecisionDto, PenaltyDto } from './inspection.dto';
+import { DisputePenaltyDto, InspectDto, InspectionDto, IssuePenaltyDto, PayPenaltyDto, PenaltyDecisionDto, PenaltyDto } from './inspection.dto';
 import { InspectionService } from './inspection.service';
 import { PenaltiesService } from './penalties.service';
 
@@ -47,10 +47,10 @@ export class InspectionController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiIdempotencyKey()
-  @ApiOkResponse({ type: PenaltyDto, description: 'Paid from the wallet' })
+  @ApiOkResponse({ type: PenaltyDto, description: 'Paid from the wallet; or, through the gateway, with the pending payment to complete there' })
   @ApiConflictResponse({ description: 'PENALTY_NOT_PAYABLE (paid, disputed or cancelled), INSUFFICIENT_BALANCE' })
-  pay(@CurrentUser() user: AuthUser, @Param('id') id: string, @IdempotencyKey() idempotency: IdempotentRequest): Promise<PenaltyDto> {
-    return this.penalties.pay(user.id, id, idempotency);
+  pay(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: PayPenaltyDto, @IdempotencyKey() idempotency: IdempotentRequest): Promise<PenaltyDto> {
+    return this.penalties.pay(user.id, id, body, idempotency);
   }
 
   @Post('me/penalties/:id/dispute')

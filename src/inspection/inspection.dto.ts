@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { FreeText, ID_PATTERN, MayBeOmitted } from '../common/dto-decorators';
+import { PaymentDto } from '../payments/payments.dto';
 
 export const INSPECTION_RESULTS = ['VALID', 'NO_TAP', 'INVALID'] as const;
 export type InspectionResult = (typeof INSPECTION_RESULTS)[number];
@@ -65,6 +66,15 @@ export class PenaltyDto {
   @ApiProperty() issuedAt!: string;
   @ApiPropertyOptional() paidAt?: string;
   @ApiPropertyOptional() disputeReason?: string;
+  @ApiPropertyOptional({ type: PaymentDto, description: 'Paying through the gateway: the pending payment; the penalty is paid when the gateway confirms it' })
+  payment?: PaymentDto;
+}
+
+export class PayPenaltyDto {
+  @ApiPropertyOptional({ enum: ['wallet', 'gateway'], default: 'wallet', description: 'From the wallet at once, or through the payment gateway' })
+  @MayBeOmitted()
+  @IsIn(['wallet', 'gateway'])
+  payWith?: 'wallet' | 'gateway';
 }
 
 export class DisputePenaltyDto {

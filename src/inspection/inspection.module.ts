@@ -10,5 +10,6 @@ import { PenaltiesService } from './penalties.service';
   imports: [AuditModule, PaymentsModule],
   controllers: [InspectionController],
   providers: [InspectionService, PenaltiesService, QrVerifier],
+  exports: [PenaltiesService],
 })
 export class InspectionModule {}

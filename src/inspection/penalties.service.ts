@@ -8,7 +8,8 @@ import { isUuid } from '../common/uuid';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
 import { GateWallet } from '../payments/gate-wallet';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
-import type { PenaltyDecisionDto, PenaltyDto } from './inspection.dto';
+import { PaymentsService, type AfterCommit, type PaymentPurposeSettlement, type PaymentRecord } from '../payments/payments.service';
+import type { PayPenaltyDto, PenaltyDecisionDto, PenaltyDto } from './inspection.dto';
 
 /** The penalty fare applied to riders found without a valid ticket or tap (penalty_fares, data). */
 const NO_VALID_TICKET = 'no-valid-ticket';
@@ -28,17 +29,19 @@ interface PenaltyRow {
 
 /**
  * Penalty fares: an inspector issues one for an inspection that found no tap or an invalid medium;
- * the rider pays it from the wallet (a ledger transfer to the penalty revenue account, shown per
- * operator in settlement) or disputes it, and a support agent upholds or cancels a dispute.
+ * the rider pays it from the wallet or through the payment gateway (a ledger transfer to the penalty
+ * revenue account, shown per operator in settlement) or disputes it, and a support agent upholds or
+ * cancels a dispute. A gateway payment is settled here (`settle`), in the transaction that records it.
  */
 @Injectable()
-export class PenaltiesService {
+export class PenaltiesService implements PaymentPurposeSettlement {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly ledger: Ledger,
     private readonly idempotency: IdempotencyStore,
     private readonly audit: AuditLog,
     private readonly gateWallet: GateWallet,
+    private readonly payments: PaymentsService,
   ) {}
 
   async issue(inspector: AuthUser, inspectionId: string): Promise<PenaltyDto> {
@@ -71,22 +74,54 @@ export class PenaltiesService {
     return rows.map(toDto);
   }
 
-  /** The rider pays the penalty from the wallet, once per Idempotency-Key; paying a paid one is 409. */
-  async pay(accountId: string, penaltyId: string, request: IdempotentRequest): Promise<PenaltyDto> {
+  /**
+   * The rider pays the penalty, once per Idempotency-Key: from the wallet at once, or through the
+   * gateway (a pending payment to follow, the same one while it is pending; paid when the gateway
+   * confirms it). Paying one that is not owed (paid, disputed, cancelled) is 409.
+   */
+  async pay(accountId: string, penaltyId: string, body: PayPenaltyDto | undefined, request: IdempotentRequest): Promise<PenaltyDto> {
     const moved: WalletMovement[] = [];
     const { response } = await this.gateWallet.orGiveBack(moved, this.db.transaction((em) =>
       this.idempotency.once(em, accountId, request, async () => {
         const penalty = await this.locked(em, penaltyId, accountId);
         if (penalty.status !== 'issued') throw new DomainError('conflict', 'PENALTY_NOT_PAYABLE', `The penalty is ${penalty.status}`);
+        if (body?.payWith === 'gateway') {
+          const payment =
+            (await this.payments.pendingPaymentOfPenalty(em, penalty.id)) ??
+            (await this.payments.createPayment(em, { accountId, purpose: 'penalty', penaltyId: penalty.id, amount: Number(penalty.amount) }));
+          return { ...toDto(penalty), payment };
+        }
         moved.push(...await this.ledger.transfer(em, { kind: 'penalty', reference: penalty.id, from: { wallet: accountId }, to: SYSTEM_LEDGER_ACCOUNTS.penaltyRevenue, amount: Number(penalty.amount) }));
         // Out of the wallet: refused when the gates hold the money (fares not yet recorded, an open journey's maximum fare).
         await this.gateWallet.duringTransaction(em, moved);
-        const [[row]] = await em.query<[PenaltyRow[], number]>(`UPDATE penalties SET status = 'paid', paid_at = now() WHERE id = $1 RETURNING *`, [penalty.id]);
-        return toDto(row);
+        return toDto(await this.markPaid(em, penalty.id));
       }),
     ));
     await this.gateWallet.afterCommit(moved);
     return response;
+  }
+
+  /**
+   * A gateway payment of a penalty finished (PaymentsService calls this in its transaction): paid, the
+   * money goes from the gateway's clearing account to penalty revenue. Had the penalty stopped being
+   * owed meanwhile (paid from the wallet, disputed, cancelled), the money goes to the rider's wallet.
+   */
+  async settle(em: EntityManager, payment: PaymentRecord, outcome: 'succeeded' | 'failed' | 'expired'): Promise<AfterCommit | undefined> {
+    if (outcome !== 'succeeded') return undefined;
+    const penalty = await this.locked(em, payment.penaltyId ?? '');
+    if (penalty.status === 'issued') {
+      await this.ledger.transfer(em, { kind: 'penalty', reference: penalty.id, from: SYSTEM_LEDGER_ACCOUNTS.gatewayClearing, to: SYSTEM_LEDGER_ACCOUNTS.penaltyRevenue, amount: payment.amount });
+      await this.markPaid(em, penalty.id);
+      return undefined;
+    }
+    const moved = await this.ledger.transfer(em, { kind: 'top_up', reference: payment.id, from: SYSTEM_LEDGER_ACCOUNTS.gatewayClearing, to: { wallet: payment.accountId }, amount: payment.amount });
+    await this.gateWallet.duringTransaction(em, moved);
+    return () => this.gateWallet.afterCommit(moved);
+  }
+
+  private async markPaid(em: EntityManager, penaltyId: string): Promise<PenaltyRow> {
+    const [[row]] = await em.query<[PenaltyRow[], number]>(`UPDATE penalties SET status = 'paid', paid_at = now() WHERE id = $1 RETURNING *`, [penaltyId]);
+    return row;
   }
 
   async dispute(accountId: string, penaltyId: string, reason: string): Promise<PenaltyDto> {

@@ -16,15 +16,19 @@ export class TopUpDto {
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
+export const PAYMENT_PURPOSES = ['top_up', 'order', 'penalty'] as const;
+export type PaymentPurpose = (typeof PAYMENT_PURPOSES)[number];
+
 export class PaymentDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: ['top_up', 'order'] }) purpose!: 'top_up' | 'order';
+  @ApiProperty({ enum: PAYMENT_PURPOSES }) purpose!: PaymentPurpose;
   @ApiProperty({ enum: PAYMENT_STATUSES }) status!: PaymentStatus;
   @ApiProperty({ example: 100_000 }) amount!: number;
   @ApiProperty({ example: 'VND' }) currency!: 'VND';
   @ApiProperty({ example: 'sandbox' }) gateway!: string;
   @ApiProperty({ description: "The gateway's page where the payer pays" }) redirectUrl!: string;
   @ApiPropertyOptional({ format: 'uuid' }) orderId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The penalty fare it pays' }) penaltyId?: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time', description: 'A payment not confirmed by then expires' }) expiresAt!: string;
 }

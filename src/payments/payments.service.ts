@@ -12,7 +12,7 @@ import { IdempotencyStore, type IdempotentRequest } from './idempotency';
 import { GateWallet } from './gate-wallet';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from './ledger';
 import { PAYMENT_GATEWAY, type GatewayCallback, type PaymentGateway } from './payment-gateway';
-import type { PaymentDto, PaymentStatus, SandboxCompletedDto, WebhookResultDto } from './payments.dto';
+import type { PaymentDto, PaymentPurpose, PaymentStatus, SandboxCompletedDto, WebhookResultDto } from './payments.dto';
 import { SandboxGateway } from './sandbox-gateway';
 import type { WalletBalanceDto } from './wallet.dto';
 
@@ -23,23 +23,27 @@ export interface PaymentRecord {
   id: string;
   accountId: string;
   orderId: string | null;
+  penaltyId: string | null;
   amount: number;
 }
 
 /**
- * How the orders side settles an order's payment, inside the transaction that records the outcome.
- * Payments sit below orders, so the caller (tickets' PaymentSettlement) passes it in explicitly to
- * every method that can finish an order's payment; nothing is registered with this service.
+ * How the side a payment is for settles it, inside the transaction that records the outcome: the
+ * orders side an order's payment, inspection a penalty's. Payments sit below both, so the caller
+ * (PaymentSettlement, in payment-outcomes) passes them in explicitly to every method that can finish
+ * such a payment; nothing is registered with this service.
  */
-export interface OrderPaymentSettlement {
+export interface PaymentPurposeSettlement {
   settle(em: EntityManager, payment: PaymentRecord, outcome: 'succeeded' | 'failed' | 'expired'): Promise<AfterCommit | undefined>;
 }
+export type PaymentSettlers = Record<Exclude<PaymentPurpose, 'top_up'>, PaymentPurposeSettlement>;
 
 interface PaymentRow {
   id: string;
   account_id: string;
-  purpose: 'top_up' | 'order';
+  purpose: PaymentPurpose;
   order_id: string | null;
+  penalty_id: string | null;
   amount: string;
   gateway: string;
   status: PaymentStatus;
@@ -49,13 +53,13 @@ interface PaymentRow {
   expires_at: Date;
 }
 
-const PAYMENT_COLUMNS = 'id, account_id, purpose, order_id, amount, gateway, status, redirect_url, gateway_reference, created_at, expires_at';
+const PAYMENT_COLUMNS = 'id, account_id, purpose, order_id, penalty_id, amount, gateway, status, redirect_url, gateway_reference, created_at, expires_at';
 const SWEEP_BATCH = 500;
 
 /**
  * Payments through the gateway: created pending, settled only by the first valid callback for a
  * pending payment with the right amount, expired when nobody pays in time. The webhook route and
- * the expiry sweep are driven from tickets (PaymentSettlement), which passes the order-settling step.
+ * the expiry sweep are driven from payment-outcomes (PaymentSettlement), which passes the settling steps.
  */
 @Injectable()
 export class PaymentsService {
@@ -77,20 +81,36 @@ export class PaymentsService {
 
   async topUp(accountId: string, amount: number, request: IdempotentRequest): Promise<PaymentDto> {
     const outcome = await this.db.transaction((em) =>
-      this.idempotency.once(em, accountId, request, () => this.createPayment(em, { accountId, purpose: 'top_up', orderId: null, amount })),
+      this.idempotency.once(em, accountId, request, () => this.createPayment(em, { accountId, purpose: 'top_up', amount })),
     );
     return outcome.response;
   }
 
   /** A pending payment at the gateway, in the caller's transaction. */
-  async createPayment(em: EntityManager, payment: { accountId: string; purpose: 'top_up' | 'order'; orderId: string | null; amount: number }): Promise<PaymentDto> {
+  async createPayment(em: EntityManager, payment: { accountId: string; purpose: PaymentPurpose; orderId?: string; penaltyId?: string; amount: number }): Promise<PaymentDto> {
     const id = randomUUID();
     const [row] = await em.query<PaymentRow[]>(
-      `INSERT INTO payments (id, account_id, purpose, order_id, amount, gateway, status, redirect_url, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, now() + make_interval(secs => $8)) RETURNING ${PAYMENT_COLUMNS}`,
-      [id, payment.accountId, payment.purpose, payment.orderId, payment.amount, this.gateway.name, this.gateway.redirectUrlFor({ id, amount: payment.amount }), this.config.payments.paymentTtlSeconds],
+      `INSERT INTO payments (id, account_id, purpose, order_id, penalty_id, amount, gateway, status, redirect_url, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, now() + make_interval(secs => $9)) RETURNING ${PAYMENT_COLUMNS}`,
+      [
+        id,
+        payment.accountId,
+        payment.purpose,
+        payment.orderId ?? null,
+        payment.penaltyId ?? null,
+        payment.amount,
+        this.gateway.name,
+        this.gateway.redirectUrlFor({ id, amount: payment.amount }),
+        this.config.payments.paymentTtlSeconds,
+      ],
     );
     return toPaymentDto(row);
+  }
+
+  /** The pending payment of a penalty, if one is waiting at the gateway. */
+  async pendingPaymentOfPenalty(em: EntityManager, penaltyId: string): Promise<PaymentDto | undefined> {
+    const [row] = await em.query<PaymentRow[]>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE penalty_id = $1 AND status = 'pending'`, [penaltyId]);
+    return row && toPaymentDto(row);
   }
 
   /** The payment an order is waiting for, if any. */
@@ -102,9 +122,9 @@ export class PaymentsService {
   /**
    * The gateway's callback. Only a validly signed, first callback for a pending, unexpired payment
    * with the same amount changes anything; a repeat of an applied callback answers 200 again.
-   * `settleOrder` settles an order's payment in the same transaction.
+   * `settlers` settle an order's or a penalty's payment in the same transaction.
    */
-  async handleWebhook(rawBody: string | undefined, signature: string | undefined, settleOrder: OrderPaymentSettlement): Promise<WebhookResultDto> {
+  async handleWebhook(rawBody: string | undefined, signature: string | undefined, settlers: PaymentSettlers): Promise<WebhookResultDto> {
     const callback = this.gateway.verifyCallback(rawBody ?? '', signature);
     if (!isUuid(callback.paymentId)) throw new NotFoundError('Payment', callback.paymentId);
     const { payment, verdict, afterCommit } = await this.db.transaction(async (em) => {
@@ -118,9 +138,9 @@ export class PaymentsService {
         throw new DomainError('refused', 'AMOUNT_MISMATCH', `The callback is for ${callback.amount} ${callback.currency}; the payment is ${row.amount} VND`);
       }
       if (row.expires_at.getTime() <= Date.now()) {
-        return { payment: row, verdict: 'late' as const, afterCommit: await this.finish(em, row, 'expired', null, settleOrder) };
+        return { payment: row, verdict: 'late' as const, afterCommit: await this.finish(em, row, 'expired', null, settlers) };
       }
-      const settled = await this.finish(em, row, callback.outcome, callback.gatewayReference, settleOrder);
+      const settled = await this.finish(em, row, callback.outcome, callback.gatewayReference, settlers);
       return { payment: { ...row, status: callback.outcome }, verdict: 'applied' as const, afterCommit: settled };
     });
     if (afterCommit) await afterCommit();
@@ -152,8 +172,8 @@ export class PaymentsService {
     return { webhookStatus: response.statusCode, webhookResponse: response.json<object>() };
   }
 
-  /** Expires pending payments past their time (and, through `settleOrder`, the orders waiting for them). */
-  async expireOverdue(settleOrder: OrderPaymentSettlement): Promise<number> {
+  /** Expires pending payments past their time (and, through `settlers`, the orders waiting for them). */
+  async expireOverdue(settlers: PaymentSettlers): Promise<number> {
     const afterCommits: AfterCommit[] = [];
     const count = await this.db.transaction(async (em) => {
       const overdue = await em.query<PaymentRow[]>(
@@ -161,7 +181,7 @@ export class PaymentsService {
          ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED`,
       );
       for (const payment of overdue) {
-        const afterCommit = await this.finish(em, payment, 'expired', null, settleOrder);
+        const afterCommit = await this.finish(em, payment, 'expired', null, settlers);
         if (afterCommit) afterCommits.push(afterCommit);
       }
       return overdue.length;
@@ -170,16 +190,16 @@ export class PaymentsService {
     return count;
   }
 
-  /** Records a pending payment's outcome and its effect: the wallet credited, or the order settled. */
+  /** Records a pending payment's outcome and its effect: the wallet credited, the order or the penalty settled. */
   private async finish(
     em: EntityManager,
     payment: PaymentRow,
     status: 'succeeded' | 'failed' | 'expired',
     gatewayReference: string | null,
-    settleOrder: OrderPaymentSettlement,
+    settlers: PaymentSettlers,
   ): Promise<AfterCommit | undefined> {
     await em.query(`UPDATE payments SET status = $2, gateway_reference = $3, completed_at = now() WHERE id = $1`, [payment.id, status, gatewayReference]);
-    const record: PaymentRecord = { id: payment.id, accountId: payment.account_id, orderId: payment.order_id, amount: Number(payment.amount) };
+    const record: PaymentRecord = { id: payment.id, accountId: payment.account_id, orderId: payment.order_id, penaltyId: payment.penalty_id, amount: Number(payment.amount) };
     switch (payment.purpose) {
       case 'top_up':
         if (status === 'succeeded') {
@@ -195,7 +215,8 @@ export class PaymentsService {
         }
         return undefined;
       case 'order':
-        return settleOrder.settle(em, record, status);
+      case 'penalty':
+        return settlers[payment.purpose].settle(em, record, status);
     }
   }
 }
@@ -216,6 +237,7 @@ function toPaymentDto(row: PaymentRow): PaymentDto {
     gateway: row.gateway,
     redirectUrl: row.redirect_url,
     ...(row.order_id === null ? {} : { orderId: row.order_id }),
+    ...(row.penalty_id === null ? {} : { penaltyId: row.penalty_id }),
     createdAt: row.created_at.toISOString(),
     expiresAt: row.expires_at.toISOString(),
   };

@@ -13,7 +13,7 @@ import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotenc
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
 import type { PaymentDto } from '../payments/payments.dto';
 import { GateWallet } from '../payments/gate-wallet';
-import { PaymentsService, type AfterCommit, type OrderPaymentSettlement, type PaymentRecord } from '../payments/payments.service';
+import { PaymentsService, type AfterCommit, type PaymentPurposeSettlement, type PaymentRecord } from '../payments/payments.service';
 import { priceOrderItems, type PricedItem } from './order-pricing';
 import { TicketsService, toTicketDto, type TicketRow } from './tickets.service';
 import type { CreateOrderDto, OrderDto, OrderStatus } from './tickets.dto';
@@ -35,7 +35,7 @@ interface OrderRow {
  * gateway later; either way the tickets are issued in the transaction that takes the money.
  */
 @Injectable()
-export class OrdersService implements OrderPaymentSettlement {
+export class OrdersService implements PaymentPurposeSettlement {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,

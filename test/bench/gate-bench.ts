@@ -2,12 +2,15 @@
  * `npm run bench -- gate`: the gate path of the real service against a bare floor server doing the
  * same work (ES256 check, the gate Lua script), driven by the same load generator on this machine.
  * Starts throwaway Postgres and Redis, seeds them, and prints for each server the maximum
- * throughput and the p50/p99 latency at a fixed 1,000 validations/s, and the ratio service/floor.
+ * throughput and the p50/p99 latency at a fixed 1,000 validations/s, and the ratio service/floor;
+ * the service is also run with 2 workers (BENCH_WORKERS) on the same Postgres and Redis, in the same
+ * alternating rounds, for the ratio of workers to one process.
  */
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { DataSource } from 'typeorm';
@@ -32,6 +35,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DAY = 24 * 3600 * 1000;
 const FLOOR_STREAM = 'bench:floor-taps';
+/** The service again with this many workers (BENCH_WORKERS), on the same Postgres and Redis, in the same rounds. */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 
 interface Figures {
   maxPerSecond: number;
@@ -44,14 +49,14 @@ interface Figures {
 runSection('gate', async (run) => {
   say('Starting throwaway Postgres and Redis…');
   const databases = await run.databases();
-  const [servicePort, floorPort] = [await freePort(), await freePort()];
+  const [servicePort, workersPort, floorPort] = [await freePort(), await freePort(), await freePort()];
   const env = serviceEnv(databases);
   const config = loadConfig(env);
 
   say('Checking static and dynamic QR codes in this process…');
   const qrCosts = qrCheckCosts(config);
 
-  say(`Issuing ${2 * TICKETS_PER_SERVER} passes into Redis and signing their QR codes…`);
+  say(`Issuing ${3 * TICKETS_PER_SERVER} passes into Redis and signing their QR codes…`);
   const tokens = new QrTokens(config);
   const client: RedisClient = createClient({ url: databases.redis.url });
   await client.connect();
@@ -70,19 +75,21 @@ runSection('gate', async (run) => {
     );
     return tokens.forTicket({ ticketId, kind: 'pass', riderCategory: 'adult', modes: ['metro'], lineIds: null, originStationId: null, destinationStationId: null, ...validity }, new Date());
   };
-  const qrCodes = { service: [] as string[], floor: [] as string[] };
+  const qrCodes = { service: [] as string[], workers: [] as string[], floor: [] as string[] };
   for (let index = 0; index < TICKETS_PER_SERVER; index++) {
     qrCodes.service.push(await qrOf());
     qrCodes.floor.push(await qrOf());
   }
+  for (let index = 0; index < TICKETS_PER_SERVER; index++) qrCodes.workers.push(await qrOf());
 
   const db = await new DataSource(dataSourceOptions({ database: { url: databases.postgres.url, poolSize: 1, migrateOnStart: false } })).initialize();
   const deviceSecret = randomBytes(32).toString('base64url');
   await upsertDevice(db, { deviceId: 'bench-gate', secret: deviceSecret, operatorId: 'hmc', lineId: 'metro-2a', stationId: '2a-cat-linh', kind: 'gate' });
   await db.destroy();
 
-  say('Starting the service (node dist/main.js) and the floor server…');
+  say(`Starting the service (node dist/main.js) alone, again with WORKERS=${WORKERS} on the same Postgres and Redis, and the floor server…`);
   const service = await run.service(env, servicePort);
+  const workers = await run.service({ ...env, WORKERS: String(WORKERS) }, workersPort);
   const token = await deviceToken(servicePort, deviceSecret);
   // The floor appends to a stream of its own that nothing reads: the service's persister must not work for it.
   const floor = run.own(fork(join(__dirname, 'floor-server.js'), [String(floorPort)], { env: { ...env, GATE_TAP_STREAM: FLOOR_STREAM }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
@@ -100,19 +107,22 @@ runSection('gate', async (run) => {
   });
   const serviceTarget = targetOf(servicePort, { authorization: `Bearer ${token}` }, qrCodes.service, 'service');
   const floorTarget = targetOf(floorPort, {}, qrCodes.floor, 'floor');
+  const workersTarget = targetOf(workersPort, { authorization: `Bearer ${token}` }, qrCodes.workers, 'workers');
+  const targets = [['service', serviceTarget], ['workers', workersTarget], ['floor', floorTarget]] as const;
 
-  // Both servers share this machine with the load generator: rounds alternate between them so that a
+  // The servers share this machine with the load generator: rounds alternate between them so that a
   // busy moment does not favour one, and each server's figure is its median round.
-  for (const [name, target] of [['service', serviceTarget], ['floor', floorTarget]] as const) {
+  for (const [name, target] of targets) {
     say(`${name}: warming up…`);
     await maxThroughput({ ...target, body: (index) => target.body(5_000_000 + index) }, CONCURRENCY, 3);
   }
-  const rounds = { service: [] as number[], floor: [] as number[] };
-  const cpu = { service: { process: [] as number[], main: [] as number[] }, floor: { process: [] as number[], main: [] as number[] } };
-  const pids = { service: service.pid!, floor: floor.pid! };
-  let next = { service: 0, floor: 0 };
+  const rounds = { service: [] as number[], workers: [] as number[], floor: [] as number[] };
+  const noCpu = () => ({ process: [] as number[], main: [] as number[] });
+  const cpu = { service: noCpu(), workers: noCpu(), floor: noCpu() };
+  const pids = { service: service.pid!, workers: workers.pid!, floor: floor.pid! };
+  let next = { service: 0, workers: 0, floor: 0 };
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const [name, target] of [['service', serviceTarget], ['floor', floorTarget]] as const) {
+    for (const [name, target] of targets) {
       say(`${name}: maximum throughput, round ${round} of ${ROUNDS} (${CONCURRENCY} in flight, ${MAX_SECONDS} s)…`);
       const first = next[name];
       const before = cpuTime(pids[name]);
@@ -128,18 +138,23 @@ runSection('gate', async (run) => {
   // Latency at a steady 1,000/s, so not while the persister still writes the rounds' taps.
   say(`Waiting for the service's persister to write the ${Math.round(next.service).toLocaleString('en')} taps of the rounds…`);
   say(`  caught up in ${(await persisterCaughtUp(client, config.gate.streamKey, config.gate.consumerGroup)).toFixed(1)} s`);
+  // Redis' own time per script call (the gate's and the floor's), for its limit in taps/s on one core.
+  const scripts = /cmdstat_evalsha:calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)/.exec(await client.info('commandstats'));
+  const redisPerCall = scripts ? Number(scripts[3]) : NaN;
+  say(`  Redis: ${scripts ? `${Number(scripts[1]).toLocaleString('en')} script calls, ${redisPerCall} µs each` : 'no script calls counted'}`);
   await client.close();
-  const atRate = { service: undefined as RateResult | undefined, floor: undefined as RateResult | undefined };
-  for (const [name, target] of [['service', serviceTarget], ['floor', floorTarget]] as const) {
+  const atRate = { service: undefined as RateResult | undefined, workers: undefined as RateResult | undefined, floor: undefined as RateResult | undefined };
+  for (const [name, target] of targets) {
     say(`${name}: ${RATE}/s for ${RATE_SECONDS} s…`);
     atRate[name] = await fixedRate(target, RATE, RATE_SECONDS, next[name]);
   }
   const serviceFigures: Figures = { maxPerSecond: median(rounds.service), rounds: rounds.service, atRate: atRate.service!, cpu: cpu.service };
   const floorFigures: Figures = { maxPerSecond: median(rounds.floor), rounds: rounds.floor, atRate: atRate.floor!, cpu: cpu.floor };
-  printTable('gate', report(serviceFigures, floorFigures, qrCosts));
+  const workersFigures: Figures = { maxPerSecond: median(rounds.workers), rounds: rounds.workers, atRate: atRate.workers!, cpu: cpu.workers };
+  printTable('gate', report(serviceFigures, floorFigures, workersFigures, qrCosts, redisPerCall));
 });
 
-function report(service: Figures, floor: Figures, qrCosts: QrCheckCosts): string {
+function report(service: Figures, floor: Figures, workers: Figures, qrCosts: QrCheckCosts, redisPerCall: number): string {
   const ratio = service.maxPerSecond / floor.maxPerSecond;
   const row = (name: string, figures: Figures) =>
     `${name.padEnd(22)}${`${Math.round(figures.maxPerSecond).toLocaleString('en')}/s`.padStart(16)}${ms(figures.atRate.p50).padStart(12)}${ms(figures.atRate.p99).padStart(12)}${ms(figures.atRate.max).padStart(12)}${String(figures.atRate.failed).padStart(9)}`;
@@ -148,10 +163,14 @@ function report(service: Figures, floor: Figures, qrCosts: QrCheckCosts): string
     `${''.padEnd(22)}${'max throughput'.padStart(16)}${`p50@${RATE}/s`.padStart(12)}${`p99@${RATE}/s`.padStart(12)}${'max'.padStart(12)}${'failed'.padStart(9)}`,
     row('service (Nest+Fastify)', service),
     row('floor (node:http)', floor),
-    `rounds (max throughput): service ${service.rounds.map(Math.round).join(', ')}; floor ${floor.rounds.map(Math.round).join(', ')}`,
-    `CPU per validation (median of rounds; the service's persister thread included in the first figure): service ${Math.round(median(service.cpu.process))} µs, main thread ${Math.round(median(service.cpu.main))} µs; floor ${Math.round(median(floor.cpu.process))} µs`,
+    row(`service, ${WORKERS} workers`, workers),
+    `rounds (max throughput): service ${service.rounds.map(Math.round).join(', ')}; floor ${floor.rounds.map(Math.round).join(', ')}; ${WORKERS} workers ${workers.rounds.map(Math.round).join(', ')}`,
+    `CPU per validation (median of rounds; the service's persister thread included in the first figure): service ${Math.round(median(service.cpu.process))} µs, main thread ${Math.round(median(service.cpu.main))} µs; floor ${Math.round(median(floor.cpu.process))} µs; ` +
+      `${WORKERS} workers ${Math.round(median(workers.cpu.process))} µs (primary and workers), main threads ${Math.round(median(workers.cpu.main))} µs`,
     '',
     `ratio service/floor (max throughput): ${ratio.toFixed(2)}   target ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'SHORT'}`,
+    `ratio ${WORKERS} workers / 1 (max throughput, same run): ${(workers.maxPerSecond / service.maxPerSecond).toFixed(2)} on ${availableParallelism()} cores shared with the load generator, Postgres and Redis`,
+    `Redis time per gate script call (INFO commandstats, EVALSHA): ${redisPerCall} µs, so one Redis core runs at most about ${Math.round(1e6 / redisPerCall).toLocaleString('en')} taps/s`,
     `service p99 at ${RATE}/s: ${ms(service.atRate.p99)}   target ≤ 10 ms: ${service.atRate.p99 <= 10 ? 'met' : 'SHORT'}`,
     '',
     ...qrCheckCostLines(qrCosts),
@@ -170,13 +189,18 @@ async function persisterCaughtUp(client: RedisClient, stream: string, group: str
   }
 }
 
-/** CPU milliseconds the process and its main thread have used (Linux /proc; clock ticks are 10 ms). */
+/**
+ * CPU milliseconds the process and its main thread have used (Linux /proc; clock ticks are 10 ms);
+ * with its child processes (a cluster's workers: their main threads count as main) added.
+ */
 function cpuTime(pid: number): { process: number; main: number } {
   const ticks = (file: string) => {
     const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   };
-  return { process: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+  const own = { process: ticks(`/proc/${pid}/stat`), main: ticks(`/proc/${pid}/task/${pid}/stat`) };
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.map(cpuTime).reduce((sum, child) => ({ process: sum.process + child.process, main: sum.main + child.main }), own);
 }
 
 async function deviceToken(port: number, secret: string): Promise<string> {

@@ -7,6 +7,7 @@
  * section in a process of its own, so the figure is the settlement's alone). Settlement aggregates in
  * Postgres and the export reads through a cursor, so the memory stays flat whatever the number of taps.
  * BENCH_JOURNEYS (default 1,500,000: an entry and an exit tap each, less timed-out ones, plus rejects).
+ * BENCH_SETTLEMENT_SIZES=0.3,1,3,6 instead settles days of those sizes (millions of taps), for the curve.
  */
 import { AuditLog } from '../../src/audit/audit-log';
 import 'reflect-metadata';
@@ -18,8 +19,18 @@ import { mb, printTable, runSection, say } from './harness';
 
 const DATE = '2026-11-20';
 const JOURNEYS = Number(process.env.BENCH_JOURNEYS ?? 1_500_000);
-const PASSES = 200_000;
-const SINGLES = 50_000;
+/**
+ * BENCH_SETTLEMENT_SIZES (e.g. `0.3,1,3,6`, millions of taps): the curve of settling time and memory
+ * against the day's size, one day of each size in the same database, with a straight line fitted
+ * through them and projected to 30 million taps (ten Hà Nộis). Unset: the one day of BENCH_JOURNEYS.
+ */
+const CURVE_SIZES = (process.env.BENCH_SETTLEMENT_SIZES ?? '').split(',').filter((size) => size.trim() !== '').map(Number);
+const PROJECT_TO_TAPS = 30_000_000;
+
+/** The day's tickets scale with its journeys: at 1.5 million journeys, 200,000 passes and 50,000 singles. */
+function dayShape(journeys: number): { journeys: number; passes: number; singles: number } {
+  return { journeys, passes: Math.round((journeys * 2) / 15), singles: Math.round(journeys / 30) };
+}
 
 /** Runs `work`, says how long it took, and returns its result with the seconds. */
 async function timed<T>(label: string, work: () => Promise<T>): Promise<{ result: T; seconds: number }> {
@@ -31,11 +42,12 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<{ result
 }
 
 /** The synthetic day: passes of three kinds, single tickets sold that day, journeys on every line, and their taps. */
-async function generateDay(db: DataSource): Promise<number> {
-  const { start } = dayBounds(DATE);
-  await ensureGatePartitions(db, DATE);
+async function generateDay(db: DataSource, date: string, { journeys: JOURNEYS, passes: PASSES, singles: SINGLES }: ReturnType<typeof dayShape>): Promise<number> {
+  const { start } = dayBounds(date);
+  await ensureGatePartitions(db, date);
   const [account] = await db.query<Array<{ id: string }>>(
-    `INSERT INTO accounts (email, password_hash, full_name, role) VALUES ('bench@lienthong.local', 'x', 'Bench', 'passenger') RETURNING id`,
+    `INSERT INTO accounts (email, password_hash, full_name, role) VALUES ($1, 'x', 'Bench', 'passenger') RETURNING id`,
+    [`bench-${date}@lienthong.local`],
   );
   const [order] = await db.query<Array<{ id: string }>>(
     `INSERT INTO orders (account_id, status, pay_with, total, rider_category, items, paid_at) VALUES ($1, 'paid', 'wallet', 0, 'adult', '[]', $2) RETURNING id`,
@@ -64,9 +76,10 @@ async function generateDay(db: DataSource): Promise<number> {
        FROM generate_series(0, $5 - 1) g, metro`,
     [order.id, account.id, start, PASSES, SINGLES],
   );
+  await db.query(`DROP TABLE IF EXISTS bench_lines, bench_passes`);
   await db.query(`CREATE TEMPORARY TABLE bench_lines AS
     SELECT row_number() OVER (ORDER BY line_id) - 1 AS idx, line_id, array_agg(id ORDER BY sequence) AS stations, count(*)::int AS n FROM stations GROUP BY line_id`);
-  await db.query(`CREATE TEMPORARY TABLE bench_passes AS SELECT row_number() OVER (ORDER BY id) - 1 AS idx, id::text AS id FROM tickets WHERE kind = 'pass'`);
+  await db.query(`CREATE TEMPORARY TABLE bench_passes AS SELECT row_number() OVER (ORDER BY id) - 1 AS idx, id::text AS id FROM tickets WHERE kind = 'pass' AND order_id = $1`, [order.id]);
   await db.query(`CREATE UNIQUE INDEX ON bench_passes (idx)`);
   // 70 % on passes, 20 % pay as you go, 5 % free riders (pay as you go at 0), 5 % singles; 3 % time out at the maximum fare.
   await db.query(
@@ -116,7 +129,9 @@ runSection('settlement', async (run) => {
   const postgres = await run.postgres(say);
   const db = await new DataSource(dataSourceOptions({ database: { url: postgres.url, poolSize: 2, migrateOnStart: false } })).initialize();
   run.defer(() => db.destroy());
-  const generated = await timed(`generated the day ${DATE}`, () => generateDay(db));
+  if (CURVE_SIZES.length > 0) return settlementCurve(db);
+  const { passes: PASSES, singles: SINGLES } = dayShape(JOURNEYS);
+  const generated = await timed(`generated the day ${DATE}`, () => generateDay(db, DATE, dayShape(JOURNEYS)));
   const taps = generated.result;
   say(`${taps.toLocaleString('en-US')} taps, ${JOURNEYS.toLocaleString('en-US')} journeys, ${PASSES.toLocaleString('en-US')} passes, ${SINGLES.toLocaleString('en-US')} single tickets`);
 
@@ -163,3 +178,57 @@ runSection('settlement', async (run) => {
     ].join('\n'),
   );
 });
+
+interface CurvePoint {
+  taps: number;
+  generateSeconds: number;
+  settleSeconds: number;
+  againSeconds: number;
+  peakRss: number;
+}
+
+/** Days of growing size in one database (each on its own date), each settled twice; time and peak memory against size. */
+async function settlementCurve(db: DataSource): Promise<void> {
+  const points: CurvePoint[] = [];
+  const settlement = new SettlementService(db, new AuditLog(db));
+  let balanced = true;
+  for (const [index, millions] of CURVE_SIZES.entries()) {
+    const date = new Date(Date.parse(`${DATE}T12:00:00Z`) + index * 86_400_000).toISOString().slice(0, 10);
+    const shape = dayShape(Math.round((millions * 1e6) / 2));
+    const generated = await timed(`generated ${date}: ${shape.journeys.toLocaleString('en-US')} journeys, ${shape.passes.toLocaleString('en-US')} passes`, () => generateDay(db, date, shape));
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+    const settled = await timed(`settled ${date} (${(generated.result / 1e6).toFixed(2)} M taps)`, () => settlement.schemeStatement(dayBounds(date)));
+    const again = await timed('settled it again', () => settlement.schemeStatement(dayBounds(date)));
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const same = JSON.stringify(again.result) === JSON.stringify(settled.result);
+    balanced &&= settled.result.check.balanced && same;
+    say(`  ${settled.result.check.balanced ? 'balanced' : 'NOT BALANCED'}, ${same ? 'same' : 'DIFFERENT'} on re-run; peak RSS ${mb(peakRss)}`);
+    points.push({ taps: generated.result, generateSeconds: generated.seconds, settleSeconds: settled.seconds, againSeconds: again.seconds, peakRss });
+  }
+  if (!balanced) process.exitCode = 1;
+  // Least squares: seconds = a + b × taps, over the first settlements.
+  const n = points.length;
+  const [sx, sy] = [points.reduce((sum, p) => sum + p.taps, 0), points.reduce((sum, p) => sum + p.settleSeconds, 0)];
+  const sxx = points.reduce((sum, p) => sum + p.taps * p.taps, 0);
+  const sxy = points.reduce((sum, p) => sum + p.taps * p.settleSeconds, 0);
+  const slope = n > 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : sy / sx;
+  const intercept = n > 1 ? (sy - slope * sx) / n : 0;
+  const cell = (value: string, width = 14) => value.padStart(width);
+  printTable(
+    'settlement',
+    [
+      '',
+      `${'taps in the day'.padEnd(18)}${cell('generated')}${cell('settled')}${cell('again')}${cell('s per M taps')}${cell('peak RSS')}`,
+      ...points.map(
+        (p) =>
+          `${`${(p.taps / 1e6).toFixed(2)} M`.padEnd(18)}${cell(`${p.generateSeconds.toFixed(0)} s`)}${cell(`${p.settleSeconds.toFixed(1)} s`)}${cell(`${p.againSeconds.toFixed(1)} s`)}` +
+          `${cell((p.settleSeconds / (p.taps / 1e6)).toFixed(2))}${cell(mb(p.peakRss))}`,
+      ),
+      `fit: settling takes ${intercept.toFixed(1)} s + ${(slope * 1e6).toFixed(2)} s per million taps; projected for ${PROJECT_TO_TAPS / 1e6} M taps: ${(intercept + slope * PROJECT_TO_TAPS).toFixed(0)} s`,
+      `peak RSS is this process's (the settling client); the work is Postgres' (one server, default settings). ${balanced ? 'Every statement balances and is the same on re-run.' : 'A statement DOES NOT BALANCE or differs on re-run.'}`,
+      '',
+    ].join('\n'),
+  );
+}

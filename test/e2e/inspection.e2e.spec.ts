@@ -89,6 +89,55 @@ describe('inspection and penalty fares (e2e)', () => {
     expect(Number(entry.amount)).toBe(200_000);
   });
 
+  it('takes a penalty paid through the payment gateway once, into penalty revenue, and a late one back to the wallet', async () => {
+    const rider = await testAccount(app, 'passenger');
+    const ledgerOf = async (penaltyId: string) =>
+      app
+        .get(DataSource)
+        .query<Array<{ account: string; amount: string }>>(
+          `SELECT e.ledger_account_id AS account, e.amount FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
+            WHERE t.reference = $1 AND t.kind = 'penalty' ORDER BY e.amount`,
+          [penaltyId],
+        );
+    const penaltyFor = async () => ((await issue((await inspect(await accountQr(app, rider.bearer))).id).expect(201)).body as PenaltyDto);
+    const payThroughGateway = (penaltyId: string, key = randomUUID()) =>
+      http().post(`/v1/me/penalties/${penaltyId}/payment`).set('Authorization', rider.bearer).set('Idempotency-Key', key).send({ payWith: 'gateway' });
+
+    const revenueBefore = await penaltyRevenue();
+    const penalty = await penaltyFor();
+    const key = randomUUID();
+    const started = (await payThroughGateway(penalty.id, key).expect(200)).body as PenaltyDto;
+    expect(started).toMatchObject({ status: 'issued', payment: { purpose: 'penalty', penaltyId: penalty.id, amount: 200_000, status: 'pending', gateway: 'sandbox' } });
+    // The same key: the same answer; another key while it is pending: the same payment.
+    expect((await payThroughGateway(penalty.id, key).expect(200)).body).toEqual(started);
+    expect(((await payThroughGateway(penalty.id).expect(200)).body as PenaltyDto).payment?.id).toBe(started.payment!.id);
+    expect(await penaltyRevenue()).toBe(revenueBefore);
+
+    const completed = await http().post(`/v1/payments/sandbox/${started.payment!.id}/complete`).send({}).expect(200);
+    expect(completed.body).toMatchObject({ webhookStatus: 200, webhookResponse: { status: 'succeeded', applied: true } });
+    // The gateway's retry changes nothing.
+    expect((await http().post(`/v1/payments/sandbox/${started.payment!.id}/complete`).send({}).expect(200)).body).toMatchObject({ webhookResponse: { applied: false } });
+    const [paid] = (await http().get('/v1/me/penalties').set('Authorization', rider.bearer).expect(200)).body as PenaltyDto[];
+    expect(paid).toMatchObject({ id: penalty.id, status: 'paid' });
+    expect((await ledgerOf(penalty.id)).map((row) => [row.account, Number(row.amount)])).toEqual([
+      ['system:gateway_clearing', -200_000],
+      ['system:penalty_revenue', 200_000],
+    ]);
+    expect((await penaltyRevenue()) - revenueBefore).toBe(200_000);
+    expectError(await payThroughGateway(penalty.id), 409, 'PENALTY_NOT_PAYABLE');
+
+    // Paid from the wallet while the gateway payment was pending: the gateway's money goes to the wallet.
+    await topUp(app, rider.bearer, 200_000);
+    const second = await penaltyFor();
+    const pending = ((await payThroughGateway(second.id).expect(200)).body as PenaltyDto).payment!;
+    await http().post(`/v1/me/penalties/${second.id}/payment`).set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).send().expect(200);
+    expect(await walletBalance(app, rider.bearer)).toBe(0);
+    await http().post(`/v1/payments/sandbox/${pending.id}/complete`).send({}).expect(200);
+    expect(await walletBalance(app, rider.bearer)).toBe(200_000);
+    await waitFor(() => app.get(AccountGateState).balance(rider.id), (balance) => balance === 200_000);
+    expect((await penaltyRevenue()) - revenueBefore).toBe(400_000);
+  });
+
   it('judges offline from the signature and the deny list only', async () => {
     const rider = await testAccount(app, 'passenger');
     const qr = await accountQr(app, rider.bearer);

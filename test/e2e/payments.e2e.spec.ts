@@ -3,7 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/config';
 import { webhookSignature } from '../../src/payments/sandbox-gateway';
-import { PaymentSettlement } from '../../src/tickets/payment-settlement';
+import { PaymentSettlement } from '../../src/payment-outcomes/payment-settlement';
 import { testAccount, type TestAccount } from '../support/auth';
 import { expectError, useTestApp } from '../support/http';
 import { expectLedgerBalanced, walletBalance } from '../support/money';

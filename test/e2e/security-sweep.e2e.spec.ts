@@ -383,7 +383,7 @@ const SWEEP: Record<string, Expectation> = {
   'GET /v1/me/notifications': { access: ['passenger'], control: { status: 200 } },
   // Server-Sent Events: the stream ends after maxSeconds.
   'GET /v1/me/notifications/stream': { access: ['passenger'], query: () => ({ maxSeconds: '1' }), control: { status: 200 } },
-  'POST /v1/me/penalties/{id}/payment': { access: ['passenger'], params: () => ({ id: NO_SUCH_ID }), control: { status: 404 } },
+  'POST /v1/me/penalties/{id}/payment': { access: ['passenger'], params: () => ({ id: NO_SUCH_ID }), body: () => ({ payWith: 'gateway' }), control: { status: 404 } },
   'POST /v1/me/penalties/{id}/dispute': {
     access: ['passenger'],
     params: () => ({ id: NO_SUCH_ID }),

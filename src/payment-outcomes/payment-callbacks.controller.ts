@@ -6,8 +6,8 @@ import type { RawBodyRequest } from '../payments/raw-body';
 import { PaymentSettlement } from './payment-settlement';
 
 /**
- * The payment gateway's webhook. It lives in tickets because an order's payment is settled by the
- * orders side in the same transaction (see PaymentSettlement). The operation id is the one it had
+ * The payment gateway's webhook. It lives above tickets and inspection because an order's payment
+ * is settled by the orders side, a penalty's by inspection, in the same transaction (see PaymentSettlement). The operation id is the one it had
  * when PaymentsController served it, so clients generated from the document keep their names.
  */
 @ApiTags('payments')
