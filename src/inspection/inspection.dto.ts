@@ -7,10 +7,11 @@ export const INSPECTION_RESULTS = ['VALID', 'NO_TAP', 'INVALID'] as const;
 export type InspectionResult = (typeof INSPECTION_RESULTS)[number];
 
 export class InspectDto {
-  @ApiProperty({ description: "The rider's QR as scanned: a ticket's or the pay-as-you-go one" })
+  @ApiProperty({ description: "The rider's QR as scanned: a ticket's, the pay-as-you-go one, or the app's dynamic QR (LT1:…)" })
   @IsString()
   @MaxLength(2048)
-  @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { message: '$property must be a scanned QR token' })
+  // A ticket's or account's token (a JWT), or the app's dynamic QR: LT1: and base45 (src/tickets/dynamic-qr.ts).
+  @Matches(/^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|LT1:[0-9A-Z $%*+\-./:]+)$/, { message: '$property must be a scanned QR token' })
   qr!: string;
 
   @ApiProperty({ example: 'metro-2a', description: "The line being inspected: one of the inspector's operator" })
@@ -39,7 +40,7 @@ export class InspectionDto {
   @ApiProperty({ example: 'OPEN_JOURNEY', description: 'Why: OPEN_JOURNEY, VALID_PASS, VALID_OFFLINE, NO_OPEN_JOURNEY, TICKET_NOT_USED, INVALID_QR, EXPIRED, NOT_YET_VALID, REVOKED, NOT_COVERED, ALREADY_USED' })
   reason!: string;
   @ApiProperty({ enum: ['online', 'offline'] }) basis!: 'online' | 'offline';
-  @ApiPropertyOptional({ enum: ['pay_as_you_go', 'single', 'pass'] }) mediumKind?: 'pay_as_you_go' | 'single' | 'pass';
+  @ApiPropertyOptional({ enum: ['pay_as_you_go', 'app', 'single', 'pass'], description: "app: the app's dynamic QR (pay as you go on its account)" }) mediumKind?: 'pay_as_you_go' | 'app' | 'single' | 'pass';
   @ApiPropertyOptional({ format: 'uuid' }) ticketId?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'The open journey that made it VALID' }) journeyId?: string;
   @ApiPropertyOptional({ example: '2a-cat-linh' }) entryStationId?: string;

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { PaymentsModule } from '../payments/payments.module';
+import { DynamicQrVerifier } from '../validation/dynamic-qr-verifier';
 import { QrVerifier } from '../validation/qr-verifier';
 import { InspectionController } from './inspection.controller';
 import { InspectionService } from './inspection.service';
@@ -9,7 +10,7 @@ import { PenaltiesService } from './penalties.service';
 @Module({
   imports: [AuditModule, PaymentsModule],
   controllers: [InspectionController],
-  providers: [InspectionService, PenaltiesService, QrVerifier],
+  providers: [InspectionService, PenaltiesService, QrVerifier, DynamicQrVerifier],
   exports: [PenaltiesService],
 })
 export class InspectionModule {}

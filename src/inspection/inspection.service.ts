@@ -6,6 +6,7 @@ import { DomainError } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { DynamicQrVerifier } from '../validation/dynamic-qr-verifier';
 import { QrVerifier, type QrClaims } from '../validation/qr-verifier';
 import type { InspectDto, InspectionDto, InspectionResult } from './inspection.dto';
 
@@ -40,6 +41,7 @@ export class InspectionService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly qr: QrVerifier,
+    private readonly dynamicQr: DynamicQrVerifier,
   ) {}
 
   async inspect(inspector: AuthUser, body: InspectDto): Promise<InspectionDto> {
@@ -48,11 +50,10 @@ export class InspectionService {
     if (!line) throw new DomainError('invalid', 'VALIDATION_FAILED', 'No such line', [{ field: 'lineId', problem: 'no such line' }]);
     if (line.operator_id !== inspector.operatorId) throw new DomainError('forbidden', 'OPERATOR_SCOPE', "Inspectors check their own operator's lines only");
     const basis = body.offline === true ? 'offline' : 'online';
-    const check = this.qr.check(body.qr);
-    const claims = check.ok ? check.claims : undefined;
+    const { claims, mediumId, refusal } = this.check(body.qr, at);
     const ticket = claims && claims.kind !== 'payg' && isUuid(claims.sub) ? await this.ticket(claims.sub) : undefined;
     const accountId = claims?.kind === 'payg' ? (isUuid(claims.sub) ? claims.sub : undefined) : ticket?.account_id;
-    const verdict = claims ? await this.judge(claims, ticket, body.lineId, line.mode, at, basis) : { result: 'INVALID' as const, reason: 'INVALID_QR' };
+    const verdict = claims ? await this.judge(claims, mediumId, ticket, body.lineId, line.mode, at, basis) : { result: 'INVALID' as const, reason: refusal };
     const [row] = await this.db.query<Array<{ id: string }>>(
       `INSERT INTO inspections (inspector_id, operator_id, line_id, result, reason, basis, subject_kind, ticket_id, account_id, journey_id, occurred_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
@@ -75,7 +76,7 @@ export class InspectionService {
       result: verdict.result,
       reason: verdict.reason,
       basis,
-      ...(claims && { mediumKind: claims.kind === 'payg' ? 'pay_as_you_go' : claims.kind }),
+      ...(claims && { mediumKind: mediumId !== undefined ? 'app' : claims.kind === 'payg' ? 'pay_as_you_go' : claims.kind }),
       ...(ticket && { ticketId: claims!.sub }),
       ...(verdict.journey && { journeyId: verdict.journey.id, entryStationId: verdict.journey.entry_station_id, enteredAt: verdict.journey.entered_at.toISOString() }),
       penaltyPossible: verdict.result !== 'VALID' && accountId !== undefined,
@@ -83,13 +84,27 @@ export class InspectionService {
     };
   }
 
-  private async judge(claims: QrClaims, ticket: TicketRow | undefined, lineId: string, mode: string, at: number, basis: 'online' | 'offline'): Promise<Verdict> {
+  /**
+   * The QR's claims: a ticket's or account's token, or the app's dynamic code with its medium, judged
+   * at the inspection's time like a gate does (a stale code is a screenshot: INVALID, STALE_CODE).
+   */
+  private check(qr: string, at: number): { claims?: QrClaims; mediumId?: string; refusal: 'INVALID_QR' | 'STALE_CODE' } {
+    if (!DynamicQrVerifier.isDynamic(qr)) {
+      const check = this.qr.check(qr);
+      return check.ok ? { claims: check.claims, refusal: 'INVALID_QR' } : { refusal: 'INVALID_QR' };
+    }
+    const check = this.dynamicQr.check(qr, at);
+    if (!check.ok) return { refusal: 'INVALID_QR' };
+    return check.stale ? { refusal: 'STALE_CODE' } : { claims: check.claims, mediumId: check.claims.mediumId, refusal: 'INVALID_QR' };
+  }
+
+  private async judge(claims: QrClaims, mediumId: string | undefined, ticket: TicketRow | undefined, lineId: string, mode: string, at: number, basis: 'online' | 'offline'): Promise<Verdict> {
     if (claims.expiresAt <= at) return { result: 'INVALID', reason: 'EXPIRED' };
     if (claims.notBefore > at) return { result: 'INVALID', reason: 'NOT_YET_VALID' };
     if (!claims.modes.includes(mode as QrClaims['modes'][number]) || (claims.lineIds !== null && !claims.lineIds.includes(lineId))) {
       return { result: 'INVALID', reason: 'NOT_COVERED' };
     }
-    if (await this.denied(claims, ticket)) return { result: 'INVALID', reason: 'REVOKED' };
+    if (await this.denied(claims, mediumId, ticket)) return { result: 'INVALID', reason: 'REVOKED' };
     if (basis === 'offline') return { result: 'VALID', reason: 'VALID_OFFLINE' };
     if (claims.kind !== 'payg' && !ticket) return { result: 'INVALID', reason: 'REVOKED' };
     const journey = await this.openJourney(claims.kind === 'payg' ? { account: claims.sub } : { ticket: claims.sub }, lineId, at);
@@ -99,10 +114,14 @@ export class InspectionService {
     return { result: 'NO_TAP', reason: claims.kind === 'payg' ? 'NO_OPEN_JOURNEY' : 'TICKET_NOT_USED' };
   }
 
-  /** The deny list, as validators and inspectors' devices get it: revoked (or refunded) tickets and blocked accounts. */
-  private async denied(claims: QrClaims, ticket: TicketRow | undefined): Promise<boolean> {
+  /** The deny list, as validators and inspectors' devices get it: revoked (or refunded) tickets, blocked accounts, and app media no longer active. */
+  private async denied(claims: QrClaims, mediumId: string | undefined, ticket: TicketRow | undefined): Promise<boolean> {
     if (claims.kind !== 'payg') return ticket !== undefined && ticket.status !== 'active';
     if (!isUuid(claims.sub)) return true;
+    if (mediumId !== undefined) {
+      const [medium] = await this.db.query<Array<{ status: string }>>(`SELECT status FROM media WHERE id = $1 AND account_id = $2`, [mediumId, claims.sub]);
+      if (medium?.status !== 'active') return true;
+    }
     const [block] = await this.db.query<Array<{ blocked: boolean }>>(`SELECT blocked FROM gate_account_blocks WHERE account_id = $1`, [claims.sub]);
     return block?.blocked === true;
   }

@@ -170,7 +170,7 @@ function report(service: Figures, floor: Figures, workers: Figures, qrCosts: QrC
     '',
     `ratio service/floor (max throughput): ${ratio.toFixed(2)}   target ≥ 0.70: ${ratio >= 0.7 ? 'met' : 'SHORT'}`,
     `ratio ${WORKERS} workers / 1 (max throughput, same run): ${(workers.maxPerSecond / service.maxPerSecond).toFixed(2)} on ${availableParallelism()} cores shared with the load generator, Postgres and Redis`,
-    `Redis time per gate script call (INFO commandstats, EVALSHA): ${redisPerCall} µs, so one Redis core runs at most about ${Math.round(1e6 / redisPerCall).toLocaleString('en')} taps/s`,
+    `Redis time per script call (INFO commandstats, EVALSHA: the passes' state writes and the taps together): ${redisPerCall} µs, so one Redis core runs at most about ${Math.round(1e6 / redisPerCall).toLocaleString('en')} calls/s`,
     `service p99 at ${RATE}/s: ${ms(service.atRate.p99)}   target ≤ 10 ms: ${service.atRate.p99 <= 10 ? 'met' : 'SHORT'}`,
     '',
     ...qrCheckCostLines(qrCosts),

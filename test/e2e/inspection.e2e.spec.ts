@@ -11,6 +11,7 @@ import { tap } from '../support/gate';
 import { expectError } from '../support/http';
 import { accountQr, metroGates } from '../support/journeys';
 import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
+import { Phone } from '../support/phone';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
@@ -54,6 +55,24 @@ describe('inspection and penalty fares (e2e)', () => {
     // On another line of the operator the same rider has not tapped.
     const elsewhere = (await http().post('/v1/inspections').set('Authorization', inspector.bearer).send({ qr, lineId: 'metro-3' }).expect(200)).body as InspectionDto;
     expect(elsewhere).toMatchObject({ result: 'NO_TAP', reason: 'NO_OPEN_JOURNEY' });
+  });
+
+  it("reads the app's dynamic QR: VALID with its journey, a stale code INVALID (STALE_CODE), a lost phone's code REVOKED", async () => {
+    const rider = await testAccount(app, 'passenger');
+    await topUp(app, rider.bearer, 50_000);
+    const phone = new Phone();
+    const medium = (await http().post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'app', publicKey: phone.publicJwk }).expect(201)).body as { id: string; credential: string };
+    const gates = await metroGates(app, ['2a-cat-linh']);
+    expect((await tap(app, gates['2a-cat-linh'], { qr: phone.code(medium.credential), direction: 'entry' })).verdict).toBe('accept');
+    await waitFor(
+      () => app.get(DataSource).query<unknown[]>(`SELECT 1 FROM journeys WHERE account_id = $1 AND status = 'open'`, [rider.id]),
+      (rows) => rows.length === 1,
+    );
+    expect(await inspect(phone.code(medium.credential))).toMatchObject({ result: 'VALID', reason: 'OPEN_JOURNEY', mediumKind: 'app', entryStationId: '2a-cat-linh' });
+    expect(await inspect(phone.code(medium.credential, Date.now() - 5 * 60_000))).toMatchObject({ result: 'INVALID', reason: 'STALE_CODE', penaltyPossible: false });
+    expect(await inspect(new Phone().code(medium.credential))).toMatchObject({ result: 'INVALID', reason: 'INVALID_QR' });
+    await http().post(`/v1/me/media/${medium.id}/lost`).set('Authorization', rider.bearer).expect(200);
+    expect(await inspect(phone.code(medium.credential))).toMatchObject({ result: 'INVALID', reason: 'REVOKED', mediumKind: 'app', penaltyPossible: true });
   });
 
   it('finds a rider who did not tap NO_TAP; the penalty issued is paid from the wallet and shows on the statement', async () => {
