@@ -21,7 +21,8 @@ import { freePort } from '../../src/local-services/system';
 import { LuaScript } from '../../src/redis/lua-script';
 import type { RedisClient } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
-import { stateArguments, ticketStateKey } from '../../src/gate-state/ticket-state.store';
+import { stateArguments } from '../../src/gate-state/ticket-state.store';
+import { GateKeys } from '../../src/gate-state/gate-state';
 import { median, ms, printTable, REPOSITORY, runSection, say, serviceEnv } from './harness';
 import { fixedRate, maxThroughput, type RateResult, type Target } from './load';
 import { mediumCostLines, mediumCosts, type MediumCosts } from './medium-costs';
@@ -69,7 +70,7 @@ runSection('gate', async (run) => {
     const validity = { validFrom: new Date(now - DAY), validUntil: new Date(now + 2 * DAY), validityDays: null, firstUseBy: null };
     await writeState.run(
       client,
-      [ticketStateKey(ticketId)],
+      [new GateKeys(config.gate).ticketState(ticketId)],
       stateArguments({
         ticketId, version: 1, status: 'active', kind: 'pass', accountId: randomUUID(), riderCategory: 'adult', modes: ['metro'], lineIds: null,
         originStationId: null, destinationStationId: null, activation: 'fixed', firstUsedAt: null, ...validity,

@@ -10,7 +10,7 @@ import type { AppConfig } from '../../src/config/config';
 import { ELDERLY_FROM_AGE, ageOn } from '../../src/accounts/rider-category-rules';
 import { localDateAt } from '../../src/fares/domain/local-time';
 import { mediumArguments } from '../../src/gate-state/gate-script';
-import { gateKeys, luaPrelude } from '../../src/gate-state/gate-state';
+import { GateKeys, luaPrelude } from '../../src/gate-state/gate-state';
 import { MediumKeys, transitCardCryptogram } from '../../src/media/medium-keys';
 import { LuaScript } from '../../src/redis/lua-script';
 import type { RedisClient } from '../../src/redis/redis.service';
@@ -30,6 +30,7 @@ export interface MediumCosts {
 
 export async function mediumCosts(config: AppConfig, client: RedisClient): Promise<MediumCosts> {
   const keys = new MediumKeys(config);
+  const gateKeys = new GateKeys(config.gate);
   const master = config.media.transitCardMasterKey;
   const script = LuaScript.fromFile(join(REPOSITORY, 'src', 'gate-state', 'medium.lua'), luaPrelude());
   const cards = Array.from({ length: CARDS }, () => randomBytes(7).toString('hex').toUpperCase());
