@@ -15,6 +15,18 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads a Redis Cluster from redis+cluster://, every node with the credentials and TLS of the URL', () => {
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7001' }).redis).toEqual({
+      url: 'redis://:secret@10.0.0.1:7000',
+      clusterNodes: ['redis://:secret@10.0.0.1:7000', 'redis://:secret@10.0.0.2:7001'],
+    });
+    expect(loadConfig({ REDIS_URL: 'rediss+cluster://cache-a:6379' }).redis.clusterNodes).toEqual(['rediss://cache-a:6379']);
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379' }).redis.clusterNodes).toBeNull();
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://10.0.0.1:7000,:bad port' })).toThrow(ConfigError);
+    expect(loadConfig({ GATE_SHARDS: '64' }).gate.shards).toBe(64);
+    expect(() => loadConfig({ GATE_SHARDS: '0' })).toThrow(ConfigError);
+  });
+
   it('reads and converts every variable', () => {
     const config = loadConfig({
       NODE_ENV: 'test',

@@ -26,7 +26,10 @@ export interface AppConfig {
     readonly migrateOnStart: boolean;
   };
   readonly redis: {
+    /** The one Redis; for a cluster, its first node. */
     readonly url: string;
+    /** A Redis Cluster's seed nodes (REDIS_URL `redis+cluster://…`); null for one Redis. */
+    readonly clusterNodes: readonly string[] | null;
   };
   /** Serve GET /docs and GET /docs-json (default on, off in production). */
   readonly docsEnabled: boolean;
@@ -90,6 +93,8 @@ export interface GateConfig {
   /** How long a device's tap id is remembered; a repeat within it returns the first verdict. */
   readonly tapMemorySeconds: number;
   readonly streamKey: string;
+  /** Subjects are spread over this many shards, each with its own tap stream and open-journey index (one hash slot each on a cluster). */
+  readonly shards: number;
   readonly consumerGroup: string;
   /** Taps the persister writes to Postgres in one transaction. */
   readonly persistBatchSize: number;
@@ -250,9 +255,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
       migrateOnStart: boolean(env, 'DATABASE_MIGRATE_ON_START', true),
     },
-    redis: {
-      url: url(env, 'REDIS_URL', ['redis:', 'rediss:'], production ? undefined : DEVELOPMENT_DEFAULTS.REDIS_URL),
-    },
+    redis: redisConfig(env, production ? undefined : DEVELOPMENT_DEFAULTS.REDIS_URL),
     docsEnabled: boolean(env, 'DOCS_ENABLED', !production),
     metricsToken: optionalSecret(env, 'METRICS_TOKEN', production),
     trustProxy: trustProxy(env, 'TRUST_PROXY'),
@@ -295,6 +298,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       journeyLimitMinutes: integer(env, 'GATE_JOURNEY_LIMIT_MINUTES', 180, 10, 24 * 60),
       tapMemorySeconds: integer(env, 'GATE_TAP_MEMORY_SECONDS', 3 * 24 * 3600, 60, 30 * 24 * 3600),
       streamKey: text(env, 'GATE_TAP_STREAM', 'gate:taps'),
+      shards: integer(env, 'GATE_SHARDS', 16, 1, 4096),
       consumerGroup: text(env, 'GATE_TAP_CONSUMER_GROUP', 'tap-persister'),
       persistBatchSize: integer(env, 'GATE_PERSIST_BATCH_SIZE', 500, 1, 10_000),
       claimIdleSeconds: integer(env, 'GATE_CLAIM_IDLE_SECONDS', 30, 1, 3600),
@@ -478,6 +482,20 @@ function trustProxy(env: Env, name: string): false | number | string[] {
     throw new ConfigError(name, `must be false, a number of hops, or proxy addresses, got "${value}"`);
   }
   return addresses;
+}
+
+/**
+ * REDIS_URL: `redis://…` (or `rediss://`) names one Redis; `redis+cluster://[user:password@]host:port,host:port…`
+ * (or `rediss+cluster://`) names a Redis Cluster by some of its nodes, each then given as a URL of its own.
+ */
+function redisConfig(env: Env, fallback: string | undefined): AppConfig['redis'] {
+  const value = required('REDIS_URL', fallback, raw(env, 'REDIS_URL'));
+  const cluster = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)(.*)$/.exec(value);
+  if (!cluster) return { url: url(env, 'REDIS_URL', ['redis:', 'rediss:'], fallback), clusterNodes: null };
+  const [, scheme, credentials, hosts, rest] = cluster;
+  const clusterNodes = hosts.split(',').map((host) => `${scheme}://${credentials ? `${credentials}@` : ''}${host}${rest}`);
+  for (const node of clusterNodes) url({ REDIS_URL: node }, 'REDIS_URL', ['redis:', 'rediss:']);
+  return { url: clusterNodes[0], clusterNodes };
 }
 
 function url(env: Env, name: string, protocols: readonly string[], fallback?: string): string {

@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
 import { RedisService } from '../redis/redis.service';
-import { gateKeys, luaPrelude, type WalletField } from './gate-state';
+import { GateKeys, luaPrelude, type WalletField } from './gate-state';
 
 export interface RestoredAccount {
   accountId: string;
   balance: number;
   blocked: boolean;
-  /** The spend of the current local day and week, for the caps (gate.lua keeps one per day and week in `{a:<id>}:spend`). */
+  /** The spend of the current local day and week, for the caps (gate.lua keeps one per day and week in `…:a:<id>:spend`). */
   spend: { day: number; daySpent: number; dayModes: number; week: number; weekSpent: number; weekModes: number };
 }
 
@@ -18,7 +18,7 @@ const STATUS: WalletField = 'status';
 const MOVED_MARKER_TTL_SECONDS = 2 * 24 * 3600;
 
 /**
- * The gates' copy of a pay-as-you-go account: `{a:<id>}:wallet` with `balance` (đồng) and `status`
+ * The gates' copy of a pay-as-you-go account: `{g<shard>}:a:<id>:wallet` with `balance` (đồng) and `status`
  * (active | blocked). The gate script charges it at exits; money that moves in Postgres moves it too:
  * call `applyMovement` after the transaction that moved the wallet has committed. A rebuild
  * restores what Redis lost from Postgres (`restore`).
@@ -31,14 +31,17 @@ export class AccountGateState {
   private readonly releaseBalance = LuaScript.fromFile(join(__dirname, 'release-wallet-movement.lua'), luaPrelude());
   private readonly lowerSpendBy = LuaScript.fromFile(join(__dirname, 'lower-spend.lua'), luaPrelude());
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    private readonly keys: GateKeys,
+  ) {}
 
   /**
    * A committed wallet movement (`<kind>:<reference>`, e.g. `purchase:<orderId>`), applied once however
    * often it is sent: a retry after a lost reply changes nothing. True when this call moved the balance.
    */
   async applyMovement(accountId: string, movementId: string, delta: number): Promise<boolean> {
-    const moved = await this.moveBalance.run(this.redis.client, [gateKeys.wallet(accountId), gateKeys.moved(accountId, movementId)], [String(delta), String(MOVED_MARKER_TTL_SECONDS)]);
+    const moved = await this.moveBalance.run(this.redis.client, [this.keys.wallet(accountId), this.keys.moved(accountId, movementId)], [String(delta), String(MOVED_MARKER_TTL_SECONDS)]);
     return moved === 1;
   }
 
@@ -50,18 +53,18 @@ export class AccountGateState {
   async lowerSpend(accountId: string, refundId: string, spend: { day: number; week: number; amount: number }): Promise<boolean> {
     const lowered = await this.lowerSpendBy.run(
       this.redis.client,
-      [gateKeys.spend(accountId), gateKeys.spendLowered(accountId, refundId)],
+      [this.keys.spend('payg', accountId), this.keys.spendLowered(accountId, refundId)],
       [spend.day, spend.week, spend.amount, MOVED_MARKER_TTL_SECONDS].map(String),
     );
     return lowered === 1;
   }
 
   async setBlocked(accountId: string, blocked: boolean): Promise<void> {
-    await this.redis.client.hSet(gateKeys.wallet(accountId), STATUS, blocked ? 'blocked' : 'active');
+    await this.redis.client.hSet(this.keys.wallet(accountId), STATUS, blocked ? 'blocked' : 'active');
   }
 
   async balance(accountId: string): Promise<number | null> {
-    const value = await this.redis.client.hGet(gateKeys.wallet(accountId), BALANCE);
+    const value = await this.redis.client.hGet(this.keys.wallet(accountId), BALANCE);
     return value === null ? null : Number(value);
   }
 
@@ -73,31 +76,32 @@ export class AccountGateState {
    * then finds it applied; `releaseMovement` gives it back if the transaction rolled back.
    */
   async spendMovement(accountId: string, movementId: string, delta: number): Promise<boolean> {
-    const keys = [gateKeys.wallet(accountId), gateKeys.moved(accountId, movementId), gateKeys.trip('payg', accountId)];
+    const keys = [this.keys.wallet(accountId), this.keys.moved(accountId, movementId), this.keys.trip('payg', accountId)];
     return (await this.spendBalance.run(this.redis.client, keys, [String(delta), String(MOVED_MARKER_TTL_SECONDS)])) === 1;
   }
 
   /** Gives back a movement `spendMovement` took, once, after its transaction rolled back. True when it gave it back now. */
   async releaseMovement(accountId: string, movementId: string, delta: number): Promise<boolean> {
-    return (await this.releaseBalance.run(this.redis.client, [gateKeys.wallet(accountId), gateKeys.moved(accountId, movementId)], [String(delta)])) === 1;
+    return (await this.releaseBalance.run(this.redis.client, [this.keys.wallet(accountId), this.keys.moved(accountId, movementId)], [String(delta)])) === 1;
   }
 
   /**
-   * Writes accounts as Postgres has them (rebuild), in one pipeline: the block always; the balance
+   * Writes accounts as Postgres has them (rebuild), pipelined: the block always; the balance
    * and the spend only where Redis has none — live ones may hold charges still on their way to Postgres.
    */
   async restore(accounts: readonly RestoredAccount[]): Promise<void> {
     if (accounts.length === 0) return;
-    const multi = this.redis.client.multi();
-    for (const { accountId, balance, blocked } of accounts) {
-      multi.hSetNX(gateKeys.wallet(accountId), BALANCE, String(balance));
-      multi.hSet(gateKeys.wallet(accountId), STATUS, blocked ? 'blocked' : 'active');
-    }
-    await multi.exec();
+    // Pipelined, not one MULTI: on a cluster the accounts' keys lie in many slots.
+    await Promise.all(
+      accounts.flatMap(({ accountId, balance, blocked }) => [
+        this.redis.client.hSetNX(this.keys.wallet(accountId), BALANCE, String(balance)),
+        this.redis.client.hSet(this.keys.wallet(accountId), STATUS, blocked ? 'blocked' : 'active'),
+      ]),
+    );
     const spenders = accounts.filter(({ spend }) => spend.weekSpent > 0 || spend.weekModes !== 0);
     await Promise.all(
       spenders.map(({ accountId, spend }) =>
-        this.restoreSpend.run(this.redis.client, [gateKeys.spend(accountId)], [spend.day, spend.daySpent, spend.dayModes, spend.week, spend.weekSpent, spend.weekModes].map(String)),
+        this.restoreSpend.run(this.redis.client, [this.keys.spend('payg', accountId)], [spend.day, spend.daySpent, spend.dayModes, spend.week, spend.weekSpent, spend.weekModes].map(String)),
       ),
     );
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
-import { gateKeys, type CardField } from './gate-state';
+import { GateKeys, type CardField } from './gate-state';
 
 const STATUS: CardField = 'status';
 
@@ -11,13 +11,16 @@ const STATUS: CardField = 'status';
  */
 @Injectable()
 export class CardGateState {
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    private readonly keys: GateKeys,
+  ) {}
 
   async setDenied(cardId: string, denied: boolean): Promise<void> {
-    await this.redis.client.hSet(gateKeys.card(cardId), STATUS, denied ? 'denied' : 'active');
+    await this.redis.client.hSet(this.keys.card(cardId), STATUS, denied ? 'denied' : 'active');
   }
 
   async isDenied(cardId: string): Promise<boolean> {
-    return (await this.redis.client.hGet(gateKeys.card(cardId), STATUS)) === 'denied';
+    return (await this.redis.client.hGet(this.keys.card(cardId), STATUS)) === 'denied';
   }
 }

@@ -14,12 +14,12 @@ import {
   GATE_ARGS,
   MEDIUM_ANSWER_FIELDS,
   MEDIUM_ARGS,
-  OPEN_JOURNEYS_KEY,
   OUTCOME_FIELDS,
   OUTCOME_SEPARATOR,
   WEEK_CAPS_ARG,
-  gateKeys,
+  GateKeys,
   luaPrelude,
+  tapBody,
   type SubjectKind,
 } from './gate-state';
 
@@ -95,7 +95,8 @@ export interface GateOutcome {
 
 /**
  * The gate's one Redis round trip: gate.lua, with its keys built from the tap, on a connection of its
- * own. That connection fails fast: while Redis is away a tap is refused at once (503, and the
+ * own. On Redis Cluster a tap takes two: the device's claim on its tap id (another slot) first, then
+ * gate.lua in the subject's slot (README "Redis Cluster"). That connection fails fast: while Redis is away a tap is refused at once (503, and the
  * validator keeps it for its offline upload) rather than queued to be applied whenever Redis returns,
  * and no other work on the shared connection (a rebuild's pipeline, a purchase) can delay a tap.
  * Its deadline is a plain timer cleared on the answer: node-redis's own per-command timeout
@@ -106,18 +107,23 @@ export interface GateOutcome {
 export class GateScript implements OnModuleInit, OnModuleDestroy {
   private readonly script = LuaScript.fromFile(join(__dirname, 'gate.lua'), luaPrelude());
   private readonly mediumScript = LuaScript.fromFile(join(__dirname, 'medium.lua'), luaPrelude());
-  private readonly stream: string;
   private readonly tapMemorySeconds: string;
   private readonly journeyLimitMs: string;
   private readonly timeoutMs: number;
   private readonly client: RedisClient;
 
-  constructor(redis: RedisService, @Inject(APP_CONFIG) config: AppConfig) {
-    this.stream = config.gate.streamKey;
+  private readonly cluster: boolean;
+
+  constructor(
+    redis: RedisService,
+    private readonly keys: GateKeys,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.cluster = redis.cluster;
     this.tapMemorySeconds = String(config.gate.tapMemorySeconds);
     this.journeyLimitMs = String(config.gate.journeyLimitMinutes * 60_000);
     this.timeoutMs = config.gate.redisTimeoutMs;
-    this.client = redis.client.duplicate({ disableOfflineQueue: true, commandOptions: { timeout: 0 } });
+    this.client = redis.duplicate({ disableOfflineQueue: true, commandOptions: { timeout: 0 } });
     // Errors also surface on the commands that fail; without a listener node-redis would crash the process.
     this.client.on('error', () => undefined);
   }
@@ -141,17 +147,18 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
 
   /** A medium's record, and its counter checked (a clone blocks the card): medium.lua, one round trip. */
   async medium(call: MediumCall): Promise<MediumRecord> {
-    return parseMediumAnswer((await this.withDeadline(this.mediumScript, [gateKeys.medium(call.lookupHash), this.stream], mediumArguments(call))) as string);
+    const keys = [this.keys.medium(call.lookupHash), this.keys.tapStream(this.keys.shardOfSubject('free', call.lookupHash))];
+    return parseMediumAnswer((await this.withDeadline(() => this.mediumScript.run(this.client, keys, mediumArguments(call)))) as string);
   }
 
   private runScript(call: GateCall): Promise<unknown> {
-    return this.withDeadline(this.script, keysFor(call, this.stream), gateArguments(call, this.tapMemorySeconds, this.journeyLimitMs));
+    return this.withDeadline(() => this.claimThenRun(call));
   }
 
-  private withDeadline(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  private withDeadline(work: () => Promise<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new TimeoutError()), this.timeoutMs);
-      script.run(this.client, keys, args).then(
+      work().then(
         (reply) => {
           clearTimeout(timer);
           resolve(reply);
@@ -163,7 +170,22 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
       );
     });
   }
+
+  /** On a cluster the device's tap-id claim lives in another slot than gate.lua's keys: claimed first (SET NX GET). */
+  private async claimThenRun(call: GateCall): Promise<unknown> {
+    const keys = keysFor(call, this.keys, !this.cluster);
+    const args = gateArguments(call, this.tapMemorySeconds, this.journeyLimitMs);
+    if (this.cluster && call.direction !== 'timeout') {
+      const body = tapBody(call.kind, call.subjectId, call.direction, call.stationId, call.medium?.ref ?? '');
+      const claimed = await this.client.set(this.keys.tapClaim(call.deviceId, call.tapId), body, { condition: 'NX', GET: true, expiration: { type: 'EX', value: Number(this.tapMemorySeconds) } });
+      if (claimed !== null && claimed !== body) return TAP_ID_REUSED;
+    }
+    return this.script.run(this.client, keys, args);
+  }
 }
+
+/** The answer gate.lua gives a tap id this device used for another tap. */
+const TAP_ID_REUSED = OUTCOME_FIELDS.map((field) => ({ verdict: 'reject', reason: 'TAP_ID_REUSED', valid: '0', charge: '0' })[field as string] ?? '').join(OUTCOME_SEPARATOR);
 
 const A = GATE_ARG;
 const O = Object.fromEntries(OUTCOME_FIELDS.map((name, index) => [name, index])) as Record<(typeof OUTCOME_FIELDS)[number], number>;
@@ -208,15 +230,17 @@ export function gateArguments(call: GateCall, tapMemorySeconds: string, journeyL
 /** The number of named arguments (tests). */
 export const GATE_ARGUMENT_COUNT = GATE_ARGS.length;
 
-/** KEYS of gate.lua for a tap. */
-export function keysFor(call: Pick<GateCall, 'kind' | 'subjectId' | 'deviceId' | 'tapId'>, stream: string): string[] {
+/** KEYS of gate.lua for a tap: the subject's slot, and on a single Redis (`withClaim`) the device's tap-id claim. */
+export function keysFor(call: Pick<GateCall, 'kind' | 'subjectId' | 'deviceId' | 'tapId'>, keys: GateKeys, withClaim: boolean): string[] {
+  const shard = keys.shardOfSubject(call.kind, call.subjectId);
   return [
-    gateKeys.subjectState(call.kind, call.subjectId),
-    gateKeys.trip(call.kind, call.subjectId),
-    gateKeys.tapMemory(call.deviceId, call.tapId),
-    gateKeys.subjectSpend(call.kind, call.subjectId),
-    stream,
-    OPEN_JOURNEYS_KEY,
+    keys.subjectState(call.kind, call.subjectId),
+    keys.trip(call.kind, call.subjectId),
+    keys.tapMemory(call.kind, call.subjectId, call.deviceId, call.tapId),
+    keys.spend(call.kind, call.subjectId),
+    keys.tapStream(shard),
+    keys.openJourneys(shard),
+    ...(withClaim ? [keys.tapClaim(call.deviceId, call.tapId)] : []),
   ];
 }
 

@@ -5,68 +5,152 @@
  * loaded with a prelude generated from them (`luaPrelude`), the tap persister's SQL columns are
  * made from `TAP_EVENT_FIELDS`, and test/integration/gate-state.spec.ts holds gate.lua to them.
  *
- * Every key of one ticket shares the hash tag `{t:<ticketId>}`, every key of one account
- * `{a:<accountId>}`, every tap memory of one device `{d:<deviceId>}`:
- *   {t:<id>}:state                 the ticket's state, TICKET_STATE_FIELDS (written by the tickets module; the gate sets firstUsedAt)
- *   {a:<id>}:wallet                WALLET_FIELDS: balance (the wallet, minus charges not yet in Postgres), status active|blocked
- *   {t:<id>}:trip / {a:<id>}:trip  the open journey, TRIP_FIELDS
- *   {a:<id>}:spend                 pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
- *   {a:<id>}:moved:<movement>      a wallet movement already applied to the balance (expires)
- *   {a:<id>}:spend-lowered:<refund> a refund already taken off the spend (expires)
- *   {d:<device>}:tap:<tapId>       the tap's body and verdict, for replays (expires after the tap memory)
- *   {c:<cardId>}:card              a bank card's CARD_FIELDS (written by CardGateState for the bank-cards module's deny list)
- *   {m:<hash>}:medium              a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
+ * Every subject (a ticket `t:<id>`, a pay-as-you-go account `a:<id>`) belongs to one of GATE_SHARDS
+ * shards (`shardOf`), and every key one tap touches carries its shard's hash tag `{g<shard>}`, so
+ * that on Redis Cluster gate.lua touches one slot only (README "Redis Cluster"):
+ *   {g<s>}:t:<id>:state            the ticket's state, TICKET_STATE_FIELDS (written by the tickets module; the gate sets firstUsedAt)
+ *   {g<s>}:a:<id>:wallet           WALLET_FIELDS: balance (the wallet, minus charges not yet in Postgres), status active|blocked
+ *   {g<s>}:t:<id>:trip / …a:<id>:trip  the open journey, TRIP_FIELDS
+ *   {g<s>}:a:<id>:spend            pay-as-you-go spend per local day and week, for the caps: SPEND_FIELD prefixes + day or week number
+ *   {g<s>}:a:<id>:moved:<movement> a wallet movement already applied to the balance (expires)
+ *   {g<s>}:a:<id>:spend-lowered:<refund>  a refund already taken off the spend (expires)
+ *   {g<s>}:tap:<device>:<tapId>    the tap's body and verdict, for replays (expires after the tap memory)
+ *   {g<s>}:<GATE_TAP_STREAM>       the shard's tap stream
+ *   {g<s>}:open-journeys           the shard's open journeys, by when each times out
+ *   {g<s>}:m:<hash>:medium         a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
  *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
- *   {m:<hash>}:trip                the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
- *   {d:<device>}:undone:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
- * and the shared keys: the tap stream (configured), OPEN_JOURNEYS_KEY and GATE_STATE_BUILT_KEY.
+ *   {g<s>}:m:<hash>:trip           the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
+ *   {g<s>}:undone:<device>:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
+ * and outside the shards (one key per command): `{d:<device>}:tap:<tapId>`, the body a device's tap id was
+ * first used with (TAP_ID_REUSED across shards); `{c:<cardId>}:card`, a bank card's CARD_FIELDS (written by
+ * CardGateState for the bank-cards module's deny list); and GATE_STATE_BUILT_KEY.
  */
+import type { GateConfig } from '../config/config';
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
 
 /** single and pass: a ticket; payg: an account; free: a medium that rides free without an account (its look-up hash). */
 export type SubjectKind = 'single' | 'pass' | 'payg' | 'free' | 'bank_card';
 
-/** Sorted by when each open journey times out; members `t:<ticketId>` and `a:<accountId>`. */
-export const OPEN_JOURNEYS_KEY = 'gate:open-journeys';
 /** Set once the gate state was built from Postgres; absent after Redis lost its data. */
 export const GATE_STATE_BUILT_KEY = 'gate:state-built';
 
 const SUBJECT_PREFIX: Readonly<Record<SubjectKind, string>> = { single: 't:', pass: 't:', payg: 'a:', free: 'm:', bank_card: 'c:' };
 
-export function subjectTag(kind: SubjectKind, id: string): string {
-  return `{${SUBJECT_PREFIX[kind]}${id}}`;
-}
-
-/** A member of OPEN_JOURNEYS_KEY. */
+/** A member of a shard's open-journey index: `t:<ticketId>`, `a:<accountId>` or `m:<lookupHash>`. */
 export function openJourneyMember(kind: SubjectKind, id: string): string {
   return SUBJECT_PREFIX[kind] + id;
 }
 
-export const gateKeys = {
-  ticketState: (ticketId: string): string => `{t:${ticketId}}:state`,
-  wallet: (accountId: string): string => `{a:${accountId}}:wallet`,
-  trip: (kind: SubjectKind, id: string): string => `${subjectTag(kind, id)}:trip`,
-  spend: (accountId: string): string => `{a:${accountId}}:spend`,
-  moved: (accountId: string, movementId: string): string => `{a:${accountId}}:moved:${movementId}`,
-  spendLowered: (accountId: string, refundId: string): string => `{a:${accountId}}:spend-lowered:${refundId}`,
-  tapMemory: (deviceId: string, tapId: string): string => `{d:${deviceId}}:tap:${tapId}`,
-  card: (cardId: string): string => `{c:${cardId}}:card`,
-  medium: (lookupHash: string): string => `{m:${lookupHash}}:medium`,
+/** The shard of a subject: FNV-1a (32 bits) of its member, modulo the shard count. Changing GATE_SHARDS moves every key (README "Redis Cluster"). */
+export function shardOf(member: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < member.length; i++) {
+    hash ^= member.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+/** Every gate key, for a configured shard count (GATE_SHARDS) and tap stream name (GATE_TAP_STREAM). */
+export class GateKeys {
+  readonly shards: number;
+  private readonly stream: string;
+
+  constructor(gate: Pick<GateConfig, 'shards' | 'streamKey'>) {
+    this.shards = gate.shards;
+    this.stream = gate.streamKey;
+  }
+
+  /** 0 … shards − 1. */
+  allShards(): number[] {
+    return Array.from({ length: this.shards }, (_, shard) => shard);
+  }
+
+  shardOfSubject(kind: SubjectKind, id: string): number {
+    return shardOf(openJourneyMember(kind, id), this.shards);
+  }
+
+  /** `{g<s>}:t:<id>`, `{g<s>}:a:<id>` or `{g<s>}:m:<hash>`: the start of every key of one subject. */
+  subject(kind: SubjectKind, id: string): string {
+    const member = openJourneyMember(kind, id);
+    return `${shardTag(shardOf(member, this.shards))}:${member}`;
+  }
+
+  ticketState(ticketId: string): string {
+    return `${this.subject('single', ticketId)}:state`;
+  }
+
+  wallet(accountId: string): string {
+    return `${this.subject('payg', accountId)}:wallet`;
+  }
+
+  /** A medium (card) by its look-up hash (written by MediaGateState; medium.lua keeps its counters). */
+  medium(lookupHash: string): string {
+    return `${this.subject('free', lookupHash)}:medium`;
+  }
+
   /** gate.lua's first key: the ticket's state, the account's wallet, or for a free ride its medium (not read). */
-  subjectState: (kind: SubjectKind, id: string): string =>
-    kind === 'payg' ? `{a:${id}}:wallet` : kind === 'free' ? `{m:${id}}:medium` : kind === 'bank_card' ? `{c:${id}}:card` : `{t:${id}}:state`,
-  /** The pay-as-you-go spend of the subject: an account's, or a bank card's (its own caps). */
-  subjectSpend: (kind: SubjectKind, id: string): string => (kind === 'bank_card' ? `{c:${id}}:spend` : `{a:${id}}:spend`),
-  /** One application of gate.lua to a tap is its `at` and the journey it opened or closed (tapUndoId). */
-  tapUndone: (deviceId: string, tapId: string, undoId: string): string => `{d:${deviceId}}:undone:${tapId}:${undoId}`,
-} as const;
+  subjectState(kind: SubjectKind, id: string): string {
+    return kind === 'payg' ? this.wallet(id) : kind === 'free' ? this.medium(id) : kind === 'bank_card' ? this.card(id) : this.ticketState(id);
+  }
+
+  trip(kind: SubjectKind, id: string): string {
+    return `${this.subject(kind, id)}:trip`;
+  }
+
+  /** Pay-as-you-go spend; a ticket's (never written) only gives gate.lua a key in the ticket's slot. */
+  spend(kind: SubjectKind, id: string): string {
+    return `${this.subject(kind, id)}:spend`;
+  }
+
+  moved(accountId: string, movementId: string): string {
+    return `${this.subject('payg', accountId)}:moved:${movementId}`;
+  }
+
+  spendLowered(accountId: string, refundId: string): string {
+    return `${this.subject('payg', accountId)}:spend-lowered:${refundId}`;
+  }
+
+  /** The tap's body and verdict, in the slot of the tap's subject. */
+  tapMemory(kind: SubjectKind, subjectId: string, deviceId: string, tapId: string): string {
+    return `${shardTag(this.shardOfSubject(kind, subjectId))}:tap:${deviceId}:${tapId}`;
+  }
+
+  /** One application of gate.lua to a tap is its `at` and the journey it opened or closed (tapUndoId): undone once. */
+  tapUndone(kind: SubjectKind, subjectId: string, deviceId: string, tapId: string, undoId: string): string {
+    return `${shardTag(this.shardOfSubject(kind, subjectId))}:undone:${deviceId}:${tapId}:${undoId}`;
+  }
+
+  /** A bank card's gate state (CARD_FIELDS), read and written one key at a time. */
+  card(cardId: string): string {
+    return `${this.subject('bank_card', cardId)}:card`;
+  }
+
+  /** The body a device's tap id was first used with, whatever its subject's shard (TAP_ID_REUSED). */
+  tapClaim(deviceId: string, tapId: string): string {
+    return `{d:${deviceId}}:tap:${tapId}`;
+  }
+
+  tapStream(shard: number): string {
+    return `${shardTag(shard)}:${this.stream}`;
+  }
+
+  /** Sorted by when each open journey times out; members `openJourneyMember`. */
+  openJourneys(shard: number): string {
+    return `${shardTag(shard)}:open-journeys`;
+  }
+}
+
+function shardTag(shard: number): string {
+  return `{g${shard}}`;
+}
 
 /** `{c:<cardId>}:card`: a bank card's gate state, `status` active | denied (absent: an unknown card, accepted). */
 export const CARD_FIELDS = ['status'] as const;
 export type CardField = (typeof CARD_FIELDS)[number];
 
 /**
- * `{m:<hash>}:medium` (written by MediaGateState for the media module; medium.lua keeps the counters):
+ * `…:m:<hash>:medium` (written by MediaGateState for the media module; medium.lua keeps the counters):
  * kind, status active|blocked|replaced, account ('' for a card not linked yet), cat the account's rider
  * category, id the medium's id, chk (chip ID cards) the HMAC of number and date of birth given at linking,
  * ctr the highest counter a transit card presented.
@@ -87,7 +171,7 @@ export const MEDIUM_ARGS = ['at', 'offline', 'counter', 'tap', 'device', 'tapId'
 export const MEDIUM_ANSWER_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'counter'] as const;
 export type MediumAnswerField = (typeof MEDIUM_ANSWER_FIELDS)[number];
 
-/** `{t:<id>}:state` (see ticket-state.store.ts for what each holds). */
+/** `…:t:<id>:state` (see ticket-state.store.ts for what each holds). */
 export const TICKET_STATE_FIELDS = [
   'version',
   'status',
@@ -107,7 +191,7 @@ export const TICKET_STATE_FIELDS = [
 ] as const;
 export type TicketStateField = (typeof TICKET_STATE_FIELDS)[number];
 
-/** `{a:<id>}:wallet`. */
+/** `…:a:<id>:wallet`. */
 export const WALLET_FIELDS = ['balance', 'status'] as const;
 export type WalletField = (typeof WALLET_FIELDS)[number];
 
@@ -120,7 +204,7 @@ export const TRIP_FIELDS = ['jid', 'st', 'ln', 'at', 'bit', 'max', 'full', 'cat'
 export type TripField = (typeof TRIP_FIELDS)[number];
 
 /**
- * `{a:<id>}:spend`: for each local day `<daySpent><day number>` (đồng charged that day) and
+ * `…:a:<id>:spend`: for each local day `<daySpent><day number>` (đồng charged that day) and
  * `<dayModes><day>` (mode bits travelled), and likewise per local week. A tap is capped by its own
  * day and week, so a late offline tap never moves another day's spend.
  */

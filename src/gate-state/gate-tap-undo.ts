@@ -5,12 +5,13 @@ import { APP_CONFIG } from '../config/config.module';
 import { LuaScript } from '../redis/lua-script';
 import { RedisService } from '../redis/redis.service';
 import {
-  OPEN_JOURNEYS_KEY,
+  GateKeys,
   OUTCOME_FIELDS,
+  OUTCOME_SEPARATOR,
   RECORDED_ANSWER_ARG,
   TAP_UNDO_MARKER_SECONDS,
+  TAP_BODY_SEPARATOR,
   UNDO_ARG,
-  gateKeys,
   luaPrelude,
   tapUndoId,
   type OutcomeField,
@@ -44,6 +45,7 @@ export class GateTapUndo {
 
   constructor(
     private readonly redis: RedisService,
+    private readonly keys: GateKeys,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.tapMemorySeconds = String(config.gate.tapMemorySeconds);
@@ -52,24 +54,42 @@ export class GateTapUndo {
 
   /** True when this call undid the tap, false when it had been undone before. */
   async undo(tap: RefusedTap): Promise<boolean> {
-    return (await this.script.run(this.redis.client, undoKeys(tap.event), undoArguments(tap, this.tapMemorySeconds, this.journeyLimitMs))) === 1;
+    const undone = (await this.script.run(this.redis.client, undoKeys(tap.event, this.keys), undoArguments(tap, this.tapMemorySeconds, this.journeyLimitMs))) === 1;
+    if (tap.recorded) await this.rememberRecorded(tap.event, tap.recorded);
+    return undone;
+  }
+
+  /**
+   * The device's tap-id claim, and the tap memory of the recorded tap's own rider (another shard, maybe
+   * another node: not in undo-tap.lua's slot), say what the record holds. Plain SETs: safe to repeat.
+   */
+  private async rememberRecorded(event: TapEvent, recorded: NonNullable<RefusedTap['recorded']>): Promise<void> {
+    const [kind, subject] = recorded.body.split(':');
+    const deviceId = event.dev ?? '';
+    const tapId = event.tap ?? '';
+    const answer = OUTCOME_FIELDS.map((field) => recorded.answer[field]).join(OUTCOME_SEPARATOR);
+    const expiry = { expiration: { type: 'EX', value: Number(this.tapMemorySeconds) } } as const;
+    await Promise.all([
+      this.redis.client.set(this.keys.tapClaim(deviceId, tapId), recorded.body, expiry),
+      this.redis.client.set(this.keys.tapMemory(kind as SubjectKind, subject, deviceId, tapId), recorded.body + TAP_BODY_SEPARATOR + answer, expiry),
+    ]);
   }
 }
 
 const U = UNDO_ARG;
 
-function undoKeys(event: TapEvent): string[] {
+function undoKeys(event: TapEvent, keys: GateKeys): string[] {
   const kind = event.kind as SubjectKind;
   const subject = event.sub ?? '';
   const deviceId = event.dev ?? '';
   const tapId = event.tap ?? '';
   return [
-    gateKeys.subjectState(kind, subject),
-    gateKeys.trip(kind, subject),
-    gateKeys.tapMemory(deviceId, tapId),
-    gateKeys.spend(subject),
-    OPEN_JOURNEYS_KEY,
-    gateKeys.tapUndone(deviceId, tapId, tapUndoId(event)),
+    keys.subjectState(kind, subject),
+    keys.trip(kind, subject),
+    keys.tapMemory(kind, subject, deviceId, tapId),
+    keys.spend(kind, subject),
+    keys.openJourneys(keys.shardOfSubject(kind, subject)),
+    keys.tapUndone(kind, subject, deviceId, tapId, tapUndoId(event)),
   ];
 }
 

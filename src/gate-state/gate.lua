@@ -4,13 +4,15 @@
 -- gate-state.ts, which generates this script's prelude: A (argument positions), TICKET, WALLET, TRIP,
 -- SPEND (hash fields), DAY, LOCAL_OFFSET, SPEND_TTL, encode_outcome, encode_event.
 --
--- KEYS: 1 state hash ({t:id}:state, written by the tickets module; {a:id}:wallet, by AccountGateState)
---       2 open journey hash   3 tap memory ({d:device}:tap:<tapId>)   4 pay-as-you-go spend hash
---       5 tap stream   6 open-journey index
+-- KEYS (gate-state.ts GateKeys; 1 to 6 in the subject's slot): 1 state hash (…:t:<id>:state, written by the
+--       tickets module; …:a:<id>:wallet, by AccountGateState)   2 open journey hash   3 tap memory
+--       ({g<s>}:tap:<device>:<tapId>)   4 pay-as-you-go spend hash   5 the shard's tap stream
+--       6 the shard's open-journey index   7 (on a single Redis only) the device's tap-id claim
+--       ({d:<device>}:tap:<tapId>); on a cluster GateScript claims it in a step of its own first.
 -- ARGV: GATE_ARGS by name (A.at ...), then from A.dayCaps the day caps by mode bits 1..7 (-1: none),
 --       from A.weekCaps the week caps, from A.faresToHere triples: entry station, fare to here, full fare.
 -- Returns encode_outcome(...) for a tap; 'closed' or 'open' for a timeout.
-local stateKey, tripKey, tapKey, spendKey, stream, openSet = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local stateKey, tripKey, tapKey, spendKey, stream, openSet, claimKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 
 local at = tonumber(ARGV[A.at])
 local direction, kind, nodeReason = ARGV[A.direction], ARGV[A.kind], ARGV[A.nodeReason]
@@ -37,6 +39,13 @@ if direction ~= 'timeout' then
     local split = string.find(seen, TAP_BODY_SEPARATOR, 1, true)
     if split and string.sub(seen, 1, split - 1) == body then return string.sub(seen, split + 1) end
     return encode_outcome({ verdict = 'reject', reason = 'TAP_ID_REUSED', valid = '0', charge = 0 })
+  end
+  -- The same tap id used by this device for another subject (of any shard).
+  if claimKey then
+    local claimed = redis.call('SET', claimKey, body, 'NX', 'GET', 'EX', ARGV[A.tapMemorySeconds])
+    if claimed and claimed ~= body then
+      return encode_outcome({ verdict = 'reject', reason = 'TAP_ID_REUSED', valid = '0', charge = 0 })
+    end
   end
 end
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { RedisService } from '../redis/redis.service';
-import { gateKeys, type MediumField } from './gate-state';
+import { GateKeys, type MediumField } from './gate-state';
 
-/** A medium as the gates know it: `{m:<lookupHash>}:medium` (gate-state.ts MEDIUM_FIELDS). */
+/** A medium as the gates know it: `{g<shard>}:m:<lookupHash>:medium` (gate-state.ts MEDIUM_FIELDS). */
 export interface GateMediumRecord {
   lookupHash: string;
   kind: string;
@@ -22,13 +22,15 @@ export interface GateMediumRecord {
  */
 @Injectable()
 export class MediaGateState {
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    private readonly keys: GateKeys,
+  ) {}
 
   async put(records: readonly GateMediumRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const multi = this.redis.client.multi();
-    for (const record of records) multi.hSet(gateKeys.medium(record.lookupHash), fieldsOf(record));
-    await multi.exec();
+    // Pipelined, not one MULTI: on a cluster the media lie in many slots.
+    await Promise.all(records.map((record) => this.redis.client.hSet(this.keys.medium(record.lookupHash), fieldsOf(record))));
   }
 }
 

@@ -8,7 +8,7 @@
 -- (a retry) is a replay, not a clone. A clone blocks the card here and appends a `clone` event, from
 -- which the media module records the block in Postgres (and the deny list).
 --
--- KEYS: 1 the medium ({m:hash}:medium)   2 tap stream
+-- KEYS: 1 the medium ({g<s>}:m:<hash>:medium)   2 its shard's tap stream ({g<s>}:...; one slot)
 -- ARGV: MA.at, MA.offline '1'|'0', MA.counter ('' for media without one), MA.tap (the tap: device and tap id),
 --       MA.device, MA.tapId
 -- Returns encode_medium_answer(...): the medium's fields ('' when unknown) and `counter` none|ok|replay|clone.

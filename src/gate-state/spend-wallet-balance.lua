@@ -2,7 +2,7 @@
 -- only if it fits what the gates leave spendable: the balance less the maximum fare of an open
 -- pay-as-you-go journey. Atomic with the gates' own checks, so an entry cannot slip between the payment's
 -- check and its debit. release-wallet-movement.lua gives it back if the transaction then rolls back.
--- KEYS[1]: {a:<id>}:wallet  KEYS[2]: {a:<id>}:moved:<kind>:<reference>  KEYS[3]: {a:<id>}:trip.
+-- KEYS[1]: {g<s>}:a:<id>:wallet  KEYS[2]: …:a:<id>:moved:<kind>:<reference>  KEYS[3]: …:a:<id>:trip (one slot).
 -- ARGV: delta (negative đồng), marker ttl (seconds).
 -- Returns 1 when the balance holds the movement (now or before), 0 when it does not fit.
 if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end

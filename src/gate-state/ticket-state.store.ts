@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
 import { DAY_MS } from '../fares/domain/local-time';
 import { RedisService } from '../redis/redis.service';
-import { gateKeys, type TicketStateField } from './gate-state';
+import { GateKeys, type TicketStateField } from './gate-state';
 
 /**
- * A ticket's state as the gates read it. Each hash lives under `{t:<ticketId>}:state`: the hash tag
- * keeps every key of one ticket in one Redis Cluster slot, for the gate's Lua script.
+ * A ticket's state as the gates read it. Each hash lives under `{g<shard>}:t:<ticketId>:state`: the
+ * hash tag keeps every key of one ticket in its shard's Redis Cluster slot, for the gate's Lua script.
  *
  * Fields (epoch milliseconds, '' when unknown):
  *   status        active | refunding (a refund is committing) | refunded | revoked
@@ -42,26 +42,24 @@ export type RefundClaim = 'claimed' | 'missing' | 'used' | 'refunding' | 'refund
 /** How long a ticket's state outlives its validity, so a late tap still finds why it is refused. */
 const KEEP_AFTER_EXPIRY_MS = 7 * DAY_MS;
 
-/** The key and fields are the gate state's: validation/gate-state.ts defines them. */
-export function ticketStateKey(ticketId: string): string {
-  return gateKeys.ticketState(ticketId);
-}
-
 @Injectable()
 export class TicketStateStore {
   private readonly writeScript = LuaScript.fromFile(join(__dirname, 'write-ticket-state.lua'));
   private readonly claimScript = LuaScript.fromFile(join(__dirname, 'claim-ticket-refund.lua'));
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    private readonly keys: GateKeys,
+  ) {}
 
   /** Writes each ticket's state (in one pipeline), skipping any Redis already holds at a newer version. */
   async write(states: readonly TicketState[]): Promise<void> {
-    await Promise.all(states.map((state) => this.writeScript.run(this.redis.client, [ticketStateKey(state.ticketId)], stateArguments(state))));
+    await Promise.all(states.map((state) => this.writeScript.run(this.redis.client, [this.keys.ticketState(state.ticketId)], stateArguments(state))));
   }
 
   /** Blocks the ticket at the gates unless a gate has used it; see claim-ticket-refund.lua. */
   async claimForRefund(ticketId: string): Promise<RefundClaim> {
-    return (await this.claimScript.run(this.redis.client, [ticketStateKey(ticketId)], [])) as RefundClaim;
+    return (await this.claimScript.run(this.redis.client, [this.keys.ticketState(ticketId)], [])) as RefundClaim;
   }
 }
 

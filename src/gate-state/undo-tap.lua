@@ -2,8 +2,9 @@
 -- tap id) (another tap, or this one before the tap memory forgot it), so the tap is not in `taps` and
 -- must leave no trace at the gates either. GateTapUndo runs it after the record's commit, with what the
 -- tap's event says it changed. README "Tap identity and the record" has the rules.
--- KEYS: 1 state hash ({t:id}:state or {a:id}:wallet)  2 open journey hash  3 tap memory  4 spend hash
---       5 open-journey index  6 this undo's once-marker ({d:device}:undone:...)
+-- KEYS (all in the subject's slot, GateKeys): 1 state hash (…:t:<id>:state or …:a:<id>:wallet)  2 open journey hash  3 tap memory  4 spend hash
+--       5 the shard's open-journey index  6 this undo's once-marker ({g<s>}:undone:...). GateTapUndo then sets
+--       the device's tap-id claim and the recorded rider's tap memory (other slots).
 -- ARGV: UNDO_ARGS by name (U.charge ...), then from U.recordedAnswer the recorded tap's answer in
 --       OUTCOME_FIELDS' order.
 -- Returns 1 when it undid the tap now, 0 when it had been undone before.

@@ -40,6 +40,19 @@ export class MediaService {
     this.oneActiveCard = config.media.oneActiveCard;
   }
 
+  /**
+   * The account holding a transit card (its UID) or a chip ID card (its 12-digit number), found by the
+   * medium's look-up hash, for customer service: the number is hashed here and never stored or echoed.
+   */
+  async holderOf(identity: string): Promise<{ accountId: string; mediumId: string; kind: 'transit_card' | 'id_card' } | undefined> {
+    const kind = /^\d{12}$/.test(identity) ? 'id_card' : 'transit_card';
+    const [row] = await this.db.query<Array<{ id: string; account_id: string }>>(
+      `SELECT id, account_id FROM media WHERE kind = $1 AND lookup_hash = $2 AND account_id IS NOT NULL ORDER BY (status = 'active') DESC, updated_at DESC LIMIT 1`,
+      [kind, this.keys.lookupHash(kind, kind === 'transit_card' ? identity.toUpperCase() : identity)],
+    );
+    return row && { accountId: row.account_id, mediumId: row.id, kind };
+  }
+
   async list(accountId: string): Promise<MediumDto[]> {
     const rows = await this.db.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE account_id = $1 ORDER BY created_at, id`, [accountId]);
     return rows.map(mediumDto);

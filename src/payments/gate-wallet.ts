@@ -10,7 +10,7 @@ import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from './ledger';
 const GATE_BALANCE_TIMEOUT_MS = 500;
 
 /**
- * The port through which wallet movements reach the gates' balance (`{a:<id>}:wallet`, owned by the
+ * The port through which wallet movements reach the gates' balance (`{g<shard>}:a:<id>:wallet`, owned by the
  * gate-state module). Whoever moves a wallet with `Ledger.transfer` hands the movements it returns
  * here: `duringTransaction` in the same transaction, and `afterCommit` once that transaction has
  * committed, or `afterRollback` when it rolled back. Fares are the gates' own movements (gate.lua

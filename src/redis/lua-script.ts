@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { RedisClient } from './redis.service';
 
 /**
- * A Lua script kept in its own .lua file, loaded once and run by SHA. If Redis lost its script
- * cache (a restart), the script is loaded again and the call retried once.
+ * A Lua script kept in its own .lua file, run by SHA. A node that does not hold it (never loaded, a
+ * restart, another master of a cluster) answers NOSCRIPT: the script is then sent whole with EVAL,
+ * which runs it on the node of its keys and leaves it cached there.
  */
 export class LuaScript {
   readonly sha: string;
@@ -21,6 +22,7 @@ export class LuaScript {
     return new LuaScript(path.replace(/^.*\//, ''), prelude + readFileSync(path, 'utf8'));
   }
 
+  /** Loads it on one Redis (tests, tools); a cluster's nodes each load it on first use (`run`). */
   async load(client: RedisClient): Promise<void> {
     const sha = await client.scriptLoad(this.source);
     if (sha !== this.sha) throw new Error(`Redis gave SHA ${sha} for ${this.name}, expected ${this.sha}`);
@@ -31,8 +33,7 @@ export class LuaScript {
       return await client.evalSha(this.sha, { keys, arguments: args });
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      await this.load(client);
-      return client.evalSha(this.sha, { keys, arguments: args });
+      return client.eval(this.source, { keys, arguments: args });
     }
   }
 }

@@ -18,12 +18,14 @@ export class FindAccountQuery {
 
   @ApiPropertyOptional({
     description:
-      'The rider’s medium as scanned: the text of a ticket QR or of the pay-as-you-go QR. It is verified and resolved to its account on the server; the answer never repeats it',
+      'The rider’s medium: the scanned text of a ticket QR or of the pay-as-you-go QR (verified and resolved on the server), a transit card UID (hex) or a chip ID card (CCCD) number (found by its keyed look-up hash). The answer never repeats it',
   })
   @MayBeOmitted()
   @IsString()
   @MaxLength(2048)
-  @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { message: '$property must be a scanned QR token' })
+  @Matches(/^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}|[0-9A-Fa-f]{20}|\d{12})$/, {
+    message: '$property must be a scanned QR token, a card UID or a CCCD number',
+  })
   medium?: string;
 }
 
@@ -36,7 +38,12 @@ export class SupportAccountDto {
   @ApiProperty({ example: 'VND' }) currency!: string;
   @ApiProperty({ description: 'The pay-as-you-go QR is refused at the gates' }) gateBlocked!: boolean;
   @ApiPropertyOptional({ enum: ['email', 'medium'], description: 'Look-ups: how the rider was found' }) foundBy?: 'email' | 'medium';
-  @ApiPropertyOptional({ enum: ['pay_as_you_go', 'ticket'], description: 'Found by medium: which kind it was' }) mediumKind?: 'pay_as_you_go' | 'ticket';
+  @ApiPropertyOptional({ enum: ['pay_as_you_go', 'ticket', 'transit_card', 'id_card'], description: 'Found by medium: which kind it was' }) mediumKind?:
+    | 'pay_as_you_go'
+    | 'ticket'
+    | 'transit_card'
+    | 'id_card';
+  @ApiPropertyOptional({ format: 'uuid', description: 'Found by a card: the medium id (block it with the media routes)' }) mediumId?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'Found by a ticket QR: the ticket' }) ticketId?: string;
   @ApiProperty() createdAt!: string;
 }

@@ -12,6 +12,7 @@ import type { JourneyDto, ListJourneysQuery } from '../journeys/journeys.dto';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
 import { GateWallet } from '../payments/gate-wallet';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments/ledger';
+import { MediaService } from '../media/media.service';
 import { QrVerifier } from '../validation/qr-verifier';
 import { GateAccountsService } from '../validation/gate-accounts.service';
 import type { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto, SupportGateBlockDto } from './support.dto';
@@ -40,6 +41,7 @@ export class SupportService {
     private readonly accounts: AccountsService,
     private readonly gateAccounts: GateAccountsService,
     private readonly gateWallet: GateWallet,
+    private readonly media: MediaService,
   ) {}
 
   async find(query: FindAccountQuery): Promise<SupportAccountDto> {
@@ -50,6 +52,11 @@ export class SupportService {
       const [row] = await this.db.query<Array<{ id: string }>>(`SELECT id FROM accounts WHERE email = $1 AND role = 'passenger'`, [normaliseEmail(query.email)]);
       if (!row) throw new NotFoundError('Account', query.email);
       return { ...(await this.account(row.id)), foundBy: 'email' };
+    }
+    if (!query.medium!.includes('.')) {
+      const held = await this.media.holderOf(query.medium!);
+      if (!held) throw new DomainError('not_found', 'NOT_FOUND', 'No account holds that medium');
+      return { ...(await this.account(held.accountId)), foundBy: 'medium', mediumKind: held.kind, mediumId: held.mediumId };
     }
     const check = this.qr.check(query.medium!);
     if (!check.ok) throw new DomainError('not_found', 'NOT_FOUND', 'No account holds that medium');

@@ -10,7 +10,7 @@ import type { RiderCategory } from '../fares/rider-category';
 import { RedisService } from '../redis/redis.service';
 import { TicketsService } from '../tickets/tickets.service';
 import { GateAccountsService } from './gate-accounts.service';
-import { GATE_STATE_BUILT_KEY, OPEN_JOURNEYS_KEY, gateKeys, openJourneyMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
+import { GATE_STATE_BUILT_KEY, GateKeys, openJourneyMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
 import { GateScript } from '../gate-state/gate-script';
 import { MediaService } from '../media/media.service';
 import { GateService } from './gate.service';
@@ -62,6 +62,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     private readonly accounts: GateAccountsService,
     private readonly gate: GateService,
     private readonly script: GateScript,
+    private readonly keys: GateKeys,
     private readonly partitions: TapPartitions,
     private readonly leadership: Leadership,
     private readonly media: MediaService,
@@ -134,7 +135,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
       const subjectId =
         row.subject_kind === 'payg' ? row.account_id : row.subject_kind === 'free' ? row.medium_ref : row.subject_kind === 'bank_card' ? row.card_id : row.ticket_id;
       if (subjectId === null) continue;
-      const tripKey = gateKeys.trip(row.subject_kind, subjectId);
+      const tripKey = this.keys.trip(row.subject_kind, subjectId);
       const enteredAt = row.entered_at.getTime();
       const fares = payg ? this.gate.timeoutFares(row.line_id, row.rider_category, enteredAt) : undefined;
       // Claiming the journey id first leaves alone a journey the gates opened meanwhile.
@@ -149,7 +150,10 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
           cat: row.rider_category,
         };
         await this.redis.client.hSet(tripKey, trip);
-        await this.redis.client.zAdd(OPEN_JOURNEYS_KEY, { score: enteredAt + limitMs, value: openJourneyMember(row.subject_kind, subjectId) });
+        await this.redis.client.zAdd(this.keys.openJourneys(this.keys.shardOfSubject(row.subject_kind, subjectId)), {
+          score: enteredAt + limitMs,
+          value: openJourneyMember(row.subject_kind, subjectId),
+        });
         restored++;
       }
       progress(restored, rows.length);
@@ -158,23 +162,30 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     return restored;
   }
 
-  /** Closes the journeys whose time is up; returns how many it closed. */
+  /** Closes the journeys whose time is up, shard by shard; returns how many it closed. */
   async sweep(now = Date.now()): Promise<number> {
-    const due = await this.redis.client.zRangeByScore(OPEN_JOURNEYS_KEY, '-inf', now, { LIMIT: { offset: 0, count: SWEEP_BATCH } });
+    let closed = 0;
+    for (const shard of this.keys.allShards()) closed += await this.sweepShard(shard, now);
+    return closed;
+  }
+
+  private async sweepShard(shard: number, now: number): Promise<number> {
+    const index = this.keys.openJourneys(shard);
+    const due = await this.redis.client.zRangeByScore(index, '-inf', now, { LIMIT: { offset: 0, count: SWEEP_BATCH } });
     let closed = 0;
     for (const member of due) {
       const card = member.startsWith('c:');
       const payg = member.startsWith('a:') || card;
       const free = member.startsWith('m:');
       const subjectId = member.slice(2);
-      const tripKey = gateKeys.trip(card ? 'bank_card' : payg ? 'payg' : free ? 'free' : 'pass', subjectId);
+      const tripKey = this.keys.trip(card ? 'bank_card' : payg ? 'payg' : free ? 'free' : 'pass', subjectId);
       const [lineId, riderCategory, kind] = await Promise.all([
         this.redis.client.hGet(tripKey, 'ln' satisfies TripField),
         this.redis.client.hGet(tripKey, 'cat' satisfies TripField),
-        payg || free ? Promise.resolve(card ? 'bank_card' : payg ? 'payg' : 'free') : this.redis.client.hGet(gateKeys.ticketState(subjectId), 'kind'),
+        payg || free ? Promise.resolve(card ? 'bank_card' : payg ? 'payg' : 'free') : this.redis.client.hGet(this.keys.ticketState(subjectId), 'kind'),
       ]);
       if (lineId === null || riderCategory === null) {
-        await this.redis.client.zRem(OPEN_JOURNEYS_KEY, member); // closed meanwhile
+        await this.redis.client.zRem(index, member); // closed meanwhile
         continue;
       }
       const fares = payg ? this.gate.timeoutFares(lineId, riderCategory as RiderCategory, now) : undefined;

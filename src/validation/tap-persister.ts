@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { TAP_EVENT_STREAM_FIELD, type TapEvent } from '../gate-state/gate-state';
+import { GateKeys, TAP_EVENT_STREAM_FIELD, type TapEvent } from '../gate-state/gate-state';
 import { RedisService, type RedisClient } from '../redis/redis.service';
 import { TapRecorder } from './tap-recorder';
 
@@ -14,6 +14,12 @@ interface StreamEntry {
   message: Record<string, string>;
 }
 
+/** Entries read from one shard's stream. */
+interface ShardEntries {
+  stream: string;
+  entries: StreamEntry[];
+}
+
 /** The event a stream entry carries, as JSON in its one field. */
 export function tapEventOf(message: Record<string, string>): TapEvent {
   const event = message[TAP_EVENT_STREAM_FIELD];
@@ -21,15 +27,16 @@ export function tapEventOf(message: Record<string, string>): TapEvent {
   return JSON.parse(event) as TapEvent;
 }
 
-const READ_BLOCK_MS = 500;
 const TRIM_EVERY_MS = 10_000;
 const BATCH_GATHER_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
- * The tap stream's consumer: moves taps from the Redis stream to Postgres through a consumer group,
- * a batch at a time (written by TapRecorder in one transaction, idempotent on (device, tap id) and
- * on the journey's state), acknowledged only after the commit. While Postgres is down the entries stay pending and are retried; entries a dead
+ * The tap streams' consumer: moves taps from the shards' Redis streams (gate-state.ts GateKeys) to
+ * Postgres through a consumer group on each, a batch at a time (written by TapRecorder in one
+ * transaction, idempotent on (device, tap id) and on the journey's state), acknowledged only after the
+ * commit. Each round reads every shard without blocking (a blocking read would hold a cluster node's
+ * connection), then rests while the streams are short. While Postgres is down the entries stay pending and are retried; entries a dead
  * consumer left pending are claimed after `claimIdleSeconds`.
  */
 @Injectable()
@@ -38,18 +45,25 @@ export class TapPersister implements OnModuleDestroy {
   /** Unique per instance: two copies must never share a consumer (one would ack what the other holds). */
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private client: RedisClient | undefined;
+  private readonly streams: string[];
+  /** Entries read from each shard per round: a batch is about GATE_PERSIST_BATCH_SIZE over all shards. */
+  private readonly perShard: number;
   private running = false;
   private loop: Promise<void> | undefined;
 
   constructor(
     private readonly recorder: TapRecorder,
     private readonly redis: RedisService,
+    keys: GateKeys,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.streams = keys.allShards().map((shard) => keys.tapStream(shard));
+    this.perShard = Math.max(1, Math.ceil(config.gate.persistBatchSize / this.streams.length));
+  }
 
   /** Starts the loop (TapPersisterRunner decides where: see tap-persister.runner.ts). */
   async start(): Promise<void> {
-    this.client = this.redis.client.duplicate();
+    this.client = this.redis.duplicate();
     this.client.on('error', () => undefined);
     await this.client.connect();
     await this.ensureGroup();
@@ -63,23 +77,28 @@ export class TapPersister implements OnModuleDestroy {
     if (this.client?.isOpen) await this.client.close();
   }
 
-  /** The consumer group, created with the stream; again if Redis lost both. */
+  /** The consumer group on every shard's stream, created with the stream; again if Redis lost both. */
   private async ensureGroup(): Promise<void> {
-    await this.client!.xGroupCreate(this.config.gate.streamKey, this.config.gate.consumerGroup, '0', { MKSTREAM: true }).catch((error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
-    });
+    await Promise.all(
+      this.streams.map((stream) =>
+        this.client!.xGroupCreate(stream, this.config.gate.consumerGroup, '0', { MKSTREAM: true }).catch((error: unknown) => {
+          if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
+        }),
+      ),
+    );
   }
 
-  /** Writes what the stream holds now and returns how many entries it acknowledged (tests, tools). */
+  /** Writes what the streams hold now and returns how many entries it acknowledged (tests, tools). */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
       // Claimed entries join our own pending ones: read them once.
-      const claimed = await this.claimed();
-      const entries = claimed.length > 0 ? claimed : [...(await this.read('0')), ...(await this.read('>'))];
-      if (entries.length === 0) return total;
-      await this.persistAndAck(entries);
-      total += entries.length;
+      let batch = await this.claimed();
+      if (count(batch) === 0) batch = await this.readAll('0');
+      if (count(batch) === 0) batch = await this.readAll('>');
+      if (count(batch) === 0) return total;
+      await this.persistAndAck(batch);
+      total += count(batch);
     }
   }
 
@@ -94,17 +113,17 @@ export class TapPersister implements OnModuleDestroy {
           await this.trim();
         }
         // Our own pending entries first (a batch that failed), then entries a dead consumer left, then new ones.
-        let entries = await this.read('0');
-        if (entries.length === 0 && Date.now() - lastClaim > (this.config.gate.claimIdleSeconds * 1000) / 2) {
+        let batch = await this.readAll('0');
+        if (count(batch) === 0 && Date.now() - lastClaim > (this.config.gate.claimIdleSeconds * 1000) / 2) {
           lastClaim = Date.now();
-          entries = await this.claimed();
+          batch = await this.claimed();
         }
-        if (entries.length === 0) entries = await this.read('>', READ_BLOCK_MS);
-        if (entries.length > 0) await this.persistAndAck(entries);
+        if (count(batch) === 0) batch = await this.readAll('>');
+        if (count(batch) > 0) await this.persistAndAck(batch);
         backoff = 0;
-        // A short batch means the stream has caught up: let taps gather rather than commit a few at a time
-        // (fewer transactions, less CPU taken from the gate path on the same machine).
-        if (entries.length < this.config.gate.persistBatchSize) await delay(BATCH_GATHER_MS);
+        // No shard had a full read: the streams have caught up. Let taps gather rather than commit a few
+        // at a time (fewer transactions, less CPU taken from the gate path on the same machine).
+        if (batch.every(({ entries }) => entries.length < this.perShard)) await delay(BATCH_GATHER_MS);
       } catch (error) {
         if (!this.running) return;
         if (error instanceof Error && error.message.startsWith('NOGROUP')) {
@@ -112,47 +131,63 @@ export class TapPersister implements OnModuleDestroy {
           continue;
         }
         backoff = Math.min(MAX_BACKOFF_MS, backoff * 2 || 100);
-        this.logger.warn({ err: error }, `writing taps to Postgres failed; they wait in the stream, retrying in ${backoff} ms`);
+        this.logger.warn({ err: error }, `writing taps to Postgres failed; they wait in the streams, retrying in ${backoff} ms`);
         await delay(backoff);
       }
     }
   }
 
   /**
-   * Drops the entries every consumer has acknowledged: those before the oldest pending one, or
-   * before the last delivered one when nothing is pending. Unwritten taps are never trimmed.
+   * Drops the entries every consumer has acknowledged, shard by shard: those before the oldest pending
+   * one, or before the last delivered one when nothing is pending. Unwritten taps are never trimmed.
    */
   private async trim(): Promise<void> {
-    const { streamKey, consumerGroup } = this.config.gate;
-    const [pending, groups] = await Promise.all([this.client!.xPending(streamKey, consumerGroup), this.client!.xInfoGroups(streamKey)]);
-    const group = groups.find((candidate) => candidate.name === consumerGroup);
-    const keepFrom = pending.pending > 0 ? pending.firstId : group?.['last-delivered-id'];
-    if (keepFrom && keepFrom !== '0-0') await this.client!.xTrim(streamKey, 'MINID', keepFrom);
+    const { consumerGroup } = this.config.gate;
+    await Promise.all(
+      this.streams.map(async (stream) => {
+        const [pending, groups] = await Promise.all([this.client!.xPending(stream, consumerGroup), this.client!.xInfoGroups(stream)]);
+        const group = groups.find((candidate) => candidate.name === consumerGroup);
+        const keepFrom = pending.pending > 0 ? pending.firstId : group?.['last-delivered-id'];
+        if (keepFrom && keepFrom !== '0-0') await this.client!.xTrim(stream, 'MINID', keepFrom);
+      }),
+    );
   }
 
-  private async read(id: '0' | '>', block?: number): Promise<StreamEntry[]> {
-    const reply = (await this.client!.xReadGroup(
-      this.config.gate.consumerGroup,
-      this.consumer,
-      { key: this.config.gate.streamKey, id },
-      { COUNT: this.config.gate.persistBatchSize, ...(block !== undefined && { BLOCK: block }) },
-    )) as Array<{ messages: StreamEntry[] }> | null;
-    return reply?.[0]?.messages ?? [];
+  /** One read of every shard: `0` our own pending entries, `>` new ones. */
+  private readAll(id: '0' | '>'): Promise<ShardEntries[]> {
+    return Promise.all(
+      this.streams.map(async (stream) => {
+        const reply = (await this.client!.xReadGroup(this.config.gate.consumerGroup, this.consumer, { key: stream, id }, { COUNT: this.perShard })) as Array<{
+          messages: StreamEntry[];
+        }> | null;
+        return { stream, entries: reply?.[0]?.messages ?? [] };
+      }),
+    );
   }
 
-  private async claimed(): Promise<StreamEntry[]> {
-    const reply = await this.client!.xAutoClaim(this.config.gate.streamKey, this.config.gate.consumerGroup, this.consumer, this.config.gate.claimIdleSeconds * 1000, '0-0', {
-      COUNT: this.config.gate.persistBatchSize,
-    });
-    return reply.messages.filter((message) => message !== null);
+  /** Entries a dead consumer left pending on any shard for longer than `claimIdleSeconds`. */
+  private claimed(): Promise<ShardEntries[]> {
+    const { consumerGroup, claimIdleSeconds } = this.config.gate;
+    return Promise.all(
+      this.streams.map(async (stream) => {
+        const reply = await this.client!.xAutoClaim(stream, consumerGroup, this.consumer, claimIdleSeconds * 1000, '0-0', { COUNT: this.perShard });
+        return { stream, entries: reply.messages.filter((message) => message !== null) };
+      }),
+    );
   }
 
-  private async persistAndAck(entries: StreamEntry[]): Promise<void> {
-    await this.persist(entries.map((entry) => tapEventOf(entry.message)));
-    await this.client!.xAck(
-      this.config.gate.streamKey,
-      this.config.gate.consumerGroup,
-      entries.map((entry) => entry.id),
+  private async persistAndAck(batch: ShardEntries[]): Promise<void> {
+    await this.persist(batch.flatMap(({ entries }) => entries.map((entry) => tapEventOf(entry.message))));
+    await Promise.all(
+      batch
+        .filter(({ entries }) => entries.length > 0)
+        .map(({ stream, entries }) =>
+          this.client!.xAck(
+            stream,
+            this.config.gate.consumerGroup,
+            entries.map((entry) => entry.id),
+          ),
+        ),
     );
   }
 
@@ -160,6 +195,10 @@ export class TapPersister implements OnModuleDestroy {
   persist(events: readonly TapEvent[]): Promise<void> {
     return this.recorder.persist(events);
   }
+}
+
+function count(batch: readonly ShardEntries[]): number {
+  return batch.reduce((total, { entries }) => total + entries.length, 0);
 }
 
 function delay(ms: number): Promise<void> {

@@ -12,6 +12,7 @@ import { MediaGateState } from '../gate-state/media-gate-state';
 import { MediumClones } from '../media/media-records';
 import { Ledger } from '../payments/ledger';
 import { RedisModule } from '../redis/redis.module';
+import { gateKeysProvider } from '../gate-state/gate-state.module';
 import { FareCharger } from './fare-charger';
 import { TapPartitions } from './tap-partitions';
 import { TapPersister } from './tap-persister';
@@ -25,7 +26,7 @@ class TapPersisterThreadModule {
     return {
       module: TapPersisterThreadModule,
       imports: [ConfigModule.forRoot(own), LoggingModule.forRoot(own), DatabaseModule, RedisModule],
-      providers: [Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister, MediaGateState, MediumClones],
+      providers: [gateKeysProvider(), Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister, MediaGateState, MediumClones],
     };
   }
 }

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/config';
 import { LuaScript } from '../../src/redis/lua-script';
 import type { RedisClient } from '../../src/redis/redis.service';
 import { gateArguments, keysFor, parseOutcome } from '../../src/gate-state/gate-script';
-import { luaPrelude } from '../../src/gate-state/gate-state';
+import { GateKeys, luaPrelude } from '../../src/gate-state/gate-state';
 import { QrVerifier } from '../../src/validation/qr-verifier';
 
 const REPOSITORY = join(__dirname, '..', '..', '..', '..');
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const redis: RedisClient = createClient({ url: config.redis.url });
   await redis.connect();
   await script.load(redis);
+  const gateKeys = new GateKeys(config.gate);
   const tapMemory = String(config.gate.tapMemorySeconds);
   const journeyLimit = String(config.gate.journeyLimitMinutes * 60_000);
 
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
             offline: false,
             riderCategory: checked.claims.riderCategory,
           };
-          const outcome = parseOutcome((await script.run(redis, keysFor(call, config.gate.streamKey), gateArguments(call, tapMemory, journeyLimit))) as string);
+          const outcome = parseOutcome((await script.run(redis, keysFor(call, gateKeys, true), gateArguments(call, tapMemory, journeyLimit))) as string);
           answer = { verdict: outcome.verdict, reason: outcome.reason, ticketId: call.subjectId, ...(outcome.journeyId && { journeyId: outcome.journeyId }) };
         }
         const json = JSON.stringify(answer);

@@ -21,9 +21,11 @@ import { freePort } from '../../src/local-services/system';
 import { LuaScript } from '../../src/redis/lua-script';
 import type { RedisClient } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
-import { stateArguments, ticketStateKey } from '../../src/gate-state/ticket-state.store';
+import { stateArguments } from '../../src/gate-state/ticket-state.store';
+import { GateKeys } from '../../src/gate-state/gate-state';
 import { median, ms, printTable, REPOSITORY, runSection, say, serviceEnv } from './harness';
 import { fixedRate, maxThroughput, type RateResult, type Target } from './load';
+import { mediumCostLines, mediumCosts, type MediumCosts } from './medium-costs';
 import { qrCheckCostLines, qrCheckCosts, type QrCheckCosts } from './qr-check-costs';
 
 const TICKETS_PER_SERVER = 20_000;
@@ -59,6 +61,8 @@ runSection('gate', async (run) => {
   const tokens = new QrTokens(config);
   const client: RedisClient = createClient({ url: databases.redis.url });
   await client.connect();
+  say('Resolving transit cards and chip ID cards through medium.lua…');
+  const mediaCosts = await mediumCosts(config, client);
   const writeState = LuaScript.fromFile(join(REPOSITORY, 'src', 'gate-state', 'write-ticket-state.lua'));
   const now = Date.now();
   const qrOf = async (): Promise<string> => {
@@ -66,7 +70,7 @@ runSection('gate', async (run) => {
     const validity = { validFrom: new Date(now - DAY), validUntil: new Date(now + 2 * DAY), validityDays: null, firstUseBy: null };
     await writeState.run(
       client,
-      [ticketStateKey(ticketId)],
+      [new GateKeys(config.gate).ticketState(ticketId)],
       stateArguments({
         ticketId, version: 1, status: 'active', kind: 'pass', accountId: randomUUID(), riderCategory: 'adult', modes: ['metro'], lineIds: null,
         originStationId: null, destinationStationId: null, activation: 'fixed', firstUsedAt: null, ...validity,
@@ -150,10 +154,10 @@ runSection('gate', async (run) => {
   const serviceFigures: Figures = { maxPerSecond: median(rounds.service), rounds: rounds.service, atRate: atRate.service!, cpu: cpu.service };
   const floorFigures: Figures = { maxPerSecond: median(rounds.floor), rounds: rounds.floor, atRate: atRate.floor!, cpu: cpu.floor };
   const workersFigures: Figures = { maxPerSecond: median(rounds.workers), rounds: rounds.workers, atRate: atRate.workers!, cpu: cpu.workers };
-  printTable('gate', report(serviceFigures, floorFigures, workersFigures, qrCosts, redisPerCall));
+  printTable('gate', report(serviceFigures, floorFigures, workersFigures, qrCosts, redisPerCall, mediaCosts));
 });
 
-function report(service: Figures, floor: Figures, workers: Figures, qrCosts: QrCheckCosts, redisPerCall: number): string {
+function report(service: Figures, floor: Figures, workers: Figures, qrCosts: QrCheckCosts, redisPerCall: number, mediaCosts: MediumCosts): string {
   const ratio = service.maxPerSecond / floor.maxPerSecond;
   const row = (name: string, figures: Figures) =>
     `${name.padEnd(22)}${`${Math.round(figures.maxPerSecond).toLocaleString('en')}/s`.padStart(16)}${ms(figures.atRate.p50).padStart(12)}${ms(figures.atRate.p99).padStart(12)}${ms(figures.atRate.max).padStart(12)}${String(figures.atRate.failed).padStart(9)}`;
@@ -173,6 +177,7 @@ function report(service: Figures, floor: Figures, workers: Figures, qrCosts: QrC
     `service p99 at ${RATE}/s: ${ms(service.atRate.p99)}   target ≤ 10 ms: ${service.atRate.p99 <= 10 ? 'met' : 'SHORT'}`,
     '',
     ...qrCheckCostLines(qrCosts),
+    ...mediumCostLines(mediaCosts),
     '',
   ].join('\n');
 }

@@ -16,7 +16,8 @@ import { freePort } from '../../src/local-services/system';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
 import { MAX_TOP_UP } from '../../src/payments/payments.dto';
 import type { RedisClient } from '../../src/redis/redis.service';
-import { gateKeys } from '../../src/gate-state/gate-state';
+import { loadConfig } from '../../src/config/config';
+import { GateKeys } from '../../src/gate-state/gate-state';
 import { median, ms, printTable, runSection, say, serviceEnv } from './harness';
 import { fixedRate, maxThroughput, type RateResult, type Target } from './load';
 
@@ -232,6 +233,7 @@ async function verify(db: DataSource, redis: RedisClient, answers: readonly Answ
     (await db.query<Array<{ owner: string; balance: string }>>(`SELECT owner_account_id AS owner, balance FROM ledger_accounts WHERE kind = 'wallet'`)).map((row) => [row.owner, Number(row.balance)]),
   );
   let mirrored = 0;
+  const gateKeys = new GateKeys(loadConfig().gate);
   for (const rider of riders) if (Number(await redis.hGet(gateKeys.wallet(rider.accountId), 'balance')) === balances.get(rider.accountId)) mirrored++;
   checks.push({ ok: mirrored === riders.length, line: `gates' wallet mirror in Redis = Postgres for ${mirrored} of ${riders.length} riders` });
   return checks;

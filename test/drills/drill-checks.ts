@@ -4,7 +4,11 @@
  */
 import { Client } from 'pg';
 import type { createClient } from 'redis';
-import { gateKeys } from '../../src/gate-state/gate-state';
+import { loadConfig } from '../../src/config/config';
+import { GateKeys } from '../../src/gate-state/gate-state';
+
+/** The service the drill runs uses the default shards and stream. */
+const gateKeys = new GateKeys(loadConfig().gate);
 import { TapBook, type Passengers, type Rider } from './drill-load';
 
 export type RedisClient = ReturnType<typeof createClient>;
@@ -384,8 +388,8 @@ export async function offlineRidersState(databaseUrl: string, redis: RedisClient
     ).rows,
   }));
   const gates = await Promise.all([
-    ...ids.flatMap((id) => [redis.hGetAll(gateKeys.wallet(id)), redis.hGetAll(`{a:${id}}:spend`), redis.hGetAll(`{a:${id}}:trip`)]),
-    ...tickets.flatMap((id) => [redis.hGetAll(`{t:${id}}:state`), redis.hGetAll(`{t:${id}}:trip`)]),
+    ...ids.flatMap((id) => [redis.hGetAll(gateKeys.wallet(id)), redis.hGetAll(gateKeys.spend('payg', id)), redis.hGetAll(gateKeys.trip('payg', id))]),
+    ...tickets.flatMap((id) => [redis.hGetAll(gateKeys.ticketState(id)), redis.hGetAll(gateKeys.trip('pass', id))]),
   ]);
   return JSON.stringify({ ...stored, gates });
 }

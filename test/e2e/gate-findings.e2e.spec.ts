@@ -3,16 +3,14 @@ import { DataSource } from 'typeorm';
 import { AccessTokens } from '../../src/accounts/access-tokens';
 import { FaresService } from '../../src/fares/fares.service';
 import { localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
-import { RedisService } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
 import { TicketStateStore } from '../../src/gate-state/ticket-state.store';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
-import { TapPersister, tapEventOf } from '../../src/validation/tap-persister';
-import { gateKeys } from '../../src/gate-state/gate-state';
-import type { AppConfig } from '../../src/config/config';
-import { APP_CONFIG } from '../../src/config/config.module';
+import { TapPersister } from '../../src/validation/tap-persister';
+import { GateKeys } from '../../src/gate-state/gate-state';
 import { testAccount, type TestAccount } from '../support/auth';
-import { gateAt, tap, type GateDevice } from '../support/gate';
+import { forgetDeviceTaps, gateAt, tap, tapStreams, type GateDevice } from '../support/gate';
+import { RedisService } from '../../src/redis/redis.service';
 import { expectError, useTestApp } from '../support/http';
 import { topUp } from '../support/money';
 import { waitFor } from '../support/wait';
@@ -48,20 +46,9 @@ describe('the gate state and the record agree (issue 15 findings)', () => {
   };
   const drain = () => app().get(TapPersister).drain();
   const batch = (device: GateDevice, taps: object[]) => http().post('/v1/validations/batch').set('Authorization', device.bearer).send({ taps });
-  /** Forgets every tap of the device the way an expired tap memory does. */
-  const forgetTaps = async (device: GateDevice): Promise<number> => {
-    const client = app().get(RedisService).client;
-    let forgotten = 0;
-    for await (const keys of client.scanIterator({ MATCH: '*:tap:*', COUNT: 1000 })) {
-      for (const key of keys) {
-        if (key.includes(device.deviceId)) forgotten += await client.del(key);
-      }
-    }
-    return forgotten;
-  };
+  const forgetTaps = (device: GateDevice): Promise<number> => forgetDeviceTaps(app(), device.deviceId);
   const calculator = () => app().get(FaresService).calculator();
-  const streamEvents = async () =>
-    ((await app().get(RedisService).client.xRange(app().get<AppConfig>(APP_CONFIG).gate.streamKey, '-', '+')) ?? []).map((entry) => tapEventOf(entry.message as Record<string, string>));
+  const streamEvents = () => tapStreams.events(app());
 
   it('1. a tap id reused by a device for another rider changes nothing and is refused as TAP_ID_REUSED; the first body still gets its verdict', async () => {
     const [x, y] = await Promise.all([testAccount(app(), 'passenger'), testAccount(app(), 'passenger')]);
@@ -86,7 +73,7 @@ describe('the gate state and the record agree (issue 15 findings)', () => {
   /** The taps the record refused under one (device, tapId) (tap_conflicts). */
   const conflicts = async (device: GateDevice, tapId: string) =>
     db().query<Array<{ same_body: boolean; sub: string }>>(`SELECT same_body, event->>'sub' AS sub FROM tap_conflicts WHERE device_id = $1 AND tap_id = $2 ORDER BY occurred_at`, [device.deviceId, tapId]);
-  const openJourneyAtGates = async (rider: TestAccount) => (await app().get(RedisService).client.hGet(gateKeys.trip('payg', rider.id), 'jid')) ?? null;
+  const openJourneyAtGates = async (rider: TestAccount) => (await app().get(RedisService).client.hGet(app().get(GateKeys).trip('payg', rider.id), 'jid')) ?? null;
 
   it('1c. an online tap reusing an id the tap memory forgot is undone at the gates once the record refuses it', async () => {
     const [x, y] = await Promise.all([testAccount(app(), 'passenger'), testAccount(app(), 'passenger')]);

@@ -4,10 +4,9 @@ import { DataSource } from 'typeorm';
 import { FaresService } from '../../src/fares/fares.service';
 import { localDayNumber } from '../../src/fares/domain/local-time';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
-import { RedisService } from '../../src/redis/redis.service';
 import { TapPersister } from '../../src/validation/tap-persister';
 import { testAccount, type TestAccount } from '../support/auth';
-import { gateAt, type GateDevice } from '../support/gate';
+import { forgetDeviceTaps, gateAt, type GateDevice } from '../support/gate';
 import { useTestApp } from '../support/http';
 import { expectLedgerBalanced, topUp } from '../support/money';
 
@@ -53,7 +52,6 @@ describe('the gates and the record agree under random traffic (property)', () =>
   });
 
   const db = () => app().get(DataSource);
-  const redis = () => app().get(RedisService).client;
   const drain = () => app().get(TapPersister).drain();
 
   it('keeps the invariants', async () => {
@@ -111,9 +109,7 @@ describe('the gates and the record agree under random traffic (property)', () =>
             case 'forget': {
               // Days pass: the record has every tap, and Redis forgot them.
               await drain();
-              for (const gate of devices) {
-                for await (const keys of redis().scanIterator({ MATCH: `{d:${gate.deviceId}}:tap:*`, COUNT: 1000 })) if (keys.length > 0) await redis().del(keys);
-              }
+              for (const gate of devices) await forgetDeviceTaps(app(), gate.deviceId);
               break;
             }
             case 'buy': {

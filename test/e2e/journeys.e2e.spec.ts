@@ -11,7 +11,7 @@ import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
-import { gateKeys, spendField } from '../../src/gate-state/gate-state';
+import { GateKeys, spendField } from '../../src/gate-state/gate-state';
 import { localDayNumber, localWeekNumber } from '../../src/fares/domain/local-time';
 import { RedisService } from '../../src/redis/redis.service';
 
@@ -162,7 +162,7 @@ describe('journeys: history, automatic completion and claims (e2e)', () => {
     const weeks = [...new Set([1, 0].map((back) => localWeekNumber(localMorning(back))))];
     const spendFields = [...days.map((day) => spendField('daySpent', day)), ...weeks.map((week) => spendField('weekSpent', week))];
     const spend = async () => {
-      const values = await app.get(RedisService).client.hmGet(gateKeys.spend(rider.id), spendFields);
+      const values = await app.get(RedisService).client.hmGet(app.get(GateKeys).spend('payg', rider.id), spendFields);
       const numbers = values.map((value) => Number(value ?? 0));
       return { days: numbers[0] + numbers[1], weeks: numbers.slice(2).reduce((sum, value) => sum + value, 0), yesterday: numbers[0] };
     };

@@ -147,6 +147,8 @@ describe('the development gateway in production', () => {
       PAYMENT_WEBHOOK_SECRET: 's'.repeat(40),
       METRICS_TOKEN: 'm'.repeat(40),
       QR_SIGNING_KEYS: `prod-qr-1:${qrKey}`,
+      MEDIA_LOOKUP_SECRET: 'l'.repeat(40),
+      TRANSIT_CARD_MASTER_KEY: 't'.repeat(40),
     });
     try {
       const passenger = await testAccount(app, 'passenger');

@@ -11,6 +11,7 @@ import { OPENAPI_FILE } from '../../src/cli/openapi';
 import { ROLES, type AccessRule, type Role } from '../../src/common/access.decorator';
 import { localDate, localDayNumber } from '../../src/fares/domain/local-time';
 import { loadConfig } from '../../src/config/config';
+import { GateKeys } from '../../src/gate-state/gate-state';
 import { RedisService } from '../../src/redis/redis.service';
 import { GATE_ROUTE_ACCESS } from '../../src/validation/gate.route';
 import { testAccount, testDevice, type TestAccount, type TestDevice } from '../support/auth';
@@ -613,7 +614,7 @@ describe('security sweep', () => {
     });
     await app.listen(0, '127.0.0.1');
     f = await setUpFixtures(app);
-    before = await snapshotStores(app, TAP_STREAM, (key) => LOGIN_ATTEMPT_KEY.test(key));
+    before = await snapshotStores(app, (key) => LOGIN_ATTEMPT_KEY.test(key));
   }, 60_000);
 
   afterAll(async () => {
@@ -861,7 +862,7 @@ describe('security sweep', () => {
 
   describe('afterwards', () => {
     it('every refused request left Postgres and Redis exactly as they were', async () => {
-      const after = await snapshotStores(app, TAP_STREAM, (key) => LOGIN_ATTEMPT_KEY.test(key));
+      const after = await snapshotStores(app, (key) => LOGIN_ATTEMPT_KEY.test(key));
       expect(after).toEqual(before);
       expect(Object.keys(before.tables).length).toBeGreaterThan(20);
       expect(before.redisKeys).toBeGreaterThan(0);
@@ -901,11 +902,11 @@ describe('security sweep', () => {
       const shared = createClient({ url: process.env.REDIS_URL! });
       await shared.connect();
       try {
-        expect(await shared.exists(TAP_STREAM)).toBe(0);
+        expect(await shared.exists(app.get(GateKeys).tapStream(0))).toBe(0);
       } finally {
         await shared.close();
       }
-      expect(await app.get(RedisService).client.exists(TAP_STREAM)).toBe(1);
+      expect(await app.get(RedisService).client.exists(app.get(GateKeys).tapStream(0))).toBe(1);
 
       const devices = () => send({ method: 'GET', path: '/v1/devices/me', bearer: f.listener.bearer });
       expect((await devices()).status).toBe(200);

@@ -69,6 +69,25 @@ describe('customer service: finding riders, adjustments, the audit log and the s
     expectError(await http().get('/v1/support/accounts').query({ email: operator.email }).set('Authorization', support.bearer), 404, 'NOT_FOUND');
   });
 
+  it('finds a rider by a transit card UID or a CCCD number through its look-up hash, never echoing it', async () => {
+    const [support, admin, rider] = await Promise.all([testAccount(app, 'support'), testAccount(app, 'admin'), testAccount(app, 'passenger')]);
+    const uid = randomUUID().replace(/-/g, '').slice(0, 14).toUpperCase();
+    await http().post('/v1/admin/transit-cards').set('Authorization', admin.bearer).send({ cards: [{ uid }] }).expect(201);
+    const card = await http().post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'transit_card', uid }).expect(201);
+    const found = await http().get('/v1/support/accounts').query({ medium: uid.toLowerCase() }).set('Authorization', support.bearer).expect(200);
+    expect(found.body).toMatchObject({ id: rider.id, foundBy: 'medium', mediumKind: 'transit_card', mediumId: (card.body as { id: string }).id });
+    expect(JSON.stringify(found.body).toUpperCase()).not.toContain(uid);
+
+    const number = `0${String(Date.now()).slice(-11)}`;
+    const cccdRider = await testAccount(app, 'passenger');
+    await http().post('/v1/me/media').set('Authorization', cccdRider.bearer).send({ kind: 'id_card', number, birthDate: '1950-03-01' }).expect(201);
+    const byNumber = await http().get('/v1/support/accounts').query({ medium: number }).set('Authorization', support.bearer).expect(200);
+    expect(byNumber.body).toMatchObject({ id: cccdRider.id, mediumKind: 'id_card' });
+    expect(JSON.stringify(byNumber.body)).not.toContain(number);
+    expectError(await http().get('/v1/support/accounts').query({ medium: '999999999999' }).set('Authorization', support.bearer), 404, 'NOT_FOUND');
+    expectError(await http().get('/v1/support/accounts').query({ medium: '12345' }).set('Authorization', support.bearer), 400, 'VALIDATION_FAILED');
+  });
+
   it("puts an agent's adjustment in the ledger, the audit log and the day's statement, once per key", async () => {
     const admin = await testAccount(app, 'admin');
     const support = await testAccount(app, 'support', { operatorId: 'hmc' });

@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { DataSource } from 'typeorm';
 import { localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
 import { RedisService } from '../../src/redis/redis.service';
-import { ticketStateKey } from '../../src/gate-state/ticket-state.store';
+import { GateKeys } from '../../src/gate-state/gate-state';
 import { TicketsService } from '../../src/tickets/tickets.service';
 import { bearerFor, testAccount, type TestAccount } from '../support/auth';
 import { expectError, useTestApp } from '../support/http';
@@ -54,7 +54,7 @@ describe('orders, tickets and QR codes', () => {
     http().post('/v1/orders').set('Authorization', bearer).set('Idempotency-Key', key).send(body);
   const quote = async (from: string, to: string): Promise<number> =>
     ((await http().get('/v1/fares/quote').query({ from, to }).expect(200)).body as { amount: number }).amount;
-  const redisState = (ticketId: string) => app().get(RedisService).client.hGetAll(ticketStateKey(ticketId));
+  const redisState = (ticketId: string) => app().get(RedisService).client.hGetAll(app().get(GateKeys).ticketState(ticketId));
   const rowsOf = async (table: 'orders' | 'tickets' | 'payments'): Promise<number> =>
     Number((await app().get(DataSource).query<Array<{ n: string }>>(`SELECT count(*) AS n FROM ${table} WHERE account_id = $1`, [passenger.id]))[0].n);
   const binary = (path: string) =>
@@ -287,7 +287,7 @@ describe('orders, tickets and QR codes', () => {
       await topUp(app(), passenger.bearer, 50_000);
       const [atGate, inLog] = ((await order({ payWith: 'wallet', items: [{ ...SINGLE, quantity: 2 }] }).expect(201)).body as Order).tickets;
       // What the gate path (issue 6) does on first use, and what its worker later writes to Postgres.
-      await app().get(RedisService).client.hSet(ticketStateKey(atGate.id), 'firstUsedAt', String(Date.now()));
+      await app().get(RedisService).client.hSet(app().get(GateKeys).ticketState(atGate.id), 'firstUsedAt', String(Date.now()));
       await app().get(DataSource).query(`UPDATE tickets SET first_used_at = now() WHERE id = $1`, [inLog.id]);
       for (const ticket of [atGate, inLog]) {
         const response = await http().post(`/v1/tickets/${ticket.id}/refund`).set('Authorization', passenger.bearer).set('Idempotency-Key', randomUUID()).send({});
@@ -352,7 +352,7 @@ describe('orders, tickets and QR codes', () => {
     await topUp(app(), passenger.bearer, 50_000);
     const ticket = ((await order({ payWith: 'wallet', items: [SINGLE] }).expect(201)).body as Order).tickets[0];
     const before = await redisState(ticket.id);
-    await app().get(RedisService).client.del(ticketStateKey(ticket.id));
+    await app().get(RedisService).client.del(app().get(GateKeys).ticketState(ticket.id));
     expect(await app().get(TicketsService).rebuildGateState()).toBeGreaterThanOrEqual(1);
     expect(await redisState(ticket.id)).toEqual(before);
   });

@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { AppConfig } from '../../src/config/config';
-import { APP_CONFIG } from '../../src/config/config.module';
 import { FaresService } from '../../src/fares/fares.service';
-import { RedisService } from '../../src/redis/redis.service';
 import { TicketStateStore } from '../../src/gate-state/ticket-state.store';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { GateAccountsService } from '../../src/validation/gate-accounts.service';
 import { GateScript } from '../../src/gate-state/gate-script';
-import { TapPersister, tapEventOf } from '../../src/validation/tap-persister';
+import { TapPersister } from '../../src/validation/tap-persister';
 import { testAccount } from '../support/auth';
-import { gateAt, tap, type GateDevice } from '../support/gate';
+import { gateAt, tap, tapStreams, type GateDevice } from '../support/gate';
 import { useTestApp } from '../support/http';
 import { expectLedgerBalanced, topUp } from '../support/money';
 import { waitFor } from '../support/wait';
@@ -25,10 +22,7 @@ describe('the gate path: the tap stream to Postgres, and races at the gate', () 
   });
 
   const db = () => app().get(DataSource);
-  const streamEventsOf = async (accountId: string) =>
-    ((await app().get(RedisService).client.xRange(app().get<AppConfig>(APP_CONFIG).gate.streamKey, '-', '+')) ?? [])
-      .map((entry) => tapEventOf(entry.message as Record<string, string>))
-      .filter((event) => event.acct === accountId);
+  const streamEventsOf = async (accountId: string) => (await tapStreams.events(app())).filter((event) => event.acct === accountId);
 
   it('writes every tap once, the journey with its fare, and the pay-as-you-go charge to the ledger; replays change nothing', async () => {
     const passenger = await testAccount(app(), 'passenger');

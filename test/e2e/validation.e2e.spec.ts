@@ -7,7 +7,7 @@ import { RedisService } from '../../src/redis/redis.service';
 import { QrTokens } from '../../src/tickets/qr-tokens';
 import { TicketStateStore, type TicketState } from '../../src/gate-state/ticket-state.store';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
-import { gateKeys, spendField } from '../../src/gate-state/gate-state';
+import { GateKeys, spendField } from '../../src/gate-state/gate-state';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { bearerFor, testAccount, type TestAccount } from '../support/auth';
@@ -125,9 +125,9 @@ describe('the gate path: POST /v1/validations', () => {
       await topUp(app(), passenger.bearer, 1_000_000);
       const pass = await buy({ productId: 'metro-month' });
       expect(await tap(app(), bus32, { qr: pass.qr, direction: 'entry', stationId: busStop(1) })).toMatchObject({ verdict: 'reject', reason: 'NOT_COVERED' });
-      expect(await app().get(RedisService).client.hGet(`{t:${pass.id}}:state`, 'firstUsedAt')).toBeNull();
+      expect(await app().get(RedisService).client.hGet(app().get(GateKeys).ticketState(pass.id), 'firstUsedAt')).toBeNull();
       expect(await tap(app(), catLinh, { qr: pass.qr, direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK', ticketId: pass.id });
-      expect(Number(await app().get(RedisService).client.hGet(`{t:${pass.id}}:state`, 'firstUsedAt'))).toBeGreaterThan(Date.now() - 60_000);
+      expect(Number(await app().get(RedisService).client.hGet(app().get(GateKeys).ticketState(pass.id), 'firstUsedAt'))).toBeGreaterThan(Date.now() - 60_000);
       expect(await tap(app(), catLinh, { qr: pass.qr, direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'PASSBACK' });
       expect(await tap(app(), haDong, { qr: pass.qr, direction: 'exit' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
       expect(await tap(app(), haDong, { qr: pass.qr, direction: 'exit' })).toMatchObject({ verdict: 'reject', reason: 'NO_ENTRY' });
@@ -211,7 +211,7 @@ describe('the gate path: POST /v1/validations', () => {
       const now = Date.now();
       await app()
         .get(RedisService)
-        .client.hSet(gateKeys.spend(passenger.id), {
+        .client.hSet(app().get(GateKeys).spend('payg', passenger.id), {
           [spendField('daySpent', localDayNumber(now) - 1)]: 40_000,
           [spendField('dayModes', localDayNumber(now) - 1)]: 1,
           [spendField('weekSpent', localWeekNumber(now))]: 159_000,

@@ -10,10 +10,10 @@ import { freePort } from '../../src/local-services/system';
 import { FaresService } from '../../src/fares/fares.service';
 import { RedisService } from '../../src/redis/redis.service';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
-import { GATE_STATE_BUILT_KEY } from '../../src/gate-state/gate-state';
+import { GATE_STATE_BUILT_KEY, GateKeys } from '../../src/gate-state/gate-state';
 import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { testAccount } from '../support/auth';
-import { gateAt, tap, tapsNotStoredOnce } from '../support/gate';
+import { gateAt, tap, tapStreams, tapsNotStoredOnce } from '../support/gate';
 import type { TapVerdict } from '../../src/validation/gate.service';
 import { topUp } from '../support/money';
 import { startTestApp } from '../support/test-app';
@@ -73,8 +73,7 @@ describe('the gate path survives Postgres going away and a copy of the service d
     expect(charged).toBeGreaterThan(0);
 
     // The first copy has read the taps and failed to write them: they are pending under its name. It dies.
-    const redis = first.get(RedisService).client;
-    await waitFor(() => redis.xPending(streamKey, 'tap-persister'), (summary) => summary.pending > 0);
+    await waitFor(() => tapStreams.pending(first), (pending) => pending > 0);
     await first.close();
     apps.splice(apps.indexOf(first), 1);
 
@@ -89,7 +88,7 @@ describe('the gate path survives Postgres going away and a copy of the service d
     );
     expect({ closed: journeys.closed, charged: Number(journeys.charged) }).toEqual({ closed: 20, charged });
     const secondRedis = second.get(RedisService).client;
-    await waitFor(() => secondRedis.xPending(streamKey, 'tap-persister'), (summary) => summary.pending === 0);
+    await waitFor(() => tapStreams.pending(second), (pending) => pending === 0);
 
     // Redis loses the account's gate state mid-journey: a copy starting on a Redis without gate state rebuilds it from Postgres.
     const inside = await tap(second, entryGate, { qr, direction: 'entry' });
@@ -97,8 +96,10 @@ describe('the gate path survives Postgres going away and a copy of the service d
       () => db.query<unknown[]>(`SELECT 1 FROM journeys WHERE id = $1 AND status = 'open'`, [inside.journeyId]),
       (found) => found.length === 1,
     );
-    const walletKey = `{a:${passenger.id}}:wallet`;
-    await secondRedis.del([walletKey, `{a:${passenger.id}}:trip`, `{a:${passenger.id}}:spend`, GATE_STATE_BUILT_KEY]);
+    const keys = second.get(GateKeys);
+    const walletKey = keys.wallet(passenger.id);
+    await secondRedis.del([walletKey, keys.trip('payg', passenger.id), keys.spend('payg', passenger.id)]);
+    await secondRedis.del(GATE_STATE_BUILT_KEY);
     const third = await startTestApp({ ...overrides, GATE_REBUILD_ON_EMPTY_REDIS: 'true' });
     apps.push(third);
     expect(await third.get(AccountGateState).balance(passenger.id)).toBe(500_000 - charged);
@@ -122,6 +123,6 @@ describe('the gate path survives Postgres going away and a copy of the service d
     expect(counts.accounts).toBeGreaterThan(0);
     expect(steps).toEqual(expect.arrayContaining(['tickets 0/null', `accounts ${counts.accounts}/${counts.accounts}`]));
     expect(await third.get(AccountGateState).balance(passenger.id)).toBe(balanceAfterExit);
-    await secondRedis.del(streamKey);
+    await tapStreams.delete(third);
   });
 });

@@ -7,11 +7,10 @@ import { DataSource } from 'typeorm';
 import { migrateAndMaybeSeed } from '../../src/cli/migrate';
 import { startPostgres, type RunningServer } from '../../src/local-services/servers';
 import { freePort } from '../../src/local-services/system';
-import { RedisService } from '../../src/redis/redis.service';
 import type { TapVerdict } from '../../src/validation/gate.service';
 import { testAccount } from '../support/auth';
 import { buildService, startBuiltService, type BuiltService } from '../support/built-service';
-import { gateAt, tapsNotStoredOnce, type GateDevice } from '../support/gate';
+import { gateAt, tapStreams, tapsNotStoredOnce, type GateDevice } from '../support/gate';
 import { topUp } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
@@ -99,8 +98,7 @@ describe('a copy of the service killed with SIGKILL mid-stream', () => {
 
     // The child's persister holds taps it read and could not write (pending under its name; it retries
     // those before reading more), and the rest wait unread in the stream. Kill it there.
-    const redis = helper.get(RedisService).client;
-    await waitFor(() => redis.xPending(streamKey, 'tap-persister'), (summary) => summary.pending > 0, 30_000);
+    await waitFor(() => tapStreams.pending(helper), (pending) => pending > 0, 30_000);
     await child.kill();
     child = undefined;
 
@@ -114,7 +112,7 @@ describe('a copy of the service killed with SIGKILL mid-stream', () => {
       [passenger.id],
     );
     expect({ closed: journeys.closed, charged: Number(journeys.charged) }).toEqual({ closed: TRIPS, charged });
-    await waitFor(() => redis.xPending(streamKey, 'tap-persister'), (summary) => summary.pending === 0, 30_000);
-    await redis.del(streamKey);
+    await waitFor(() => tapStreams.pending(helper), (pending) => pending === 0, 30_000);
+    await tapStreams.delete(helper);
   }, 240_000);
 });

@@ -15,7 +15,7 @@ import {
   TRIP_FIELDS,
   UNDO_ARGS,
   WALLET_FIELDS,
-  gateKeys,
+  GateKeys,
   luaPrelude,
   spendField,
 } from '../../src/gate-state/gate-state';
@@ -102,7 +102,12 @@ describe('the gate state has one definition (src/gate-state/gate-state.ts)', () 
       expect(args.every((value) => typeof value === 'string')).toBe(true);
       expect(args.length).toBeGreaterThanOrEqual(GATE_ARGS.length + 14);
     }
-    expect(keysFor(call, 'stream')).toEqual([gateKeys.wallet('acc'), gateKeys.trip('payg', 'acc'), gateKeys.tapMemory('dev', 'tap'), gateKeys.spend('acc'), 'stream', 'gate:open-journeys']);
+    const keys = new GateKeys({ shards: 16, streamKey: 'stream' });
+    const shard = keys.shardOfSubject('payg', 'acc');
+    const inSlot = [keys.wallet('acc'), keys.trip('payg', 'acc'), keys.tapMemory('payg', 'acc', 'dev', 'tap'), keys.spend('payg', 'acc'), keys.tapStream(shard), keys.openJourneys(shard)];
+    expect(keysFor(call, keys, false)).toEqual(inSlot);
+    expect(new Set(inSlot.map((key) => /^\{[^}]*\}/.exec(key)?.[0]))).toEqual(new Set([`{g${shard}}`]));
+    expect(keysFor(call, keys, true)).toEqual([...inSlot, keys.tapClaim('dev', 'tap')]);
     const answer = OUTCOME_FIELDS.map((field) => ({ verdict: 'accept', reason: 'OK', valid: '1', charge: '7', balance: '93', jid: 'j', fare: '9' })[field]).join('|');
     expect(parseOutcome(answer)).toEqual({ verdict: 'accept', reason: 'OK', valid: true, charge: 7, balance: 93, journeyId: 'j', fare: 9 });
   });
@@ -110,10 +115,10 @@ describe('the gate state has one definition (src/gate-state/gate-state.ts)', () 
   describe('gate.lua caps as FareCalculator does (capCharge)', () => {
     const redis = new RedisService(testConfig());
     const gate = LuaScript.fromFile(join(GATE_STATE, 'gate.lua'), luaPrelude());
-    const stream = `gate-state-spec:${randomUUID()}`;
+    const keys = new GateKeys({ shards: 4, streamKey: `gate-state-spec:${randomUUID()}` });
     beforeAll(() => redis.onModuleInit());
     afterAll(async () => {
-      await redis.client.del(stream);
+      for (const shard of keys.allShards()) await redis.client.del(keys.tapStream(shard));
       await redis.onModuleDestroy();
     });
 
@@ -136,9 +141,9 @@ describe('the gate state has one definition (src/gate-state/gate-state.ts)', () 
             const accountId = randomUUID();
             const week = Math.floor((day + 3) / 7);
             const at = Date.now();
-            await redis.client.hSet(gateKeys.wallet(accountId), { balance: '1000000', status: 'active' });
-            await redis.client.hSet(gateKeys.trip('payg', accountId), { jid: randomUUID(), st: 'from', ln: 'line', at: String(at), bit: String(legBit), max: '99999', full: '99999', cat: 'adult' });
-            await redis.client.hSet(gateKeys.spend(accountId), {
+            await redis.client.hSet(keys.wallet(accountId), { balance: '1000000', status: 'active' });
+            await redis.client.hSet(keys.trip('payg', accountId), { jid: randomUUID(), st: 'from', ln: 'line', at: String(at), bit: String(legBit), max: '99999', full: '99999', cat: 'adult' });
+            await redis.client.hSet(keys.spend('payg', accountId), {
               [spendField('daySpent', day)]: daySpent,
               [spendField('dayModes', day)]: dayModes,
               [spendField('weekSpent', week)]: weekSpent,
@@ -168,10 +173,10 @@ describe('the gate state has one definition (src/gate-state/gate-state.ts)', () 
                 faresToHere: ['from', String(amount), String(amount)],
               },
             };
-            const outcome = parseOutcome((await gate.run(redis.client, keysFor(call, stream), gateArguments(call, '60', String(3600_000)))) as string);
+            const outcome = parseOutcome((await gate.run(redis.client, keysFor(call, keys, !redis.cluster), gateArguments(call, '60', String(3600_000)))) as string);
             const expected = capCharge(amount, daySpent, weekSpent, dayCaps[(dayModes | legBit) - 1], weekCaps[(weekModes | legBit) - 1]);
-            const spend = await redis.client.hmGet(gateKeys.spend(accountId), [spendField('daySpent', day), spendField('weekSpent', week)]);
-            await redis.client.del([gateKeys.wallet(accountId), gateKeys.trip('payg', accountId), gateKeys.spend(accountId), gateKeys.tapMemory('spec', call.tapId)]);
+            const spend = await redis.client.hmGet(keys.spend('payg', accountId), [spendField('daySpent', day), spendField('weekSpent', week)]);
+            await redis.client.del([keys.wallet(accountId), keys.trip('payg', accountId), keys.spend('payg', accountId), keys.tapMemory('payg', accountId, 'spec', call.tapId)]);
             expect({ charge: outcome.charge, daySpent: Number(spend[0]), weekSpent: Number(spend[1]) }).toEqual({ charge: expected, daySpent: daySpent + expected, weekSpent: weekSpent + expected });
           },
         ),

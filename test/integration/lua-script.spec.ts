@@ -18,13 +18,13 @@ describe('LuaScript', () => {
   });
 
   it('loads from its file and runs by SHA', async () => {
-    await script.load(client);
-    expect(await client.scriptExists(script.sha)).toEqual([1]);
+    await redis.forEachMaster((node) => script.load(node));
+    expect(new Set((await redis.forEachMaster((node) => node.scriptExists(script.sha))).flat())).toEqual(new Set([1]));
     expect(await script.run(client, [key], ['5'])).toBe(5);
   });
 
   it('reloads itself when Redis forgot its scripts (a restart), without running twice', async () => {
-    await client.scriptFlush();
+    await redis.forEachMaster((node) => node.scriptFlush());
     expect(await script.run(client, [key], ['2'])).toBe(7);
     expect(await client.get(key)).toBe('7');
   });

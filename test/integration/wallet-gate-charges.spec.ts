@@ -1,10 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { RedisService } from '../../src/redis/redis.service';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { testAccount } from '../support/auth';
-import { gateAt, tap } from '../support/gate';
+import { gateAt, tap, tapStreams } from '../support/gate';
 import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
 import { startTestApp } from '../support/test-app';
 
@@ -23,7 +22,7 @@ describe('a purchase from the wallet while fares charged at the gates are not in
   });
 
   afterAll(async () => {
-    await app.get(RedisService).client.del(streamKey);
+    await tapStreams.delete(app);
     await app.close();
   });
 

@@ -1,10 +1,14 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { upsertDevice } from '../../src/devices/device-seeder';
 import { HANOI_LINES } from '../../src/network/hanoi-network';
+import { GateKeys, type TapEvent } from '../../src/gate-state/gate-state';
+import { RedisService } from '../../src/redis/redis.service';
 import type { TapVerdict } from '../../src/validation/gate.service';
+import { tapEventOf } from '../../src/validation/tap-persister';
 import { waitFor } from './wait';
 
 export interface GateDevice {
@@ -75,4 +79,40 @@ export async function tapsNotStoredOnce(db: DataSource, tapIds: string[], timeou
     timeoutMs,
   );
   return rows.filter((row) => row.copies !== 1);
+}
+
+/** The tap streams of an app's shards (gate-state.ts GateKeys): what tests look for in them. */
+export const tapStreams = {
+  /** Entries pending in the consumer group, over every shard. */
+  async pending(app: INestApplicationContext, group = 'tap-persister'): Promise<number> {
+    const { client } = app.get(RedisService);
+    const keys = app.get(GateKeys);
+    const summaries = await Promise.all(keys.allShards().map((shard) => client.xPending(keys.tapStream(shard), group).catch(() => ({ pending: 0 }))));
+    return summaries.reduce((total, summary) => total + summary.pending, 0);
+  },
+  /** Every event the streams hold, shard by shard. */
+  async events(app: INestApplicationContext): Promise<TapEvent[]> {
+    const { client } = app.get(RedisService);
+    const keys = app.get(GateKeys);
+    const shards = await Promise.all(keys.allShards().map((shard) => client.xRange(keys.tapStream(shard), '-', '+')));
+    return shards.flat().flatMap((entry) => (entry ? [tapEventOf(entry.message as Record<string, string>)] : []));
+  },
+  async delete(app: INestApplicationContext): Promise<void> {
+    const { client } = app.get(RedisService);
+    const keys = app.get(GateKeys);
+    for (const shard of keys.allShards()) await client.del(keys.tapStream(shard));
+  },
+};
+
+/** Forgets every tap of a device the way an expired tap memory does: its memories in every shard and its tap-id claims, on every master. */
+export async function forgetDeviceTaps(app: INestApplicationContext, deviceId: string): Promise<number> {
+  const redis = app.get(RedisService);
+  const forgotten = await redis.forEachMaster(async (node) => {
+    let count = 0;
+    for await (const keys of node.scanIterator({ MATCH: '*:tap:*', COUNT: 1000 })) {
+      for (const key of keys) if (key.includes(deviceId)) count += await redis.client.del(key);
+    }
+    return count;
+  });
+  return forgotten.reduce((total, count) => total + count, 0);
 }
