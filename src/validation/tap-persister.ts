@@ -177,7 +177,10 @@ export class TapPersister implements OnModuleDestroy {
   }
 
   private async persistAndAck(batch: ShardEntries[]): Promise<void> {
-    await this.persist(batch.flatMap(({ entries }) => entries.map((entry) => tapEventOf(entry.message))));
+    // The shards' entries in the order Redis took them (stream ids are times), so that of two taps with one
+    // (device, tapId) on two shards the earlier is the one recorded.
+    const inOrder = batch.flatMap(({ entries }) => entries).sort((a, b) => compareStreamIds(a.id, b.id));
+    await this.persist(inOrder.map((entry) => tapEventOf(entry.message)));
     await Promise.all(
       batch
         .filter(({ entries }) => entries.length > 0)
@@ -203,4 +206,11 @@ function count(batch: readonly ShardEntries[]): number {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Orders two stream entry ids (`<ms>-<seq>`) by time, then sequence. */
+export function compareStreamIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(Number);
+  const [bMs, bSeq] = b.split('-').map(Number);
+  return aMs - bMs || aSeq - bSeq;
 }
