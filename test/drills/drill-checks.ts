@@ -51,13 +51,21 @@ export interface Drain {
 
 /**
  * Waits until the persister has read, written and acknowledged every tap the stream held when this
- * was called (with the load paused: the whole stream).
+ * was called, on every shard's stream (with the load paused: the whole streams).
  */
-export async function waitForDrain(redis: RedisClient, stream: string, group: string, timeoutMs: number): Promise<Drain> {
+export async function waitForDrain(redis: RedisClient, streams: readonly string[], group: string, timeoutMs: number): Promise<Drain> {
   const started = Date.now();
-  const mark = (await redis.xInfoStream(stream))['last-generated-id'];
+  // Each shard's stream up to its last entry now; a shard no tap reached has no stream yet.
+  const marks: Array<[string, string]> = [];
+  for (const stream of streams) {
+    if (await redis.exists(stream)) marks.push([stream, (await redis.xInfoStream(stream))['last-generated-id']]);
+  }
   for (;;) {
-    const state = await streamStateUpTo(redis, stream, group, mark).catch(() => ({ pending: -1, unread: true }));
+    const states = await Promise.all(marks.map(([stream, mark]) => streamStateUpTo(redis, stream, group, mark).catch(() => ({ pending: -1, unread: true }))));
+    const state = {
+      pending: states.some((one) => one.pending < 0) ? -1 : states.reduce((total, one) => total + one.pending, 0),
+      unread: states.some((one) => one.unread),
+    };
     const drained = state.pending === 0 && !state.unread;
     if (drained || Date.now() - started > timeoutMs) return { drained, ms: Date.now() - started, ...state };
     await new Promise((resolve) => setTimeout(resolve, 100));

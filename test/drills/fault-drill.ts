@@ -20,7 +20,9 @@ import { createClient } from 'redis';
 import { DataSource } from 'typeorm';
 import { upsertAccount } from '../../src/accounts/account-seeder';
 import { migrateAndMaybeSeed } from '../../src/cli/migrate';
+import { loadConfig } from '../../src/config/config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { GateKeys } from '../../src/gate-state/gate-state';
 import { LEASE_LOCK_CLASS } from '../../src/database/singleton-lease';
 import { startPostgres, startRedis, type PostgresOptions, type RedisOptions, type RunningServer } from '../../src/local-services/servers';
 import { freePort } from '../../src/local-services/system';
@@ -82,7 +84,9 @@ export interface FaultDrillReport {
   serviceLog: Record<string, number>;
 }
 
-const STREAM = 'gate:taps';
+/** Every shard's tap stream, as the service's default configuration names them. */
+const DRILL_KEYS = new GateKeys(loadConfig({}).gate);
+const STREAMS = DRILL_KEYS.allShards().map((shard) => DRILL_KEYS.tapStream(shard));
 const GROUP = 'tap-persister';
 const SETTLE_TIMEOUT_MS = 90_000;
 const DRAIN_TIMEOUT_MS = 60_000;
@@ -585,8 +589,13 @@ class FaultDrill {
   }
 
   private async consumerPending(prefix: string): Promise<number | undefined> {
-    const consumers = await this.client!.xInfoConsumers(STREAM, GROUP).catch(() => []);
-    return consumers.find((consumer) => String(consumer.name).startsWith(prefix))?.pending;
+    let found: number | undefined;
+    for (const stream of STREAMS) {
+      const consumers = await this.client!.xInfoConsumers(stream, GROUP).catch(() => []);
+      const pending = consumers.find((consumer) => String(consumer.name).startsWith(prefix))?.pending;
+      if (pending !== undefined) found = (found ?? 0) + pending;
+    }
+    return found;
   }
 
   /** Fault 4: a bus validator uploads a batch of offline taps, then the same batch again; the second upload must change nothing. */
@@ -598,7 +607,7 @@ class FaultDrill {
     for (const tap of taps) passengers.book.sent.set(TapBook.key(this.busValidator.deviceId, tap.tapId), { gate: this.busValidator, tapId: tap.tapId });
     const first = await passengers.uploadBatch(this.busValidator, taps);
     if (!first) throw new Error('the offline batch was not taken');
-    const firstDrain = await waitForDrain(this.client!, STREAM, GROUP, DRAIN_TIMEOUT_MS);
+    const firstDrain = await waitForDrain(this.client!, STREAMS, GROUP, DRAIN_TIMEOUT_MS);
     const accepted = first.filter((result) => result.verdict === 'accept').length;
     const invalid = first.filter((result) => result.valid === false).length;
     this.say(phase, `uploaded ${taps.length} offline taps of ${this.offlineRiders.length} riders: ${accepted} accepted (${invalid} of them not valid online); written to Postgres in ${seconds(firstDrain.ms)}`);
@@ -606,7 +615,7 @@ class FaultDrill {
     const stateBefore = await offlineRidersState(this.databaseUrl, this.client!, this.busValidator.deviceId, this.offlineRiders);
 
     const second = await passengers.uploadBatch(this.busValidator, taps);
-    const secondDrain = await waitForDrain(this.client!, STREAM, GROUP, DRAIN_TIMEOUT_MS);
+    const secondDrain = await waitForDrain(this.client!, STREAMS, GROUP, DRAIN_TIMEOUT_MS);
     const stateAfter = await offlineRidersState(this.databaseUrl, this.client!, this.busValidator.deviceId, this.offlineRiders);
     const changed = second === undefined ? [] : second.filter((result, index) => JSON.stringify(result) !== JSON.stringify(first[index]));
     this.say(phase, `uploaded the same ${taps.length} taps again (same tap ids): ${changed.length} results differ; persister caught up in ${seconds(secondDrain.ms)}`);
@@ -687,7 +696,7 @@ class FaultDrill {
         left.pendingCalls === 0 && left.queuedTaps === 0,
       ),
     );
-    const drain = await waitForDrain(this.client!, STREAM, GROUP, DRAIN_TIMEOUT_MS);
+    const drain = await waitForDrain(this.client!, STREAMS, GROUP, DRAIN_TIMEOUT_MS);
     this.record(
       drillCheck(phase, 'the persister wrote the whole tap stream', 'consumer group: nothing unread, nothing pending', `${drain.pending} pending, ${drain.unread ? 'some' : 'nothing'} unread after ${seconds(drain.ms)}`, drain.drained),
     );
