@@ -11,12 +11,12 @@ export type MediumKind = (typeof MEDIUM_KINDS)[number];
 export const MEDIUM_STATUSES = ['active', 'blocked', 'replaced'] as const;
 export type MediumStatus = (typeof MEDIUM_STATUSES)[number];
 
-/** What a tap was made with, as taps and journeys record it (`medium_kind`): a static QR, or a medium. */
-export const TAP_MEDIUM_KINDS = ['qr', ...MEDIUM_KINDS] as const;
+/** What a tap was made with, as taps and journeys record it (`medium_kind`): a static QR, a medium, or a bank card. */
+export const TAP_MEDIUM_KINDS = ['qr', ...MEDIUM_KINDS, 'bank_card'] as const;
 export type TapMediumKind = (typeof TAP_MEDIUM_KINDS)[number];
 
 /** Each medium kind in TIDES `fare_transactions.fare_media_id` words (the exports name it for every tap). */
-export const TIDES_FARE_MEDIA = { qr: 'Optical scan', app: 'Optical scan', transit_card: 'Smart card or ticket', id_card: 'Smart card or ticket' } as const satisfies Record<TapMediumKind, string>;
+export const TIDES_FARE_MEDIA = { qr: 'Optical scan', app: 'Optical scan', transit_card: 'Smart card or ticket', id_card: 'Smart card or ticket', bank_card: 'Bank card' } as const satisfies Record<TapMediumKind, string>;
 export type TidesFareMedium = (typeof TIDES_FARE_MEDIA)[TapMediumKind];
 
 /** What a validator sends as a tap's `medium`. */
