@@ -140,7 +140,7 @@ runSection('gate', async (run) => {
   }
   // Latency at a steady 1,000/s, so not while the persister still writes the rounds' taps.
   say(`Waiting for the service's persister to write the ${Math.round(next.service).toLocaleString('en')} taps of the rounds…`);
-  say(`  caught up in ${(await persisterCaughtUp(client, config.gate.streamKey, config.gate.consumerGroup)).toFixed(1)} s`);
+  say(`  caught up in ${(await persisterCaughtUp(client, new GateKeys(config.gate), config.gate.consumerGroup)).toFixed(1)} s`);
   // Redis' own time per script call (the gate's and the floor's), for its limit in taps/s on one core.
   const scripts = /cmdstat_evalsha:calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)/.exec(await client.info('commandstats'));
   const redisPerCall = scripts ? Number(scripts[3]) : NaN;
@@ -183,11 +183,18 @@ function report(service: Figures, floor: Figures, workers: Figures, qrCosts: QrC
 }
 
 /** Seconds until the consumer group has read and acknowledged every entry of the stream. */
-async function persisterCaughtUp(client: RedisClient, stream: string, group: string): Promise<number> {
+async function persisterCaughtUp(client: RedisClient, keys: GateKeys, group: string): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const found = (await client.xInfoGroups(stream)).find((candidate) => candidate.name === group);
-    if (found && found.pending === 0 && found.lag === 0) return (Date.now() - started) / 1000;
+    // Every shard's stream that a tap reached (a shard no tap reached has no stream).
+    let behind = false;
+    for (const shard of keys.allShards()) {
+      const stream = keys.tapStream(shard);
+      if (!(await client.exists(stream))) continue;
+      const found = (await client.xInfoGroups(stream)).find((candidate) => candidate.name === group);
+      if (!found || found.pending !== 0 || found.lag !== 0) behind = true;
+    }
+    if (!behind) return (Date.now() - started) / 1000;
     if (Date.now() - started > 300_000) throw new Error('the persister did not catch up in 5 minutes');
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
