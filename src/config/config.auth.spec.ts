@@ -1,17 +1,12 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from './config';
+import { PRODUCTION_ENV } from '../../test/support/production-env';
 
 /** Everything production requires, with production values. */
 const PRODUCTION = {
-  NODE_ENV: 'production',
+  ...PRODUCTION_ENV,
   DATABASE_URL: 'postgres://app:s3cret@db.internal:5432/lienthong',
   REDIS_URL: 'redis://cache.internal:6379',
-  PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
-  QR_SIGNING_KEYS: `qr-1:${generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`,
   AUTH_TOKEN_KEYS: 'prod-2026-11:0123456789abcdef0123456789abcdef-production',
-  METRICS_TOKEN: 'a-production-metrics-token-of-32-characters',
-  MEDIA_LOOKUP_SECRET: 'a-production-media-lookup-secret-of-32-characters',
-  TRANSIT_CARD_MASTER_KEY: 'a-production-transit-card-master-key-32-characters',
 };
 
 describe('auth configuration', () => {

@@ -1,17 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig } from './config';
+import { PRODUCTION_ENV } from '../../test/support/production-env';
 
-const PRODUCTION = {
-  NODE_ENV: 'production',
-  DATABASE_URL: 'postgres://app:a-real-password@db:5432/lienthong',
-  REDIS_URL: 'redis://:a-real-password@cache:6379',
-  AUTH_TOKEN_KEYS: 'prod-1:0123456789abcdef0123456789abcdef-production',
-  PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
-  QR_SIGNING_KEYS: `qr-1:${generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`,
-  METRICS_TOKEN: 'a-production-metrics-token-of-32-characters',
-  MEDIA_LOOKUP_SECRET: 'a-production-media-lookup-secret-of-32-characters',
-  TRANSIT_CARD_MASTER_KEY: 'a-production-transit-card-master-key-32-characters',
-};
+const PRODUCTION = { ...PRODUCTION_ENV, DATABASE_URL: 'postgres://app:a-real-password@db:5432/lienthong', REDIS_URL: 'redis://:a-real-password@cache:6379' };
 
 describe('loadConfig: bank cards', () => {
   it('uses the development acquirer outside production, and refuses it in production', () => {

@@ -1,21 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from './config';
+import { PRODUCTION_ENV } from '../../test/support/production-env';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const PRIVATE = ec.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
 const PUBLIC = ec.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
 const RSA = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
-const PRODUCTION = {
-  NODE_ENV: 'production',
-  DATABASE_URL: 'postgres://app:s3cret@db/lienthong',
-  REDIS_URL: 'redis://cache:6379',
-  AUTH_TOKEN_KEYS: 'prod-1:0123456789abcdef0123456789abcdef-production',
-  PAYMENT_WEBHOOK_SECRET: 'a-production-webhook-secret-of-32-characters',
-  QR_SIGNING_KEYS: `qr-1:${PRIVATE}`,
-  METRICS_TOKEN: 'a-production-metrics-token-of-32-characters',
-  MEDIA_LOOKUP_SECRET: 'a-production-media-lookup-secret-of-32-characters',
-  TRANSIT_CARD_MASTER_KEY: 'a-production-transit-card-master-key-32-characters',
-};
+const PRODUCTION = { ...PRODUCTION_ENV, QR_SIGNING_KEYS: `qr-1:${PRIVATE}` };
 
 describe('payments and tickets configuration', () => {
   it('has development defaults', () => {
