@@ -50,6 +50,8 @@ export class TapPersister implements OnModuleDestroy {
   private readonly perShard: number;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** The round in flight: the loop and `drain` take turns, so a drain never returns while the loop still writes what it read. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly recorder: TapRecorder,
@@ -92,14 +94,24 @@ export class TapPersister implements OnModuleDestroy {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      // Claimed entries join our own pending ones: read them once.
-      let batch = await this.claimed();
-      if (count(batch) === 0) batch = await this.readAll('0');
-      if (count(batch) === 0) batch = await this.readAll('>');
-      if (count(batch) === 0) return total;
-      await this.persistAndAck(batch);
-      total += count(batch);
+      const written = await this.exclusive(async () => {
+        // Claimed entries join our own pending ones: read them once.
+        let batch = await this.claimed();
+        if (count(batch) === 0) batch = await this.readAll('0');
+        if (count(batch) === 0) batch = await this.readAll('>');
+        if (count(batch) > 0) await this.persistAndAck(batch);
+        return count(batch);
+      });
+      if (written === 0) return total;
+      total += written;
     }
+  }
+
+  /** Runs one round after the one in flight (the loop's or a drain's) has finished. */
+  private exclusive<T>(round: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(round);
+    this.turn = result.catch(() => undefined);
+    return result;
   }
 
   private async run(): Promise<void> {
@@ -112,14 +124,17 @@ export class TapPersister implements OnModuleDestroy {
           lastTrim = Date.now();
           await this.trim();
         }
-        // Our own pending entries first (a batch that failed), then entries a dead consumer left, then new ones.
-        let batch = await this.readAll('0');
-        if (count(batch) === 0 && Date.now() - lastClaim > (this.config.gate.claimIdleSeconds * 1000) / 2) {
-          lastClaim = Date.now();
-          batch = await this.claimed();
-        }
-        if (count(batch) === 0) batch = await this.readAll('>');
-        if (count(batch) > 0) await this.persistAndAck(batch);
+        const batch = await this.exclusive(async () => {
+          // Our own pending entries first (a batch that failed), then entries a dead consumer left, then new ones.
+          let read = await this.readAll('0');
+          if (count(read) === 0 && Date.now() - lastClaim > (this.config.gate.claimIdleSeconds * 1000) / 2) {
+            lastClaim = Date.now();
+            read = await this.claimed();
+          }
+          if (count(read) === 0) read = await this.readAll('>');
+          if (count(read) > 0) await this.persistAndAck(read);
+          return read;
+        });
         backoff = 0;
         // No shard had a full read: the streams have caught up. Let taps gather rather than commit a few
         // at a time (fewer transactions, less CPU taken from the gate path on the same machine).
