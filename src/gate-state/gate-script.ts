@@ -8,6 +8,7 @@ import { RedisService, type RedisClient } from '../redis/redis.service';
 import { localDayNumber, localWeekNumber } from '../fares/domain/local-time';
 import {
   BATCH_WINDOW_MS,
+  CARD_FIELDS,
   DAY_CAPS_ARG,
   FARES_TO_HERE_ARG,
   GATE_ARG,
@@ -62,6 +63,13 @@ export interface MediumRecord {
   id: string;
   chk: string;
   counter: 'none' | 'ok' | 'replay' | 'clone';
+}
+
+/** A bank card as the gates know it (gate-state.ts CARD_FIELDS); '' when unknown or not linked. */
+export interface CardRecord {
+  status: string;
+  account: string;
+  cat: string;
 }
 
 /** A medium shown at a gate: its look-up hash, and for a transit card the counter it presented. */
@@ -209,6 +217,12 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
     return { passes, claimed: replies[0] };
   }
 
+  /** A bank card's deny-list state and link (one HMGET in the card's slot). */
+  async card(cardId: string): Promise<CardRecord> {
+    const [status, account, cat] = (await this.withDeadline(() => this.client.hmGet(this.keys.card(cardId), CARD_FIELD_LIST))) as Array<string | null>;
+    return { status: status ?? '', account: account ?? '', cat: cat ?? '' };
+  }
+
   private runScript(call: GateCall): Promise<unknown> {
     return this.withDeadline(() => this.claimThenRun(call));
   }
@@ -246,6 +260,7 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
 const TAP_ID_REUSED = OUTCOME_FIELDS.map((field) => ({ verdict: 'reject', reason: 'TAP_ID_REUSED', valid: '0', charge: '0' })[field as string] ?? '').join(OUTCOME_SEPARATOR);
 
 const A = GATE_ARG;
+const CARD_FIELD_LIST: string[] = [...CARD_FIELDS];
 const O = Object.fromEntries(OUTCOME_FIELDS.map((name, index) => [name, index])) as Record<(typeof OUTCOME_FIELDS)[number], number>;
 
 /** ARGV of gate.lua for a tap, placed by gate-state.ts's GATE_ARG positions. */

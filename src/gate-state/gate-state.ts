@@ -23,9 +23,10 @@
  *   {g<s>}:a:<id>:passes           the account's passes, for its media (cards) at the gates: ticket id → accountPassValue
  *                                  (written with each pass's state by TicketStateStore; its live state stays in …:t:<id>:state)
  *   {g<s>}:undone:<device>:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
+ *   {g<s>}:c:<card>:card           a bank card's CARD_FIELDS (written by CardGateState for the bank-cards module:
+ *                                  its deny list and its link); …:c:<card>:trip and …:c:<card>:spend of an unlinked card
  * and outside the shards (one key per command): `{d:<device>}:tap:<tapId>`, the body a device's tap id was
- * first used with (TAP_ID_REUSED across shards); `{c:<cardId>}:card`, a bank card's CARD_FIELDS (written by
- * CardGateState for the bank-cards module's deny list); and GATE_STATE_BUILT_KEY.
+ * first used with (TAP_ID_REUSED across shards); and GATE_STATE_BUILT_KEY.
  */
 import type { GateConfig } from '../config/config';
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
@@ -152,8 +153,12 @@ function shardTag(shard: number): string {
   return `{g${shard}}`;
 }
 
-/** `{c:<cardId>}:card`: a bank card's gate state, `status` active | denied (absent: an unknown card, accepted). */
-export const CARD_FIELDS = ['status'] as const;
+/**
+ * `{g<s>}:c:<cardId>:card`: a bank card's gate state: `status` active | denied (absent: an unknown card,
+ * accepted); for a card linked to an account, `account` and `cat` (the account's rider category when
+ * it was linked), with which the card opens that account's pay as you go.
+ */
+export const CARD_FIELDS = ['status', 'account', 'cat'] as const;
 export type CardField = (typeof CARD_FIELDS)[number];
 
 /**
@@ -229,9 +234,9 @@ export type WalletField = (typeof WALLET_FIELDS)[number];
 /**
  * `{…}:trip`: jid journey id, st entry station, ln line, at entry time (epoch ms), bit the line's mode
  * bit, max and full the line's maximum fare (charged at a timeout, and held against wallet spending),
- * cat rider category.
+ * cat rider category, pay the linked bank card that pays an account's journey ('' or absent: the wallet).
  */
-export const TRIP_FIELDS = ['jid', 'st', 'ln', 'at', 'bit', 'max', 'full', 'cat'] as const;
+export const TRIP_FIELDS = ['jid', 'st', 'ln', 'at', 'bit', 'max', 'full', 'cat', 'pay'] as const;
 export type TripField = (typeof TRIP_FIELDS)[number];
 
 /**
@@ -305,6 +310,7 @@ export const TAP_BODY_SEPARATOR = '\n';
  *   jid journey  jat its entry time  jst its entry station  fare, full the fare and its full amount  charge what was charged  bal balance after
  *   med the medium's kind ('' a QR)  mid the medium's look-up hash
  *   ctok a bank card's token, sealed (AES-256-GCM; the card's journeys keep it for the charge job)
+ *   pay the linked bank card that pays the account's journey (its entry's card; '' the wallet)
  * and, from medium.lua, `ev: clone` (at, dev, tap, med, mid the medium's id): a transit card presented a counter twice and was blocked.
  * A tap also carries what it changed beyond that, present only when it did, so that a tap the record refuses can
  * be undone exactly (undo-tap.lua):
@@ -338,6 +344,7 @@ export const TAP_EVENT_FIELDS = [
   'med',
   'mid',
   'ctok',
+  'pay',
   'sd',
   'sw',
   'dm',
@@ -385,6 +392,7 @@ export const UNDO_ARGS = [
   'tripMax',
   'tripFull',
   'tripCategory',
+  'payer',
   'journeyLimitMs',
   'tapMemorySeconds',
   'recordedBody',

@@ -83,9 +83,23 @@ export class GateMedia {
     const at = place.at;
     const lookupHash = this.lookupHashOf(medium);
     switch (medium.kind) {
-      case 'bank_card':
-        // An unknown card is accepted unless deny-listed (gate.lua reads the card's state): the card's own caps, adult fares.
+      case 'bank_card': {
         if (!this.cards.enabled) return NOT_LINKED;
+        const card = await this.script.card(lookupHash);
+        // Linked: the account's pay as you go (its journeys, caps shared with its other media, its rider
+        // category), the fares charged to the card (gate.lua: the journey's payer); a denied card is REVOKED.
+        if (card.account !== '') {
+          return {
+            outcome: 'subject',
+            kind: 'payg',
+            subjectId: card.account,
+            riderCategory: CATEGORY_SET.has(card.cat) ? (card.cat as RiderCategory) : 'adult',
+            reason: card.status === 'denied' ? 'REVOKED' : '',
+            medium: { kind: 'bank_card', ref: lookupHash },
+            cardToken: this.cards.seal(medium.token),
+          };
+        }
+        // An unknown card is accepted unless deny-listed (gate.lua reads the card's state): the card's own caps, adult fares.
         return {
           outcome: 'subject',
           kind: 'bank_card',
@@ -95,6 +109,7 @@ export class GateMedia {
           medium: { kind: 'bank_card', ref: lookupHash },
           cardToken: this.cards.seal(medium.token),
         };
+      }
       case 'transit_card': {
         if (!this.keys.cryptogramValid(medium.uid, medium.counter, medium.cryptogram)) return INVALID;
         const record = await this.script.medium({ lookupHash, at, offline, counter: medium.counter, deviceId, tapId });

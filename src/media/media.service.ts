@@ -12,10 +12,12 @@ import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { MediaGateState } from '../gate-state/media-gate-state';
+import type { BankCardDto } from '../bank-cards/bank-cards.dto';
+import { CardDebts } from '../bank-cards/card-debts';
 import type { LinkMediumDto, MediumDetailDto, MediumDto, RegisteredCardsDto, TransitCardDto } from './media.dto';
 import { MediumKeys } from './medium-keys';
 import { COLUMNS, changeStatus, gateRecord, recordEvent, type MediumRow } from './media-records';
-import { labelOf, linkIdentity, readMediumLink, type MediumLink, type MediumStatus } from './medium-kinds';
+import { labelOf, linkIdentity, readMediumLink, type CardLink, type MediumLink, type MediumStatus } from './medium-kinds';
 
 const REBUILD_BATCH = 1000;
 
@@ -35,6 +37,7 @@ export class MediaService {
     private readonly accounts: AccountsService,
     private readonly audit: AuditLog,
     private readonly credentials: DynamicQrCredentials,
+    private readonly bankCards: CardDebts,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'media'>,
   ) {
     this.oneActiveCard = config.media.oneActiveCard;
@@ -53,9 +56,11 @@ export class MediaService {
     return row && { accountId: row.account_id, mediumId: row.id, kind };
   }
 
+  /** The account's media and linked bank cards (the bank-cards module's), oldest first. */
   async list(accountId: string): Promise<MediumDto[]> {
     const rows = await this.db.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE account_id = $1 ORDER BY created_at, id`, [accountId]);
-    return rows.map(mediumDto);
+    const cards = (await this.bankCards.cards(accountId)).map(bankCardMedium);
+    return [...rows.map(mediumDto), ...cards].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async get(accountId: string, id: string): Promise<MediumDetailDto> {
@@ -74,6 +79,8 @@ export class MediaService {
     if (!link) throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
     const profile = await this.accounts.profile(accountId);
     if (link.kind === 'app') return this.linkApp(accountId, profile.riderCategory, link.publicKey);
+    // A bank card is the bank-cards module's: it keeps the card and tells the gates. It replaces no other medium.
+    if (link.kind === 'bank_card') return bankCardMedium(await this.bankCards.link(accountId, link.token, profile.riderCategory));
     if (link.kind === 'id_card' && profile.verifiedDateOfBirth !== undefined && profile.verifiedDateOfBirth !== link.birthDate) {
       throw new DomainError('refused', 'BIRTH_DATE_MISMATCH', 'The date of birth is not the one verified for this account', [{ field: 'birthDate', problem: 'differs from the verified date of birth' }]);
     }
@@ -200,7 +207,7 @@ export class MediaService {
     }
   }
 
-  private async linkRow(em: EntityManager, accountId: string, riderCategory: string, link: Exclude<MediumLink, { kind: 'app' }>, lookupHash: string, existing: MediumRow | undefined): Promise<MediumRow> {
+  private async linkRow(em: EntityManager, accountId: string, riderCategory: string, link: CardLink, lookupHash: string, existing: MediumRow | undefined): Promise<MediumRow> {
     const birthCheck = link.kind === 'id_card' ? this.keys.birthCheck(link.number, link.birthDate) : null;
     if (!existing) {
       if (link.kind === 'transit_card') throw new DomainError('refused', 'CARD_NOT_ISSUED', 'The scheme never issued a card with this UID', [{ field: 'uid', problem: 'is not a registered card' }]);
@@ -246,6 +253,10 @@ export class MediaService {
 /** Serialises the changes of one account's media (linking and the one-active-card rule). */
 async function lockAccount(em: EntityManager, accountId: string): Promise<void> {
   await em.query(`SELECT pg_advisory_xact_lock(hashtext('media:' || $1))`, [accountId]);
+}
+
+function bankCardMedium(card: BankCardDto): MediumDto {
+  return { id: card.id, kind: 'bank_card', status: card.status, label: card.label, createdAt: card.createdAt, updatedAt: card.createdAt };
 }
 
 function mediumDto(row: MediumRow): MediumDto {
