@@ -20,6 +20,8 @@
  *   {g<s>}:m:<hash>:medium         a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
  *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
  *   {g<s>}:m:<hash>:trip           the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
+ *   {g<s>}:a:<id>:passes           the account's passes, for its media (cards) at the gates: ticket id → accountPassValue
+ *                                  (written with each pass's state by TicketStateStore; its live state stays in …:t:<id>:state)
  *   {g<s>}:undone:<device>:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
  *   {g<s>}:c:<card>:card           a bank card's CARD_FIELDS (written by CardGateState for the bank-cards module:
  *                                  its deny list and its link); …:c:<card>:trip and …:c:<card>:spend of an unlinked card
@@ -83,6 +85,11 @@ export class GateKeys {
 
   wallet(accountId: string): string {
     return `${this.subject('payg', accountId)}:wallet`;
+  }
+
+  /** The account's passes (ticket id → accountPassValue), in the account's slot: what a card of the account may ride on. */
+  accountPasses(accountId: string): string {
+    return `${this.subject('payg', accountId)}:passes`;
   }
 
   /** A medium (card) by its look-up hash (written by MediaGateState; medium.lua keeps its counters). */
@@ -175,6 +182,30 @@ export const MEDIUM_ARGS = ['at', 'offline', 'counter', 'tap', 'device', 'tapId'
  */
 export const MEDIUM_ANSWER_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'counter'] as const;
 export type MediumAnswerField = (typeof MEDIUM_ANSWER_FIELDS)[number];
+
+/**
+ * A pass in `…:a:<id>:passes`: what does not change over its life, so that a card's tap can pick the
+ * passes that may cover it before reading their live state: modes and line ids (comma-separated, ''
+ * every line), the last instant it can be valid (epoch ms) and when its entry may go (epoch ms).
+ */
+export interface AccountPass {
+  readonly ticketId: string;
+  readonly modes: readonly string[];
+  readonly lineIds: readonly string[] | null;
+  readonly validityEnd: number;
+  readonly keepUntil: number;
+}
+const ACCOUNT_PASS_SEPARATOR = '|';
+
+export function accountPassValue(pass: AccountPass): string {
+  return [pass.modes.join(','), pass.lineIds?.join(',') ?? '', pass.validityEnd, pass.keepUntil].join(ACCOUNT_PASS_SEPARATOR);
+}
+
+export function parseAccountPass(ticketId: string, value: string): AccountPass | undefined {
+  const [modes, lineIds, validityEnd, keepUntil] = value.split(ACCOUNT_PASS_SEPARATOR);
+  if (keepUntil === undefined) return undefined;
+  return { ticketId, modes: modes === '' ? [] : modes.split(','), lineIds: lineIds === '' ? null : lineIds.split(','), validityEnd: Number(validityEnd), keepUntil: Number(keepUntil) };
+}
 
 /** `…:t:<id>:state` (see ticket-state.store.ts for what each holds). */
 export const TICKET_STATE_FIELDS = [
@@ -396,6 +427,7 @@ export function luaPrelude(): string {
     table('SPEND', Object.entries(SPEND_FIELD)),
     table('MEDIUM', MEDIUM_FIELDS.map((name) => [name, name])),
     table('MA', MEDIUM_ARGS.map((name, index): [string, number] => [name, index + 1])),
+    `local ACCOUNT_PASS_SEPARATOR = '${ACCOUNT_PASS_SEPARATOR}'`,
     `local MEDIUM_COUNTER_PREFIX, MEDIUM_COUNTERS_KEPT = '${MEDIUM_COUNTER_PREFIX}', ${MEDIUM_COUNTERS_KEPT}`,
     `local MEDIUM_ANSWER_FIELDS = { ${MEDIUM_ANSWER_FIELDS.map((name) => `'${name}'`).join(', ')} }`,
     `local DAY, LOCAL_OFFSET, SPEND_TTL, SPEND_MAX_FIELDS = ${DAY_MS}, ${LOCAL_UTC_OFFSET_MS}, ${SPEND_TTL_MS}, ${SPEND_MAX_FIELDS}`,
