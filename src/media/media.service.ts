@@ -131,13 +131,16 @@ export class MediaService {
     return mediumDto(changed);
   }
 
-  /** Staff block a medium, or lift a block (the card becomes the account's active one again). */
-  async setBlocked(staff: AuthUser, id: string, blocked: boolean, reason: string | undefined): Promise<MediumDto> {
+  /**
+   * Staff block a medium, or lift a block (the card becomes the account's active one again). Customer
+   * service names the rider's account (another's medium is 404) and a reason code for the audit entry.
+   */
+  async setBlocked(staff: AuthUser, id: string, blocked: boolean, reason: string | undefined, scope: { accountId?: string; reasonCode?: string } = {}): Promise<MediumDto> {
     if (!isUuid(id)) throw new NotFoundError('Medium', id);
     const why = reason ?? (blocked ? 'blocked by staff' : 'unblocked by staff');
     const changed = await this.db.transaction(async (em) => {
       const [row] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE id = $1 FOR UPDATE`, [id]);
-      if (!row) throw new NotFoundError('Medium', id);
+      if (!row || (scope.accountId !== undefined && row.account_id !== scope.accountId)) throw new NotFoundError('Medium', id);
       let rows: MediumRow[] = [row];
       if (blocked && row.status !== 'blocked') {
         rows = [await changeStatus(em, row, 'blocked', why, staff.id)];
@@ -150,7 +153,7 @@ export class MediaService {
         action: blocked ? 'medium.block' : 'medium.unblock',
         subjectKind: 'medium',
         subjectId: row.id,
-        reason: blocked ? 'medium_blocked' : 'medium_unblocked',
+        reason: scope.reasonCode ?? (blocked ? 'medium_blocked' : 'medium_unblocked'),
         ...(reason !== undefined && { note: reason }),
         before: { status: row.status },
         after: { status: rows[0].status, replaced: rows.slice(1).map((other) => other.id) },
@@ -159,6 +162,41 @@ export class MediaService {
     });
     await this.publish(changed);
     return mediumDto(changed[0]);
+  }
+
+  /**
+   * Customer service replaces a rider's medium (lost, stolen, broken) with a transit card the scheme
+   * issued, handed over at the counter: the old one is blocked, the card linked (CARD_NOT_ISSUED,
+   * MEDIUM_LINKED_ELSEWHERE, MEDIUM_BLOCKED as for a rider), and with one active card per account the
+   * others are replaced; one transaction with its audit entry. Balance, passes and journeys are the account's.
+   */
+  async replaceWithCard(staff: AuthUser, accountId: string, id: string, uid: string, why: { reasonCode: string; note: string }): Promise<{ replaced: MediumDto; medium: MediumDto }> {
+    const details: ErrorDetail[] = [];
+    const link = readMediumLink({ kind: 'transit_card', uid }, details);
+    if (link?.kind !== 'transit_card') throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
+    const profile = await this.accounts.profile(accountId);
+    const lookupHash = this.keys.lookupHash(link.kind, linkIdentity(link));
+    const changed = await this.db.transaction(async (em) => {
+      await lockAccount(em, accountId);
+      const old = await this.own(em, accountId, id, true);
+      const [existing] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE kind = $1 AND lookup_hash = $2 FOR UPDATE`, [link.kind, lookupHash]);
+      if (existing?.id === old.id) throw new DomainError('conflict', 'MEDIUM_SAME', 'The replacement is the medium it replaces');
+      const blocked = old.status === 'blocked' ? old : await changeStatus(em, old, 'blocked', why.reasonCode, staff.id);
+      const linked = await this.linkRow(em, accountId, profile.riderCategory, link, lookupHash, existing);
+      const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, linked.id) : [];
+      await this.audit.record(em, staff, {
+        action: 'medium.replace',
+        subjectKind: 'medium',
+        subjectId: old.id,
+        reason: why.reasonCode,
+        note: why.note,
+        before: { status: old.status },
+        after: { status: blocked.status, replacedBy: { id: linked.id, kind: linked.kind, label: linked.label, status: linked.status }, replaced: replaced.map((other) => other.id) },
+      });
+      return [blocked, linked, ...replaced];
+    });
+    await this.publish(changed);
+    return { replaced: mediumDto(changed[0]), medium: mediumDto(changed[1]) };
   }
 
   /** Registers cards the scheme issued: active, linked to no account until a rider links one. */

@@ -98,6 +98,10 @@ interface Fixtures {
   extra: ExtraCaller[];
   /** The support agent bound to vinbus. */
   otherSupport: string;
+  /** Another passenger's account id (the attacker's). */
+  otherRider: string;
+  /** A transit card the scheme issued and nobody holds. */
+  spareCardUid: string;
   /** A handset's token of a disabled handset. */
   disabledHandset: string;
   /** Tokens signed with our key whose role does not match the device they name (a handset as a validator, a gate as a handset). */
@@ -380,6 +384,29 @@ const SWEEP: Record<string, Expectation> = {
     params: (f) => ({ id: f.victim.id }),
     body: () => ({ amount: 1_000, reason: 'goodwill', note: 'Xin lỗi vì tàu chậm 20 phút' }),
     control: { params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    fields: { note: 'text' },
+    accepts: 201,
+  },
+  'GET /v1/support/accounts/{id}/media': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id }),
+    control: { status: 200 },
+    foreign: [{ as: (f) => f.as.support, params: () => ({ id: NO_SUCH_ID }), status: 404, code: 'NOT_FOUND' }],
+  },
+  'POST /v1/support/accounts/{id}/media/{mediumId}/block': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id, mediumId: f.victim.mediumId }),
+    body: () => ({ reason: 'lost_medium', note: 'Khách báo mất thẻ tại quầy' }),
+    // Another rider's medium: 404, nothing blocked.
+    control: { params: (f) => ({ id: f.otherRider, mediumId: f.victim.mediumId }), status: 404 },
+    fields: { note: 'text' },
+    accepts: 200,
+  },
+  'POST /v1/support/accounts/{id}/media/{mediumId}/replacement': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id, mediumId: f.victim.mediumId }),
+    body: (f) => ({ uid: f.spareCardUid, reason: 'lost_medium', note: 'Cấp thẻ mới tại quầy' }),
+    control: { params: (f) => ({ id: f.otherRider, mediumId: f.victim.mediumId }), status: 404 },
     fields: { note: 'text' },
     accepts: 201,
   },
@@ -1132,6 +1159,9 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
   const penalty = ok(await http().post('/v1/penalties').set('Authorization', handset.bearer).send({ inspectionId: inspection.id }), 201).body as { id: string };
   ok(await http().post(`/v1/me/penalties/${penalty.id}/dispute`).set('Authorization', victimAccount.bearer).send({ reason: 'Cổng không phản hồi khi tôi chạm' }), 200);
 
+  const spareCardUid = '04A2B3C4D5E6F7';
+  ok(await http().post('/v1/admin/transit-cards').set('Authorization', admin.bearer).send({ cards: [{ uid: spareCardUid }] }), 201);
+
   ok(await http().post('/v1/auth/logout').send({ refreshToken: leaving.refreshToken }), 204);
   ok(await http().post(`/v1/admin/devices/${retired.deviceId}/disable`).set('Authorization', admin.bearer), 200);
   ok(await http().post(`/v1/admin/devices/${retiredHandset.deviceId}/disable`).set('Authorization', admin.bearer), 200);
@@ -1157,6 +1187,8 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
       { label: 'a support agent of vinbus', role: 'support', bearer: otherSupport.bearer },
     ],
     otherSupport: otherSupport.bearer,
+    otherRider: attacker.id,
+    spareCardUid,
     disabledHandset: retiredHandset.bearer,
     crossKind: {
       handsetAsValidator: signed(handset.deviceId, { role: 'validator', op: 'hmc', line: 'metro-2a', stn: '2a-cat-linh' }),

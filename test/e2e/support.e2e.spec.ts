@@ -1,8 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../src/config/config';
+import { APP_CONFIG } from '../../src/config/config.module';
 import { localDateAt } from '../../src/fares/domain/local-time';
+import { transitCardCryptogram } from '../../src/media/medium-keys';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import type { AuditEntryDto } from '../../src/audit/audit.dto';
 import type { CustomerServiceFigures } from '../../src/settlement/customer-service';
@@ -195,5 +198,71 @@ describe('customer service: finding riders, adjustments, the audit log and the s
     expect(await journeysAs(hmcAgent.bearer)).toEqual(['metro-2a']);
     expect(await journeysAs(anyAgent.bearer)).toEqual(['metro-2a']);
     expectError(await http().get(`/v1/support/accounts/${randomUUID()}/journeys`).set('Authorization', anyAgent.bearer), 404, 'NOT_FOUND');
+  });
+
+  it("blocks and replaces a rider's card through the media module, audited with the reason, before and after; balance and passes stay", async () => {
+    const [admin, rider, stranger] = await Promise.all([testAccount(app, 'admin'), testAccount(app, 'passenger'), testAccount(app, 'passenger')]);
+    // Media are the scheme's, not an operator's: an agent bound to one may block and replace them.
+    const agent = await testAccount(app, 'support', { operatorId: 'vinbus' });
+    const masterKey = app.get<AppConfig>(APP_CONFIG).media.transitCardMasterKey;
+    const card = (uid: string, counter: number) => ({ kind: 'transit_card', uid, counter, cryptogram: transitCardCryptogram(masterKey, uid, counter) });
+    const [lostUid, newUid, foreignUid] = [0, 1, 2].map(() => randomBytes(7).toString('hex').toUpperCase());
+    await http().post('/v1/admin/transit-cards').set('Authorization', admin.bearer).send({ cards: [lostUid, newUid, foreignUid].map((uid) => ({ uid })) }).expect(201);
+    await topUp(app, rider.bearer, 400_000);
+    const pass = ((await http().post('/v1/orders').set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).send({ payWith: 'wallet', items: [{ productId: 'metro-month' }] }).expect(201)).body as { tickets: Array<{ id: string }> }).tickets[0];
+    const lost = (await http().post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'transit_card', uid: lostUid }).expect(201)).body as { id: string };
+    const strangers = (await http().post('/v1/me/media').set('Authorization', stranger.bearer).send({ kind: 'transit_card', uid: foreignUid }).expect(201)).body as { id: string };
+    const balance = await walletBalance(app, rider.bearer);
+
+    const listed = await http().get(`/v1/support/accounts/${rider.id}/media`).set('Authorization', agent.bearer).expect(200);
+    expect(listed.body).toEqual([expect.objectContaining({ id: lost.id, kind: 'transit_card', status: 'active', label: `Thẻ ···${lostUid.slice(-4)}` })]);
+    expect(JSON.stringify(listed.body)).not.toContain(lostUid);
+
+    // Blocking: only the rider's own medium, with a reason code; at once at the gates.
+    const block = (mediumId: string, accountId = rider.id) =>
+      http().post(`/v1/support/accounts/${accountId}/media/${mediumId}/block`).set('Authorization', agent.bearer).send({ reason: 'lost_medium', note: 'Khách báo mất thẻ tại quầy ga Cát Linh' });
+    expectError(await block(strangers.id), 404, 'NOT_FOUND');
+    expectError(await block(lost.id, randomUUID()), 404, 'NOT_FOUND');
+    expect((await block(lost.id).expect(200)).body).toMatchObject({ id: lost.id, status: 'blocked' });
+    const gates = await metroGates(app, ['2a-cat-linh']);
+    expect(await tap(app, gates['2a-cat-linh'], { medium: card(lostUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+
+    // Replacing: a card the scheme issued and nobody else holds; the old one stays blocked.
+    const replace = (uid: string) =>
+      http().post(`/v1/support/accounts/${rider.id}/media/${lost.id}/replacement`).set('Authorization', agent.bearer).send({ uid, reason: 'lost_medium', note: 'Cấp thẻ mới tại quầy' });
+    expectError(await replace(foreignUid), 409, 'MEDIUM_LINKED_ELSEWHERE');
+    expectError(await replace('04A2B3C4D5E6F7'), 422, 'CARD_NOT_ISSUED');
+    expectError(await replace(lostUid), 409, 'MEDIUM_SAME');
+    const replaced = (await replace(newUid).expect(201)).body as { replaced: { id: string; status: string }; medium: { id: string; status: string; kind: string } };
+    expect(replaced).toMatchObject({ replaced: { id: lost.id, status: 'blocked' }, medium: { kind: 'transit_card', status: 'active' } });
+    expect(JSON.stringify(replaced)).not.toContain(newUid);
+    const statuses = ((await http().get('/v1/me/media').set('Authorization', rider.bearer).expect(200)).body as Array<{ id: string; status: string }>).map(({ id, status }) => ({ id, status }));
+    expect(statuses).toEqual(expect.arrayContaining([{ id: lost.id, status: 'blocked' }, { id: replaced.medium.id, status: 'active' }]));
+    expect(await tap(app, gates['2a-cat-linh'], { medium: card(lostUid, 2), direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+    expect(await tap(app, gates['2a-cat-linh'], { medium: card(newUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'accept' });
+    expect(await walletBalance(app, rider.bearer)).toBe(balance);
+    expect(((await http().get('/v1/tickets').set('Authorization', rider.bearer).expect(200)).body as Array<{ id: string }>).map((ticket) => ticket.id)).toContain(pass.id);
+
+    const audit = (await http().get('/v1/admin/audit').query({ subjectId: lost.id }).set('Authorization', admin.bearer).expect(200)).body as AuditEntryDto[];
+    expect(audit.filter((entry) => entry.actor.id === agent.id).map(({ action, actor, reason, note, before, after }) => ({ action, actor, reason, note, before, after }))).toEqual([
+      {
+        action: 'medium.replace',
+        actor: { id: agent.id, role: 'support', operatorId: 'vinbus' },
+        reason: 'lost_medium',
+        note: 'Cấp thẻ mới tại quầy',
+        before: { status: 'blocked' },
+        after: { status: 'blocked', replacedBy: { id: replaced.medium.id, kind: 'transit_card', label: `Thẻ ···${newUid.slice(-4)}`, status: 'active' }, replaced: [] },
+      },
+      {
+        action: 'medium.block',
+        actor: { id: agent.id, role: 'support', operatorId: 'vinbus' },
+        reason: 'lost_medium',
+        note: 'Khách báo mất thẻ tại quầy ga Cát Linh',
+        before: { status: 'active' },
+        after: { status: 'blocked', replaced: [] },
+      },
+    ]);
+    // Riders, operators and inspectors cannot.
+    expectError(await http().post(`/v1/support/accounts/${rider.id}/media/${lost.id}/block`).set('Authorization', rider.bearer).send({ reason: 'lost_medium', note: 'Tự khoá' }), 403, 'FORBIDDEN');
   });
 });
