@@ -174,7 +174,6 @@ export class MediaService {
     const details: ErrorDetail[] = [];
     const link = readMediumLink({ kind: 'transit_card', uid }, details);
     if (link?.kind !== 'transit_card') throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
-    const profile = await this.accounts.profile(accountId);
     const lookupHash = this.keys.lookupHash(link.kind, linkIdentity(link));
     const changed = await this.db.transaction(async (em) => {
       await lockAccount(em, accountId);
@@ -182,7 +181,7 @@ export class MediaService {
       const [existing] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE kind = $1 AND lookup_hash = $2 FOR UPDATE`, [link.kind, lookupHash]);
       if (existing?.id === old.id) throw new DomainError('conflict', 'MEDIUM_SAME', 'The replacement is the medium it replaces');
       const blocked = old.status === 'blocked' ? old : await changeStatus(em, old, 'blocked', why.reasonCode, staff.id);
-      const linked = await this.linkRow(em, accountId, profile.riderCategory, link, lookupHash, existing);
+      const linked = await this.linkRow(em, accountId, link, lookupHash, existing);
       const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, linked.id) : [];
       await this.audit.record(em, staff, {
         action: 'medium.replace',
