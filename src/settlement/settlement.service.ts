@@ -219,6 +219,11 @@ async function closedStatement(em: EntityManager, date: string): Promise<DailySt
   return row?.statement;
 }
 
+async function closedAt(em: EntityManager, date: string): Promise<Date | undefined> {
+  const [row] = await em.query<Array<{ closed_at: Date }>>(`SELECT closed_at FROM settlement_days WHERE day = $1`, [date]);
+  return row?.closed_at;
+}
+
 /** Every figure of a day, each aggregated in Postgres, one query after the other on the same snapshot. */
 async function dayFigures(em: EntityManager, day: DayBounds, progress?: SettlementProgress): Promise<DayFigures> {
   const queries = new SettlementQueries(em);
@@ -245,6 +250,6 @@ async function dayFigures(em: EntityManager, day: DayBounds, progress?: Settleme
     maximumFareJourneys: await step('maximum fares', () => queries.maximumFareJourneys(day)),
     rejectedTaps: await step('rejected taps', () => queries.tapsByReason(day, 'rejected')),
     revenueAtRisk: await step('revenue at risk', () => queries.tapsByReason(day, 'accepted_invalid')),
-    customerService: await customerServiceFigures(em, day.start, day.end),
+    customerService: await customerServiceFigures(em, day.start, day.end, await closedAt(em, shiftDate(day.date, -1))),
   };
 }

@@ -1,10 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../src/config/config';
 import { APP_CONFIG } from '../../src/config/config.module';
-import { localDateAt } from '../../src/fares/domain/local-time';
+import { localDate, localDateAt, localDayNumber } from '../../src/fares/domain/local-time';
 import { transitCardCryptogram } from '../../src/media/medium-keys';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import type { AuditEntryDto } from '../../src/audit/audit.dto';
@@ -14,6 +15,7 @@ import { expectError } from '../support/http';
 import { tap } from '../support/gate';
 import { accountQr, journeysWritten, localMorning, metroGates, ride } from '../support/journeys';
 import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
+import { createIsolatedDatabase, dropIsolatedDatabase, redisDbUrl } from '../support/sweep';
 import { startTestApp } from '../support/test-app';
 
 describe('customer service: finding riders, adjustments, the audit log and the statement (e2e)', () => {
@@ -266,3 +268,53 @@ describe('customer service: finding riders, adjustments, the audit log and the s
     expectError(await http().post(`/v1/support/accounts/${rider.id}/media/${lost.id}/block`).set('Authorization', rider.bearer).send({ reason: 'lost_medium', note: 'Tự khoá' }), 403, 'FORBIDDEN');
   });
 });
+
+/**
+ * A day can be closed while it runs; what customer service does on it afterwards cannot be in its frozen
+ * statement, so it lands on the next day's. On a database of its own: it closes today.
+ */
+describe("customer service after its day was closed (e2e)", () => {
+  const DATABASE = 'lienthong_support_close_test';
+  const REDIS_DB = 9;
+  let app: NestFastifyApplication;
+  const http = () => request(app.getHttpServer());
+  const flushRedis = async () => {
+    const redis = createClient({ url: redisDbUrl(REDIS_DB) });
+    await redis.connect();
+    await redis.flushDb();
+    await redis.quit();
+  };
+
+  beforeAll(async () => {
+    const databaseUrl = await createIsolatedDatabase(DATABASE);
+    await flushRedis();
+    app = await startTestApp({ DATABASE_URL: databaseUrl, REDIS_URL: redisDbUrl(REDIS_DB) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await flushRedis();
+    await dropIsolatedDatabase(DATABASE);
+  });
+
+  it("puts an adjustment made after its day was closed on the next day's statement, once", async () => {
+    const [admin, support, rider] = await Promise.all([testAccount(app, 'admin'), testAccount(app, 'support', { operatorId: 'hmc' }), testAccount(app, 'passenger')]);
+    const today = localDateAt(Date.now());
+    const tomorrow = localDate(localDayNumber(Date.now()) + 1);
+    const goodwill = async (date: string) => {
+      const response = await http().get('/v1/settlements/daily').query({ date }).set('Authorization', admin.bearer).expect(200);
+      const figures = (response.body as { customerService: CustomerServiceFigures }).customerService;
+      return figures.adjustments.find((row) => row.operatorId === 'hmc' && row.reason === 'goodwill')?.amount ?? 0;
+    };
+    const adjust = (amount: number) =>
+      http().post(`/v1/support/accounts/${rider.id}/adjustments`).set('Authorization', support.bearer).set('Idempotency-Key', randomUUID()).send({ amount, reason: 'goodwill', note: 'Tàu chậm 20 phút' }).expect(201);
+
+    await adjust(3_000);
+    await http().post(`/v1/settlements/daily/${today}/close`).set('Authorization', admin.bearer).expect(200);
+    await adjust(12_000);
+    expect(await goodwill(today)).toBe(3_000);
+    expect(await goodwill(tomorrow)).toBe(12_000);
+    expect(await walletBalance(app, rider.bearer)).toBe(15_000);
+  });
+});
+
