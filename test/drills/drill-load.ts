@@ -123,6 +123,8 @@ export interface Gate {
 export interface OfflineTap {
   tapId: string;
   qr: string;
+  /** A medium read by the validator instead of the QR (a bank card: `{kind: 'bank_card', token}`). */
+  medium?: object;
   direction: 'entry' | 'exit';
   occurredAt: string;
   stationId?: string;
@@ -384,7 +386,9 @@ export class Passengers {
 
   /** POST /v1/validations/batch with these taps; the results in order, or undefined when the service did not take them. */
   async uploadBatch(gate: Gate, taps: readonly OfflineTap[]): Promise<Array<Verdict & { tapId: string }> | undefined> {
-    const body = { taps: taps.map(({ tapId, qr, direction, occurredAt, stationId }) => ({ tapId, qr, direction, occurredAt, ...(stationId !== undefined && { stationId }) })) };
+    const body = {
+      taps: taps.map(({ tapId, qr, medium, direction, occurredAt, stationId }) => ({ tapId, ...(medium ? { medium } : { qr }), direction, occurredAt, ...(stationId !== undefined && { stationId }) })),
+    };
     const answer = await this.api.call('POST', '/v1/validations/batch', { bearer: gate.bearer, body, timeoutMs: 20_000 });
     if (answer.status !== 200) {
       this.tally.add(answer.status === 0 || answer.status >= 500 ? 'batches.failed (kept for later)' : `unexpected.batch answered ${answer.status}`);

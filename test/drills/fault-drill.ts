@@ -100,6 +100,9 @@ const SETUP_CONCURRENCY = 4;
 const OVERDUE_RIDERS = 2;
 /** The sweeper runs every 15 s in the leading copy; a new leader takes over within LEADER_RETRY_SECONDS. */
 const SWEEP_TIMEOUT_MS = 60_000;
+/** Bank cards with a journey of yesterday for the charge job, per rider under load (at least 20); every fifth is declined. */
+const CARDS_PER_RIDER = 0.5;
+const MIN_CARDS = 20;
 
 /** Runs the whole drill and returns what it found; never throws (an error mid-drill is a failed check). */
 export async function runFaultDrill(options: FaultDrillOptions): Promise<FaultDrillReport> {
@@ -132,6 +135,7 @@ class FaultDrill {
   private overdueGate: Gate | undefined;
   private busValidator!: Gate;
   private busLine!: Line;
+  private adminBearer!: string;
   private setupDoneAt = 0;
   private phaseStarted = Date.now();
   private phaseTally = new Map<string, number>();
@@ -166,6 +170,7 @@ class FaultDrill {
         await this.killService();
       }
       await this.uploadOfflineBatchTwice();
+      if (!this.options.copies) await this.killChargeJob();
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       this.record(drillCheck('drill', 'the drill ran to its end', 'no error', message, false));
@@ -238,6 +243,10 @@ class FaultDrill {
       DOCS_ENABLED: 'false',
       // A dead leader's singleton jobs move to another copy within a second or two.
       LEADER_RETRY_SECONDS: '1',
+      // The charge job runs when the drill asks (fault 5), into the development acquirer's books and files here.
+      ACQUIRER: 'dev',
+      BANK_CARD_CHARGE_INTERVAL_SECONDS: '0',
+      ACQUIRER_SETTLEMENT_DIR: join(this.dir, 'acquirer'),
     };
     for (let slot = 0; slot < copies; slot++) await this.startService('setup', slot);
     this.client = createClient({ url: this.redis.url, socket: { reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1_000) } });
@@ -247,6 +256,7 @@ class FaultDrill {
     const api = new Api(this.services.map((service) => service.base), 10_000);
     this.api = api;
     const adminBearer = `Bearer ${(await api.expect<{ accessToken: string }>(200, 'POST', '/v1/auth/login', { body: admin })).accessToken}`;
+    this.adminBearer = adminBearer;
     const lines = new Map<string, Line>();
     const gates = new Map<string, Gate[]>();
     for (const lineId of ['metro-2a', 'metro-3']) {
@@ -642,6 +652,116 @@ class FaultDrill {
   }
 
   /**
+   * Fault 5: bank cards' journeys of yesterday, uploaded by the bus validator, and the daily charge job
+   * asked to run; the service is SIGKILLed as soon as the first charge is captured (the job halfway:
+   * charges gathered, some asked of the acquirer, some answered, some captured), started again, and the
+   * job run again. Every card must end with one charge for the day, captured once (declined for the
+   * declining test cards), its amount the sum of its journeys, and one ledger entry per journey.
+   */
+  private async killChargeJob(): Promise<void> {
+    const phase = 'fault 5: charge job SIGKILLed';
+    const passengers = this.passengers!;
+    const gate = this.busValidator;
+    const stops = this.busLine.stations;
+    const count = Math.max(MIN_CARDS, Math.round(this.size.riders * CARDS_PER_RIDER));
+    const tokens = Array.from({ length: count }, (_, index) => `${index % 5 === 4 ? 'tok_decline_drill' : 'tok_drill'}_${randomUUID().replace(/-/g, '')}`);
+    const yesterday = Date.now() - 24 * 3_600_000;
+    const taps: OfflineTap[] = tokens.flatMap((token, index) => {
+      const subject: Subject = { kind: 'payg', id: `card-${index}`, qr: '' };
+      const at = yesterday + index * 60_000;
+      return (['entry', 'exit'] as const).map((direction) => ({
+        tapId: `${gate.label}-${++gate.seq}`,
+        qr: '',
+        medium: { kind: 'bank_card', token },
+        direction,
+        stationId: direction === 'entry' ? stops[1] : stops[3],
+        occurredAt: new Date(at + (direction === 'entry' ? 0 : 30_000)).toISOString(),
+        subject,
+      }));
+    });
+    for (const tap of taps) passengers.book.sent.set(TapBook.key(gate.deviceId, tap.tapId), { gate, tapId: tap.tapId });
+    const results = await passengers.uploadBatch(gate, taps);
+    const accepted = results?.filter((result) => result.verdict === 'accept').length ?? 0;
+    await waitForDrain(this.client!, STREAMS, GROUP, DRAIN_TIMEOUT_MS);
+    const db = new Client({ connectionString: this.databaseUrl });
+    await db.connect();
+    try {
+      const cardIds = (
+        await db.query<{ card_id: string }>(
+          `SELECT DISTINCT card_id FROM taps WHERE device_id = $1 AND tap_id = ANY($2) AND card_id IS NOT NULL`,
+          [gate.deviceId, taps.map((tap) => tap.tapId)],
+        )
+      ).rows.map((row) => row.card_id);
+      this.say(phase, `uploaded ${taps.length} offline taps of ${count} bank cards' journeys of yesterday (${accepted} accepted); ${cardIds.length} cards in Postgres`);
+      const statuses = async () =>
+        (await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM bank_card_charges WHERE card_id = ANY($1) GROUP BY status ORDER BY status`, [cardIds])).rows;
+      const run = this.api.call('POST', '/v1/admin/bank-cards/charge-run', { bearer: this.adminBearer, body: {}, timeoutMs: 60_000 });
+      const deadline = Date.now() + 30_000;
+      let atKill = await statuses();
+      while (!atKill.some((row) => row.status === 'captured') && Date.now() < deadline) atKill = await statuses();
+      await this.services[0].kill();
+      const afterKill = await statuses();
+      const firstRun = await run;
+      const captured = (rows: Array<{ status: string; n: number }>) => rows.find((row) => row.status === 'captured')?.n ?? 0;
+      this.say(phase, `charge run asked; service SIGKILLed when its charges stood at ${describe(atKill)} (after the kill: ${describe(afterKill)}); the run answered ${firstRun.status || 'nothing'}`);
+      this.record(
+        drillCheck(phase, 'the charge job was killed halfway', `some of the ${count} cards' charges captured, some not, at the kill`, `${describe(afterKill)}`, captured(afterKill) > 0 && captured(afterKill) < count),
+      );
+      await this.startService(phase);
+      const rerun = await this.api.call('POST', '/v1/admin/bank-cards/charge-run', { bearer: this.adminBearer, body: {}, timeoutMs: 60_000 });
+      this.say(phase, `charge run asked again: ${rerun.status} ${JSON.stringify(rerun.body)}; charges now ${describe(await statuses())}`);
+      // One after the other: one connection.
+      const { rows: charges } = await db.query<{ card_id: string; charges: number; status: string; amount: number; journeys: number; fares: number }>(
+          `SELECT c.card_id, count(*)::int AS charges, min(c.status) AS status, sum(c.amount)::int AS amount,
+                  (SELECT count(*)::int FROM journeys j WHERE j.card_id = c.card_id AND j.charge > 0) AS journeys,
+                  (SELECT coalesce(sum(j.charge), 0)::int FROM journeys j WHERE j.card_id = c.card_id) AS fares
+             FROM bank_card_charges c WHERE c.card_id = ANY($1) GROUP BY c.card_id`,
+          [cardIds],
+        );
+      const { rows: operations } = await db.query<{ charge_id: string; captures: number; approvals: number }>(
+          `SELECT c.id AS charge_id,
+                  (SELECT count(*)::int FROM dev_acquirer_operations o WHERE o.merchant_reference = c.id::text AND o.operation = 'capture') AS captures,
+                  (SELECT count(*)::int FROM dev_acquirer_operations o WHERE o.merchant_reference = c.id::text AND o.operation = 'authorise' AND o.outcome = 'approved') AS approvals
+             FROM bank_card_charges c WHERE c.card_id = ANY($1)`,
+          [cardIds],
+        );
+      const { rows: ledger } = await db.query<{ journeys: number; posted: number; twice: number }>(
+          `SELECT count(*)::int AS journeys,
+                  (SELECT count(*)::int FROM ledger_transactions t WHERE t.kind = 'card_fare' AND t.reference IN (SELECT cj.journey_id::text FROM bank_card_charge_journeys cj JOIN bank_card_charges c ON c.id = cj.charge_id WHERE c.card_id = ANY($1) AND c.status = 'captured')) AS posted,
+                  (SELECT count(*)::int FROM (SELECT t.reference FROM ledger_transactions t WHERE t.kind = 'card_fare' GROUP BY t.reference HAVING count(*) > 1) d) AS twice
+             FROM bank_card_charge_journeys cj JOIN bank_card_charges c ON c.id = cj.charge_id WHERE c.card_id = ANY($1) AND c.status = 'captured'`,
+          [cardIds],
+        );
+      const declining = Math.floor(count / 5);
+      const wrong = charges.filter((row) => row.charges !== 1 || row.amount !== row.fares || !['captured', 'declined'].includes(row.status));
+      const charged = operations.filter((row) => row.captures > 1 || row.approvals > 1);
+      const declined = charges.filter((row) => row.status === 'declined').length;
+      this.record(
+        drillCheck(
+          phase,
+          'the job run again finished every charge: one per card and day, its amount the sum of its journeys',
+          `${count} cards with one charge each: ${count - declining} captured, ${declining} declined (the declining test cards)`,
+          `${charges.length} cards with charges, ${declined} declined, ${wrong.length} wrong${wrong.length > 0 ? ` (e.g. ${JSON.stringify(wrong[0])})` : ''}; run answered ${rerun.status}`,
+          rerun.status === 200 && charges.length === count && declined === declining && wrong.length === 0,
+        ),
+      );
+      this.record(
+        drillCheck(
+          phase,
+          'no card was charged twice',
+          "at most one approved authorisation and one capture per charge in the acquirer's books; one card_fare ledger transaction per captured journey",
+          `${charged.length} charges asked for money twice; ${ledger[0].posted} of ${ledger[0].journeys} journeys posted, ${ledger[0].twice} posted twice`,
+          charged.length === 0 && ledger[0].posted === ledger[0].journeys && ledger[0].twice === 0,
+        ),
+      );
+    } finally {
+      await db.end();
+    }
+    await this.loadFor(this.size.loadSeconds / 2);
+    await this.checkPhase(phase);
+  }
+
+  /**
    * Per offline rider, in time order on one bus validator: two pay-as-you-go trips (the poorer half
    * goes below zero), a single trip, the same single trip again (refused online: ALREADY_USED), a
    * pass trip, and an exit without an entry (NO_ENTRY).
@@ -786,6 +906,11 @@ async function inBatches<T>(count: number, concurrency: number, make: (index: nu
     made.push(...(await Promise.all(Array.from({ length: Math.min(concurrency, count - first) }, (_, offset) => make(first + offset)))));
   }
   return made;
+}
+
+/** Charges by status, e.g. `captured 7, pending 13`. */
+function describe(rows: ReadonlyArray<{ status: string; n: number }>): string {
+  return rows.length === 0 ? 'none' : rows.map((row) => `${row.status} ${row.n}`).join(', ');
 }
 
 function seconds(ms: number): string {
