@@ -42,7 +42,7 @@ const boundaries = LAYERS.map(([folder, higher]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', '.local/', 'load/', 'jest.config.js', 'eslint.config.mjs'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', '.local/', 'load/', 'test/load/fixtures/', 'jest.config.js', 'eslint.config.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -73,6 +73,18 @@ export default tseslint.config(
       globals: Object.fromEntries(
         ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams', 'Blob', 'Intl', 'HTMLElement', 'Chart', 'setTimeout', 'console'].map((name) => [name, 'readonly']),
       ),
+    },
+  },
+  {
+    // The k6 stand-in: plain ES modules run in a worker thread, outside the TypeScript project (test/load/k6-standin).
+    files: ['test/load/k6-standin/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['test/load/k6-standin/**/*.mjs'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['globalThis', 'SharedArrayBuffer', 'Atomics', 'Int32Array', 'URL', 'console'].map((name) => [name, 'readonly'])),
     },
   },
   {

@@ -5,6 +5,9 @@
 //   k6 run -e BASE_URL=http://localhost:3000 -e PEAK_RPS=400 -e RIDERS=300 load/gate-rush-hour.js
 // Admin credentials: ADMIN_EMAIL / ADMIN_PASSWORD (the development demo admin by default).
 // PAYG_SHARE is the share of riders on pay-as-you-go (default 0.2; 0 leaves them out).
+// MEDIA_SHARE is the share of riders who tap a card instead of a QR (default 0.1; 0 leaves them out): half
+// a contactless bank card never seen before (accepted, priced later), half a chip ID card (CCCD) of a
+// rider over 60 with no account (free).
 // A summary is written to load/results/gate-rush-hour-summary.json.
 import http from 'k6/http';
 import exec from 'k6/execution';
@@ -15,9 +18,11 @@ import { BASE_URL, BATCH_OPTIONS, adminToken, checkReady, createRiders, lineStat
 const PEAK_RPS = Number(__ENV.PEAK_RPS || 400);
 const RIDERS = Number(__ENV.RIDERS || 300);
 const PAYG_SHARE = Number(__ENV.PAYG_SHARE || 0.2);
+const MEDIA_SHARE = Number(__ENV.MEDIA_SHARE === undefined ? 0.1 : __ENV.MEDIA_SHARE);
 
 const METRO_STATIONS = ['2a-cat-linh', '2a-thai-ha', '2a-lang', '2a-thuong-dinh', '2a-van-quan', '2a-ha-dong', '2a-yen-nghia'];
 const KINDS = ['single', 'metro-pass', 'bus-metro-pass', 'payg'];
+const CARD_KINDS = ['bank-card', 'cccd-elderly'];
 
 const unexpected = new Rate('gate_unexpected_verdicts');
 const verdicts = new Counter('gate_verdicts');
@@ -68,11 +73,27 @@ export function setup() {
   const gates = registerDevices(admin, METRO_STATIONS.map((stationId) => ({ operatorId: 'hmc', lineId: 'metro-2a', stationId, kind: 'gate' })));
   const bus = { device: registerDevices(admin, [{ operatorId: 'transerco', lineId: 'bus-32', kind: 'bus' }])[0], stops: lineStations('bus-32') };
 
+  const cardRiders = Math.floor(RIDERS * MEDIA_SHARE);
   const kinds = [];
-  for (let index = 0; index < RIDERS; index++) kinds.push(index < RIDERS * PAYG_SHARE ? 'payg' : KINDS[index % 3]);
+  for (let index = 0; index < RIDERS - cardRiders; index++) kinds.push(index < RIDERS * PAYG_SHARE ? 'payg' : KINDS[index % 3]);
   const specs = kinds.map((kind) => (kind === 'payg' ? { topUp: 500000, accountQr: true } : { topUp: 500000, items: itemsOf(kind) }));
   const riders = createRiders('gate', specs).map((rider, index) => ({ kind: kinds[index], qr: kinds[index] === 'payg' ? rider.accountQr : rider.tickets[0].qr }));
+  // Card riders need no account: the validator sends what it read from the card.
+  for (let index = 0; index < cardRiders; index++) riders.push({ kind: CARD_KINDS[index % 2], medium: cardOf(CARD_KINDS[index % 2]) });
   return { gates, bus, riders };
+}
+
+/** A card as a validator reads it: a bank card's token (never its number), or a CCCD's 12 digits and date of birth. */
+function cardOf(kind) {
+  if (kind === 'bank-card') return { kind: 'bank_card', token: `k6-card-${uuid()}` };
+  let number = '';
+  for (let digit = 0; digit < 12; digit++) number += String(Math.floor(Math.random() * 10));
+  return { kind: 'id_card', number, birthDate: '1950-03-15' };
+}
+
+/** What rider shows at a validator: a card, or a QR. */
+function shown(rider) {
+  return rider.medium ? { medium: rider.medium } : { qr: rider.qr };
 }
 
 function tap(device, body) {
@@ -97,8 +118,8 @@ export default function (data) {
   if (onBus) {
     const stops = data.bus.stops;
     const from = iteration % (stops.length - 1);
-    expect(rider.kind, 'entry', tap(data.bus.device, { tapId: `e-${id}`, qr: rider.qr, direction: 'entry', stationId: stops[from] }), 'OK');
-    expect(rider.kind, 'exit', tap(data.bus.device, { tapId: `x-${id}`, qr: rider.qr, direction: 'exit', stationId: stops[from + 1] }), 'OK');
+    expect(rider.kind, 'entry', tap(data.bus.device, Object.assign({ tapId: `e-${id}`, direction: 'entry', stationId: stops[from] }, shown(rider))), 'OK');
+    expect(rider.kind, 'exit', tap(data.bus.device, Object.assign({ tapId: `x-${id}`, direction: 'exit', stationId: stops[from + 1] }, shown(rider))), 'OK');
     return;
   }
   const gates = data.gates;
@@ -106,8 +127,8 @@ export default function (data) {
   const exitGate = rider.kind === 'single' ? gates[gates.length - 1] : gates[(iteration + 3) % gates.length];
   const entryExpected = rider.kind === 'single' && !firstJourney ? 'ALREADY_USED' : 'OK';
   const exitExpected = rider.kind === 'single' && !firstJourney ? 'NO_ENTRY' : 'OK';
-  expect(rider.kind, 'entry', tap(entryGate, { tapId: `e-${id}`, qr: rider.qr, direction: 'entry' }), entryExpected);
-  expect(rider.kind, 'exit', tap(exitGate, { tapId: `x-${id}`, qr: rider.qr, direction: 'exit' }), exitExpected);
+  expect(rider.kind, 'entry', tap(entryGate, Object.assign({ tapId: `e-${id}`, direction: 'entry' }, shown(rider))), entryExpected);
+  expect(rider.kind, 'exit', tap(exitGate, Object.assign({ tapId: `x-${id}`, direction: 'exit' }, shown(rider))), exitExpected);
 }
 
 export function handleSummary(data) {

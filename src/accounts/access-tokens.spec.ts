@@ -22,6 +22,11 @@ describe('AccessTokens', () => {
     const bus = { ...device, stationId: null };
     expect(tokens.verify(tokens.sign(bus).token)).toEqual(bus);
     expect(tokens.sign(device).expiresIn).toBe(3600);
+    const handset = { subject: 'handset', deviceId: 'h1', operatorId: 'hmc' } as const;
+    const signedHandset = tokens.sign(handset);
+    expect(signedHandset.expiresIn).toBe(3600);
+    expect(tokens.verify(signedHandset.token)).toEqual(handset);
+    expect(jwt.decode(signedHandset.token)).toMatchObject({ sub: 'h1', role: 'inspector', op: 'hmc', dev: true });
   });
 
   it('keeps accepting tokens of a retired key that is still listed, and only those', () => {
@@ -50,6 +55,11 @@ describe('AccessTokens', () => {
     expect(codeOf(sign({ role: 'superuser', sid: 's1' }))).toBe('TOKEN_INVALID');
     expect(codeOf(sign({ role: 'passenger' }))).toBe('TOKEN_INVALID');
     expect(codeOf(sign({ role: 'validator', line: 'metro-2a', stn: null }))).toBe('TOKEN_INVALID');
+    // An inspector's handset: no session, an operator, and marked as a device.
+    expect(codeOf(sign({ role: 'inspector', op: 'hmc' }))).toBe('TOKEN_INVALID');
+    expect(codeOf(sign({ role: 'inspector', dev: true }))).toBe('TOKEN_INVALID');
+    expect(codeOf(sign({ role: 'admin', op: 'hmc', dev: true }))).toBe('TOKEN_INVALID');
+    expect(codeOf(sign({ role: 'inspector', op: 'hmc', dev: true }))).toBe('accepted');
     expect(codeOf(sign({ role: 'passenger', sid: 's1' }))).toBe('accepted');
     // Without exp it would never expire.
     expect(codeOf(jwt.sign({ role: 'passenger', sid: 's1' }, secret, { algorithm: 'HS256', keyid: 'new', issuer: 'lien-thong', audience: 'lien-thong-api', subject: 'a1' }))).toBe('TOKEN_INVALID');

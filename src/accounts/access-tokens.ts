@@ -9,10 +9,11 @@ import { APP_CONFIG } from '../config/config.module';
 export type AccountRole = Exclude<Role, 'validator'>;
 const ACCOUNT_ROLES: readonly string[] = ['passenger', 'operator', 'admin', 'support', 'inspector'] satisfies AccountRole[];
 
-/** What a verified access token says: a person's session, or a validator device. */
+/** What a verified access token says: a person's session, a validator device, or an inspector's handset (a device of kind `inspector`). */
 export type AccessClaims =
   | { subject: 'account'; accountId: string; sessionId: string; role: AccountRole }
-  | { subject: 'device'; deviceId: string; operatorId: string; lineId: string; stationId: string | null };
+  | { subject: 'device'; deviceId: string; operatorId: string; lineId: string; stationId: string | null }
+  | { subject: 'handset'; deviceId: string; operatorId: string };
 
 export interface SignedToken {
   token: string;
@@ -25,6 +26,7 @@ interface Payload {
   role?: unknown;
   sid?: unknown;
   op?: unknown;
+  dev?: unknown;
   line?: unknown;
   stn?: unknown;
 }
@@ -48,11 +50,13 @@ export class AccessTokens {
   }
 
   sign(claims: AccessClaims): SignedToken {
-    const expiresIn = claims.subject === 'device' ? this.auth.deviceTokenTtlSeconds : this.auth.accessTokenTtlSeconds;
+    const expiresIn = claims.subject === 'account' ? this.auth.accessTokenTtlSeconds : this.auth.deviceTokenTtlSeconds;
     const payload =
       claims.subject === 'account'
         ? { role: claims.role, sid: claims.sessionId }
-        : { role: 'validator', op: claims.operatorId, line: claims.lineId, stn: claims.stationId };
+        : claims.subject === 'device'
+          ? { role: 'validator', op: claims.operatorId, line: claims.lineId, stn: claims.stationId }
+          : { role: 'inspector', op: claims.operatorId, dev: true };
     const token = jwt.sign(payload, this.keys.get(this.signingKid)!, {
       algorithm: ALGORITHM,
       keyid: this.signingKid,
@@ -83,11 +87,12 @@ export class AccessTokens {
 }
 
 function claimsOf(payload: Payload): AccessClaims {
-  const { sub, role, sid, op, line, stn } = payload;
+  const { sub, role, sid, op, dev, line, stn } = payload;
   if (typeof sub !== 'string' || sub === '') throw invalidToken();
   if (role === 'validator' && typeof op === 'string' && typeof line === 'string' && (typeof stn === 'string' || stn === null)) {
     return { subject: 'device', deviceId: sub, operatorId: op, lineId: line, stationId: stn };
   }
+  if (role === 'inspector' && dev === true && typeof op === 'string' && sid === undefined) return { subject: 'handset', deviceId: sub, operatorId: op };
   if (typeof role === 'string' && ACCOUNT_ROLES.includes(role) && typeof sid === 'string') {
     return { subject: 'account', accountId: sub, sessionId: sid, role: role as AccountRole };
   }

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { MODE_BITS } from '../fares/domain/fare-calculator';
 import { localDateAt } from '../fares/domain/local-time';
 import { FaresService } from '../fares/fares.service';
+import type { RiderCategory } from '../fares/rider-category';
 import { CardGateState } from '../gate-state/card-gate-state';
 import { Ledger, SYSTEM_LEDGER_ACCOUNTS } from '../payments/ledger';
 import { ACQUIRER, type Acquirer, type AcquirerEvent, type Authorisation } from './acquirer';
@@ -100,7 +101,7 @@ export class CardCharges {
     const candidates = await this.db.query<Candidate[]>(
       `SELECT j.card_id, (j.entered_at AT TIME ZONE ${ZONE})::date::text AS day, j.line_id, j.charge
          FROM journeys j
-        WHERE j.subject_kind = 'bank_card' AND j.status <> 'open' AND j.charge > 0
+        WHERE j.card_id IS NOT NULL AND j.status <> 'open' AND j.charge > 0
           AND j.entered_at >= $1::timestamptz - make_interval(days => ${LOOKBACK_DAYS})
           AND NOT EXISTS (SELECT 1 FROM bank_card_charge_journeys c WHERE c.journey_id = j.id)
           AND ($2::text IS NULL OR j.card_id = $2)`,
@@ -122,9 +123,9 @@ export class CardCharges {
 
   /** Whether the card's fares of today (charged or not) have reached the day cap of the modes it used. */
   private async atDayCap(cardId: string, day: string, now: number): Promise<boolean> {
-    const [spend] = await this.db.query<Array<{ spent: string; lines: string[] }>>(
-      `SELECT coalesce(sum(charge), 0) AS spent, array_agg(DISTINCT line_id) AS lines FROM journeys
-        WHERE card_id = $1 AND subject_kind = 'bank_card' AND status <> 'open'
+    const [spend] = await this.db.query<Array<{ spent: string; lines: string[]; category: RiderCategory | null }>>(
+      `SELECT coalesce(sum(charge), 0) AS spent, array_agg(DISTINCT line_id) AS lines, max(rider_category) AS category FROM journeys
+        WHERE card_id = $1 AND status <> 'open'
           AND entered_at >= ($2::date::timestamp AT TIME ZONE ${ZONE}) AND entered_at < (($2::date + 1)::timestamp AT TIME ZONE ${ZONE})`,
       [cardId, day],
     );
@@ -134,7 +135,7 @@ export class CardCharges {
       const line = calculator.snapshot.lines.find((candidate) => candidate.id === lineId);
       if (line) bits |= MODE_BITS[line.mode];
     }
-    const cap = bits === 0 ? null : calculator.capFor('day', bits, 'adult', now);
+    const cap = bits === 0 ? null : calculator.capFor('day', bits, spend.category ?? 'adult', now);
     return cap !== null && Number(spend.spent) >= cap;
   }
 
@@ -144,16 +145,20 @@ export class CardCharges {
       await em.query(`SELECT pg_advisory_xact_lock(hashtext('bank-card-charge:' || $1))`, [cardId]);
       const journeys = await em.query<Array<{ id: string; entered_at: Date; line_id: string; charge: string; card_token: string | null }>>(
         `SELECT j.id, j.entered_at, j.line_id, j.charge, j.card_token FROM journeys j
-          WHERE j.card_id = $1 AND j.subject_kind = 'bank_card' AND j.status <> 'open' AND j.charge > 0
+          WHERE j.card_id = $1 AND j.status <> 'open' AND j.charge > 0
             AND j.entered_at >= ($2::date::timestamp AT TIME ZONE ${ZONE}) AND j.entered_at < (($2::date + 1)::timestamp AT TIME ZONE ${ZONE})
             AND NOT EXISTS (SELECT 1 FROM bank_card_charge_journeys c WHERE c.journey_id = j.id)
           ORDER BY j.entered_at, j.id`,
         [cardId, day],
       );
       if (journeys.length === 0) return false;
+      // The newest token sealed on a journey; a linked card's row already holds one.
       const sealed = journeys.map((journey) => journey.card_token).filter((token): token is string => token !== null).pop();
-      if (sealed === undefined) return false;
-      await em.query(`INSERT INTO bank_cards (id, sealed_token, label) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [cardId, sealed, cardLabel(cardId)]);
+      if (sealed !== undefined) {
+        await em.query(`INSERT INTO bank_cards (id, sealed_token, label) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [cardId, sealed, cardLabel(cardId)]);
+      } else if ((await em.query<unknown[]>(`SELECT 1 FROM bank_cards WHERE id = $1`, [cardId])).length === 0) {
+        return false;
+      }
       const amount = journeys.reduce((sum, journey) => sum + Number(journey.charge), 0);
       const [charge] = await em.query<Array<{ id: string }>>(
         `INSERT INTO bank_card_charges (card_id, local_day, sequence, trigger, amount, status)

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { DomainError, NotFoundError } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
 import { IdempotencyStore, type IdempotentRequest } from '../payments/idempotency';
+import { CardGateState, type CardGateRecord } from '../gate-state/card-gate-state';
 import { CardCharges } from './card-charges';
 import { CardTokens, cardLabel } from './card-tokens';
 import type { BankCardDto, DebtDto } from './bank-cards.dto';
@@ -22,6 +23,19 @@ interface DebtRow {
   captured_at: Date | null;
 }
 
+interface LinkedCardRow {
+  id: string;
+  account_id: string | null;
+  rider_category: string | null;
+  label: string;
+  linked_at: Date | null;
+  denied: boolean;
+}
+
+const LINKED_CARD_COLUMNS = `b.id, b.account_id, b.rider_category, b.label, b.linked_at,
+  coalesce((SELECT d.denied FROM bank_card_denials d WHERE d.card_id = b.id), false) AS denied`;
+const REBUILD_BATCH = 1000;
+
 const DEBT_COLUMNS = `c.id, c.card_id, c.local_day::text AS local_day, c.amount, c.status, c.attempts, c.retries, c.decline_code,
   c.first_declined_at, c.next_retry_at, c.captured_at`;
 
@@ -37,23 +51,49 @@ export class CardDebts {
     private readonly tokens: CardTokens,
     private readonly charges: CardCharges,
     private readonly idempotency: IdempotencyStore,
+    private readonly gate: CardGateState,
   ) {}
 
-  /** Links the card to the account (again: nothing changes); a card linked to another account is 409. */
-  async link(accountId: string, token: string): Promise<BankCardDto> {
+  /**
+   * Links the card to the account, at the account's rider category (again by the same account: the
+   * category is refreshed); a card linked to another account is 409. From then on the gates take the
+   * card as the account's pay as you go: its journeys are the account's, its caps shared with the
+   * account's other media, its fares at the rider's category, and still charged to the card.
+   */
+  async link(accountId: string, token: string, riderCategory: string): Promise<BankCardDto> {
     if (!this.tokens.enabled) throw new DomainError('conflict', 'BANK_CARDS_OFF', 'Bank cards are not taken here');
     const cardId = this.tokens.idOf(token);
-    const [row] = await this.db.query<Array<{ id: string; account_id: string; label: string; linked_at: Date }>>(
-      `INSERT INTO bank_cards (id, sealed_token, label, account_id, linked_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (id) DO UPDATE SET account_id = EXCLUDED.account_id, linked_at = EXCLUDED.linked_at, sealed_token = EXCLUDED.sealed_token
-         WHERE bank_cards.account_id IS NULL
-       RETURNING id, account_id, label, linked_at`,
-      [cardId, this.tokens.seal(token), cardLabel(cardId), accountId],
+    const [card] = await this.db.query<LinkedCardRow[]>(
+      `INSERT INTO bank_cards AS b (id, sealed_token, label, account_id, linked_at, rider_category) VALUES ($1, $2, $3, $4, now(), $5)
+       ON CONFLICT (id) DO UPDATE SET account_id = EXCLUDED.account_id, linked_at = coalesce(b.linked_at, EXCLUDED.linked_at),
+         sealed_token = EXCLUDED.sealed_token, rider_category = EXCLUDED.rider_category
+         WHERE b.account_id IS NULL OR b.account_id = EXCLUDED.account_id
+       RETURNING ${LINKED_CARD_COLUMNS}`,
+      [cardId, this.tokens.seal(token), cardLabel(cardId), accountId, riderCategory],
     );
-    const card = row ?? (await this.db.query<Array<{ id: string; account_id: string; label: string; linked_at: Date }>>(`SELECT id, account_id, label, linked_at FROM bank_cards WHERE id = $1`, [cardId]))[0];
-    if (card.account_id !== accountId) throw new DomainError('conflict', 'MEDIUM_LINKED_ELSEWHERE', 'This card is linked to another account');
-    const [denial] = await this.db.query<Array<{ denied: boolean }>>(`SELECT denied FROM bank_card_denials WHERE card_id = $1`, [cardId]);
-    return { id: card.id, kind: 'bank_card', status: denial?.denied ? 'blocked' : 'active', label: card.label, createdAt: card.linked_at.toISOString() };
+    if (!card) throw new DomainError('conflict', 'MEDIUM_LINKED_ELSEWHERE', 'This card is linked to another account');
+    // Only the link: the card's deny-list state is the charges' to write (a decline may be landing now).
+    await this.gate.link(cardId, accountId, riderCategory);
+    return bankCardDto(card);
+  }
+
+  /** The account's linked cards, oldest link first. */
+  async cards(accountId: string): Promise<BankCardDto[]> {
+    const rows = await this.db.query<LinkedCardRow[]>(`SELECT ${LINKED_CARD_COLUMNS} FROM bank_cards b WHERE b.account_id = $1 ORDER BY b.linked_at, b.id`, [accountId]);
+    return rows.map(bankCardDto);
+  }
+
+  /** Writes every card the service knows into the gates' state (the gate state's rebuild); returns how many. */
+  async rebuildGateState(): Promise<number> {
+    let after = '';
+    let done = 0;
+    for (;;) {
+      const rows = await this.db.query<LinkedCardRow[]>(`SELECT ${LINKED_CARD_COLUMNS} FROM bank_cards b WHERE b.id > $1 ORDER BY b.id LIMIT ${REBUILD_BATCH}`, [after]);
+      if (rows.length === 0) return done;
+      await this.gate.put(rows.map(gateRecord));
+      done += rows.length;
+      after = rows[rows.length - 1].id;
+    }
   }
 
   /** Declined charges of the account's cards not paid yet, oldest first. */
@@ -112,4 +152,12 @@ function toDebt(row: DebtRow): DebtDto {
     ...(row.next_retry_at && row.status !== 'captured' && { nextRetryAt: row.next_retry_at.toISOString() }),
     ...(row.captured_at && { paidAt: row.captured_at.toISOString() }),
   };
+}
+
+function gateRecord(row: LinkedCardRow): CardGateRecord {
+  return { cardId: row.id, denied: row.denied, accountId: row.account_id ?? '', riderCategory: row.rider_category ?? '' };
+}
+
+function bankCardDto(row: LinkedCardRow): BankCardDto {
+  return { id: row.id, kind: 'bank_card', status: row.denied ? 'blocked' : 'active', label: row.label, createdAt: (row.linked_at ?? new Date(0)).toISOString() };
 }

@@ -22,8 +22,8 @@ runCommand(async () => {
   const config = loadConfig({ ...process.env, GATE_REBUILD_ON_EMPTY_REDIS: 'false', GATE_PERSISTER_ENABLED: 'false' });
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: ['error', 'warn'], abortOnError: false });
   try {
-    const { tickets, accounts, media, journeys } = await app.get(GateStateBuilder).rebuild(showProgress, process.argv.includes('--open-journeys'));
-    process.stdout.write(`Rebuilt the gate state of ${tickets} tickets, ${accounts} accounts, ${media} media and ${journeys} open journeys\n`);
+    const { tickets, accounts, media, bankCards, journeys } = await app.get(GateStateBuilder).rebuild(showProgress, process.argv.includes('--open-journeys'));
+    process.stdout.write(`Rebuilt the gate state of ${tickets} tickets, ${accounts} accounts, ${media} media, ${bankCards} bank cards and ${journeys} open journeys\n`);
   } finally {
     await app.close();
   }

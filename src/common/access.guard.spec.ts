@@ -14,6 +14,7 @@ class Routes {
   @Public() open() {}
   @Roles('admin') adminOnly() {}
   @Roles('validator') gateOnly() {}
+  @Roles('inspector') inspectorOnly() {}
   undeclared() {}
 }
 
@@ -21,6 +22,9 @@ const CLAIMS: Record<string, AccessClaims> = {
   'passenger-token': { subject: 'account', accountId: 'p1', sessionId: 's1', role: 'passenger' },
   'gate-token': { subject: 'device', deviceId: 'gate-1', operatorId: 'hmc', lineId: 'metro-2a', stationId: '2a-cat-linh' },
   'disabled-gate-token': { subject: 'device', deviceId: 'gate-2', operatorId: 'hmc', lineId: 'metro-2a', stationId: null },
+  'handset-token': { subject: 'handset', deviceId: 'handset-1', operatorId: 'hmc' },
+  'handset-as-gate-token': { subject: 'device', deviceId: 'handset-1', operatorId: 'hmc', lineId: 'metro-2a', stationId: null },
+  'gate-as-handset-token': { subject: 'handset', deviceId: 'gate-1', operatorId: 'hmc' },
 };
 
 const tokens = {
@@ -34,8 +38,9 @@ const accounts = {
   authenticate: async (claims: { accountId: string }): Promise<AuthUser> => ({ id: claims.accountId, role: 'passenger', riderCategory: 'elderly' }),
 } as unknown as AccountsService;
 const disabledDevices = {
-  assertEnabled: (id: string) => {
+  assertEnabled: (id: string, role: string) => {
     if (id === 'gate-2') throw deviceDisabled();
+    if (role !== (id.startsWith('handset') ? 'inspector' : 'validator')) throw new DomainError('unauthenticated', 'TOKEN_INVALID', 'bad');
   },
 } as unknown as DisabledDevices;
 
@@ -79,8 +84,16 @@ describe('AccessGuard', () => {
   it('takes a validator from its token alone, unless the device is disabled', async () => {
     expect(await call('gateOnly', 'bearer gate-token')).toEqual({
       allowed: true,
-      user: { id: 'gate-1', role: 'validator', operatorId: 'hmc', lineId: 'metro-2a', stationId: '2a-cat-linh' },
+      user: { id: 'gate-1', role: 'validator', device: true, operatorId: 'hmc', lineId: 'metro-2a', stationId: '2a-cat-linh' },
     });
     expect(await call('gateOnly', 'Bearer disabled-gate-token')).toEqual({ code: 'unauthenticated DEVICE_DISABLED' });
+  });
+
+  it("takes an inspector's handset from its token alone, as an inspector that cannot tap; a token naming a device of the other kind is refused", async () => {
+    expect(await call('inspectorOnly', 'Bearer handset-token')).toEqual({ allowed: true, user: { id: 'handset-1', role: 'inspector', device: true, operatorId: 'hmc' } });
+    expect(await call('gateOnly', 'Bearer handset-token')).toEqual({ code: 'forbidden FORBIDDEN' });
+    expect(await call('inspectorOnly', 'Bearer gate-token')).toEqual({ code: 'forbidden FORBIDDEN' });
+    expect(await call('gateOnly', 'Bearer handset-as-gate-token')).toEqual({ code: 'unauthenticated TOKEN_INVALID' });
+    expect(await call('inspectorOnly', 'Bearer gate-as-handset-token')).toEqual({ code: 'unauthenticated TOKEN_INVALID' });
   });
 });

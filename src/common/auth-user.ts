@@ -4,12 +4,14 @@ import type { RiderCategory } from '../fares/rider-category';
 
 /** Who is calling, as the auth guard established it from a verified token. */
 export interface AuthUser {
-  /** Account id, or device id for validators. */
+  /** Account id, or device id for devices. */
   id: string;
   role: Role;
+  /** Set for devices (validators, inspectors' handsets): `id` is then a device id, not an account's. */
+  device?: true;
   /** Passengers: the category fares use. */
   riderCategory?: RiderCategory;
-  /** Operator staff and validator devices: the operator they belong to. */
+  /** Operator staff, inspectors and devices: the operator they belong to. */
   operatorId?: string;
   /** Validator devices: the line they serve, and for gates the station they stand in. */
   lineId?: string;

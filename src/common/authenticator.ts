@@ -7,7 +7,7 @@ import type { Role } from './access.decorator';
 import type { AuthUser } from './auth-user';
 import { DomainError } from './domain-error';
 
-/** Verified validator tokens kept at most; a full cache starts over (devices then verify once more). */
+/** Verified device tokens kept at most; a full cache starts over (devices then verify once more). */
 const MAX_CACHED_DEVICE_TOKENS = 20_000;
 
 /**
@@ -34,23 +34,28 @@ export class Authenticator {
     return user;
   }
 
-  /** Validators cost a signature check (once per token) and a Set lookup, no I/O; people one query, so revocations and approvals apply at once. */
+  /** Devices cost a signature check (once per token) and two in-memory lookups, no I/O; people one query, so revocations and approvals apply at once. */
   async authenticate(token: string): Promise<AuthUser> {
     const cached = this.deviceTokens.get(token);
     if (cached && cached.expiresAt > Date.now()) {
-      this.disabledDevices.assertEnabled(cached.user.id);
+      this.disabledDevices.assertEnabled(cached.user.id, cached.user.role === 'inspector' ? 'inspector' : 'validator');
       return cached.user;
     }
     const claims = this.tokens.verify(token);
     if (claims.subject === 'account') return this.accounts.authenticate(claims);
-    this.disabledDevices.assertEnabled(claims.deviceId);
-    const user: AuthUser = {
-      id: claims.deviceId,
-      role: 'validator',
-      operatorId: claims.operatorId,
-      lineId: claims.lineId,
-      ...(claims.stationId === null ? {} : { stationId: claims.stationId }),
-    };
+    const user: AuthUser =
+      claims.subject === 'device'
+        ? {
+            id: claims.deviceId,
+            role: 'validator',
+            device: true,
+            operatorId: claims.operatorId,
+            lineId: claims.lineId,
+            ...(claims.stationId === null ? {} : { stationId: claims.stationId }),
+          }
+        : { id: claims.deviceId, role: 'inspector', device: true, operatorId: claims.operatorId };
+    // A device token must name a device that exists, is not disabled, and is of the kind the token says.
+    this.disabledDevices.assertEnabled(user.id, claims.subject === 'device' ? 'validator' : 'inspector');
     const { exp } = jwt.decode(token, { json: true }) ?? {};
     if (typeof exp === 'number') {
       if (this.deviceTokens.size >= MAX_CACHED_DEVICE_TOKENS) this.deviceTokens.clear();

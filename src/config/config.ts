@@ -106,6 +106,11 @@ export interface GateConfig {
   readonly persisterEnabled: boolean;
   /** Run it in a worker thread of its own rather than on the event loop that answers gates. */
   readonly persisterThread: boolean;
+  /**
+   * The persister thread's niceness (Linux, 0–19): when cores are short it yields to the thread that
+   * answers gates, and catches up from the streams when they are free. 0 leaves it as the process is.
+   */
+  readonly persisterNice: number;
   /** A tap whose Redis round trip takes longer is answered 503 (the validator keeps it for its offline upload). */
   readonly redisTimeoutMs: number;
   /** An online tap is judged at the server's time; its occurredAt may differ from it by this much at most (else 400). */
@@ -305,6 +310,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rebuildOnEmptyRedis: boolean(env, 'GATE_REBUILD_ON_EMPTY_REDIS', true),
       persisterEnabled: boolean(env, 'GATE_PERSISTER_ENABLED', true),
       persisterThread: boolean(env, 'GATE_PERSISTER_THREAD', true),
+      persisterNice: integer(env, 'GATE_PERSISTER_NICE', 10, 0, 19),
       redisTimeoutMs: integer(env, 'GATE_REDIS_TIMEOUT_MS', 1_000, 50, 30_000),
       clockToleranceMs: integer(env, 'GATE_CLOCK_TOLERANCE_SECONDS', 120, 0, 3600) * 1000,
     },

@@ -6,7 +6,8 @@ export interface DeviceSeed {
   deviceId: string;
   secret: string;
   operatorId: string;
-  lineId: string;
+  /** None for an inspector's handset. */
+  lineId?: string;
   stationId?: string;
   kind: DeviceKind;
 }
@@ -21,7 +22,7 @@ export async function upsertDevice(db: DataSource, seed: DeviceSeed): Promise<{ 
      ON CONFLICT (id) DO UPDATE SET operator_id = EXCLUDED.operator_id, line_id = EXCLUDED.line_id,
        station_id = EXCLUDED.station_id, kind = EXCLUDED.kind, secret_hash = EXCLUDED.secret_hash
      RETURNING disabled_at IS NOT NULL AS disabled`,
-    [seed.deviceId, seed.operatorId, seed.lineId, seed.stationId ?? null, seed.kind, hashDeviceSecret(seed.secret)],
+    [seed.deviceId, seed.operatorId, seed.lineId ?? null, seed.stationId ?? null, seed.kind, hashDeviceSecret(seed.secret)],
   );
   return { disabled: row.disabled };
 }

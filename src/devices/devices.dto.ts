@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsId, MayBeOmitted } from '../common/dto-decorators';
 
-export const DEVICE_KINDS = ['gate', 'bus'] as const;
+/** Validators (`gate`, `bus`) tap riders in and out; an `inspector` device is an inspector's handset. */
+export const DEVICE_KINDS = ['gate', 'bus', 'inspector'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export class RegisterDeviceDto {
@@ -12,13 +13,14 @@ export class RegisterDeviceDto {
   @MaxLength(64)
   operatorId!: string;
 
-  @ApiProperty({ example: 'metro-2a' })
+  @ApiPropertyOptional({ example: 'metro-2a', description: "Validators: the operator's line they serve (required); inspectors' handsets: none (they check any line of the operator)" })
+  @MayBeOmitted()
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
-  lineId!: string;
+  lineId?: string;
 
-  @ApiPropertyOptional({ example: '2a-cat-linh', description: 'Gates: the station they stand in (required); bus validators: none' })
+  @ApiPropertyOptional({ example: '2a-cat-linh', description: 'Gates: the station they stand in (required); bus validators and handsets: none' })
   @MayBeOmitted()
   @IsString()
   @IsNotEmpty()
@@ -33,7 +35,7 @@ export class RegisterDeviceDto {
 export class DeviceDto {
   @ApiProperty() deviceId!: string;
   @ApiProperty({ example: 'hmc' }) operatorId!: string;
-  @ApiProperty({ example: 'metro-2a' }) lineId!: string;
+  @ApiPropertyOptional({ example: 'metro-2a', description: 'Validators only' }) lineId?: string;
   @ApiPropertyOptional({ example: '2a-cat-linh' }) stationId?: string;
   @ApiProperty({ enum: DEVICE_KINDS }) kind!: DeviceKind;
   @ApiProperty() createdAt!: string;
@@ -60,7 +62,7 @@ export class DeviceTokenRequestDto {
 }
 
 export class DeviceTokenDto {
-  @ApiProperty({ description: 'JWT with role validator, for Authorization: Bearer' }) accessToken!: string;
+  @ApiProperty({ description: "JWT for Authorization: Bearer, with role validator (gates, bus validators) or inspector (an inspector's handset)" }) accessToken!: string;
   @ApiProperty({ example: 3600, description: 'Seconds until it expires' }) expiresIn!: number;
   @ApiProperty({ example: 'Bearer' }) tokenType!: 'Bearer';
 }

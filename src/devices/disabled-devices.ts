@@ -8,11 +8,15 @@ import { RedisService, type RedisClient } from '../redis/redis.service';
 
 const CHANNEL = 'devices:disabled';
 const KNOWN_CHANNEL = 'devices:known';
+const KNOWN_HANDSETS_CHANNEL = 'devices:known-inspector';
+
+/** What a device's token makes it: validators (gates, bus validators) tap; inspectors' handsets inspect. */
+export type DeviceRole = 'validator' | 'inspector';
 
 /**
- * The validator devices that exist and the disabled ones, held in memory so that checking a
- * validator token costs two Set lookups and no round trip (the gate path does no SQL): a token
- * signed with our key but naming no device is refused. Loaded from Postgres at start; a new
+ * The devices that exist, with the role their tokens carry, and the disabled ones, held in memory so
+ * that checking a device token costs a Set and a Map lookup and no round trip (the gate path does no
+ * SQL): a token signed with our key but naming no device, or a device of another kind, is refused. Loaded from Postgres at start; a new
  * device or token and a disable on any copy of the service are announced on Redis channels, and
  * each copy also reloads on a timer in case it missed an announcement. Devices are never deleted
  * nor re-enabled, so both sets only grow.
@@ -20,7 +24,7 @@ const KNOWN_CHANNEL = 'devices:known';
 @Injectable()
 export class DisabledDevices implements OnModuleInit, OnModuleDestroy {
   private readonly disabled = new Set<string>();
-  private readonly known = new Set<string>();
+  private readonly known = new Map<string, DeviceRole>();
   private subscriber?: RedisClient;
   private timer?: NodeJS.Timeout;
 
@@ -36,7 +40,8 @@ export class DisabledDevices implements OnModuleInit, OnModuleDestroy {
     this.subscriber.on('error', () => undefined);
     await this.subscriber.connect();
     await this.subscriber.subscribe(CHANNEL, (deviceId) => this.disabled.add(deviceId));
-    await this.subscriber.subscribe(KNOWN_CHANNEL, (deviceId) => this.known.add(deviceId));
+    await this.subscriber.subscribe(KNOWN_CHANNEL, (deviceId) => this.known.set(deviceId, 'validator'));
+    await this.subscriber.subscribe(KNOWN_HANDSETS_CHANNEL, (deviceId) => this.known.set(deviceId, 'inspector'));
     this.timer = setInterval(() => void this.reload().catch(() => undefined), this.config.auth.disabledDevicesRefreshSeconds * 1000);
     this.timer.unref();
   }
@@ -46,16 +51,16 @@ export class DisabledDevices implements OnModuleInit, OnModuleDestroy {
     if (this.subscriber?.isOpen) await this.subscriber.close();
   }
 
-  /** 401 DEVICE_DISABLED for a disabled device, TOKEN_INVALID for a device that does not exist. */
-  assertEnabled(deviceId: string): void {
+  /** 401 DEVICE_DISABLED for a disabled device, TOKEN_INVALID for a device that does not exist or is not of that role. */
+  assertEnabled(deviceId: string, role: DeviceRole): void {
     if (this.disabled.has(deviceId)) throw deviceDisabled();
-    if (!this.known.has(deviceId)) throw unknownDevice();
+    if (this.known.get(deviceId) !== role) throw unknownDevice();
   }
 
   /** Call once a device exists in Postgres (created, or given a token): every copy accepts its tokens. */
-  async knownNow(deviceId: string): Promise<void> {
-    this.known.add(deviceId);
-    await this.redis.client.publish(KNOWN_CHANNEL, deviceId);
+  async knownNow(deviceId: string, role: DeviceRole): Promise<void> {
+    this.known.set(deviceId, role);
+    await this.redis.client.publish(role === 'inspector' ? KNOWN_HANDSETS_CHANNEL : KNOWN_CHANNEL, deviceId);
   }
 
   /** Call after the device is marked disabled in Postgres: this copy stops it at once, the others on the announcement. */
@@ -65,12 +70,16 @@ export class DisabledDevices implements OnModuleInit, OnModuleDestroy {
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.db.query<Array<{ id: string; disabled: boolean }>>('SELECT id, disabled_at IS NOT NULL AS disabled FROM devices');
-    for (const { id, disabled } of rows) {
-      this.known.add(id);
+    const rows = await this.db.query<Array<{ id: string; kind: string; disabled: boolean }>>('SELECT id, kind, disabled_at IS NOT NULL AS disabled FROM devices');
+    for (const { id, kind, disabled } of rows) {
+      this.known.set(id, deviceRole(kind));
       if (disabled) this.disabled.add(id);
     }
   }
+}
+
+export function deviceRole(kind: string): DeviceRole {
+  return kind === 'inspector' ? 'inspector' : 'validator';
 }
 
 function unknownDevice(): DomainError {

@@ -8,6 +8,7 @@ import { RedisService, type RedisClient } from '../redis/redis.service';
 import { localDayNumber, localWeekNumber } from '../fares/domain/local-time';
 import {
   BATCH_WINDOW_MS,
+  CARD_FIELDS,
   DAY_CAPS_ARG,
   FARES_TO_HERE_ARG,
   GATE_ARG,
@@ -19,8 +20,12 @@ import {
   WEEK_CAPS_ARG,
   GateKeys,
   luaPrelude,
+  parseAccountPass,
   tapBody,
+  type AccountPass,
   type SubjectKind,
+  type TicketStateField,
+  type TripField,
 } from './gate-state';
 
 export type GateDirection = 'entry' | 'exit' | 'timeout';
@@ -60,6 +65,13 @@ export interface MediumRecord {
   counter: 'none' | 'ok' | 'replay' | 'clone';
 }
 
+/** A bank card as the gates know it (gate-state.ts CARD_FIELDS); '' when unknown or not linked. */
+export interface CardRecord {
+  status: string;
+  account: string;
+  cat: string;
+}
+
 /** A medium shown at a gate: its look-up hash, and for a transit card the counter it presented. */
 export interface MediumCall {
   lookupHash: string;
@@ -69,6 +81,28 @@ export interface MediumCall {
   deviceId: string;
   tapId: string;
 }
+
+/** An open journey as a card's tap needs it to tell which of the account's subjects holds it: its line and entry time. */
+export interface OpenTrip {
+  lineId: string;
+  at: number;
+}
+
+/** What a card's tap needs of its account (the account's slot): its passes, and its open pay-as-you-go journey. */
+export interface AccountAtGate {
+  passes: AccountPass[];
+  trip: OpenTrip | null;
+}
+
+/** A pass's live state (`…:t:<id>:state`, TICKET_STATE_FIELDS as strings, '' when unset) and its open journey. */
+export interface LivePass {
+  ticketId: string;
+  state: Readonly<Record<LivePassField, string>>;
+  trip: OpenTrip | null;
+}
+const LIVE_PASS_FIELDS = ['status', 'riderCategory', 'modes', 'lineIds', 'activation', 'validFrom', 'validUntil', 'validityDays', 'firstUseBy', 'firstUsedAt'] as const satisfies readonly TicketStateField[];
+export type LivePassField = (typeof LIVE_PASS_FIELDS)[number];
+const TRIP_AT_GATE: readonly TripField[] = ['ln', 'at'];
 
 export interface PayAsYouGoFares {
   dayNumber: number;
@@ -151,6 +185,44 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
     return parseMediumAnswer((await this.withDeadline(() => this.mediumScript.run(this.client, keys, mediumArguments(call)))) as string);
   }
 
+  /** A card's account: its pass index and its pay-as-you-go journey, in the account's slot (one round trip, pipelined). */
+  async account(accountId: string): Promise<AccountAtGate> {
+    const [passes, trip] = (await this.withDeadline(() =>
+      Promise.all([this.client.hGetAll(this.keys.accountPasses(accountId)), this.client.hmGet(this.keys.trip('payg', accountId), [...TRIP_AT_GATE])]),
+    )) as [Record<string, string>, Array<string | null>];
+    return {
+      passes: Object.entries(passes).flatMap(([ticketId, value]) => parseAccountPass(ticketId, value) ?? []),
+      trip: openTrip(trip),
+    };
+  }
+
+  /**
+   * The live state and open journey of passes a card's tap may ride on (pipelined over their slots), and
+   * the body the device's tap id was first used with (null: a new tap), so that a retry takes the same subject.
+   */
+  async passes(ticketIds: readonly string[], deviceId: string, tapId: string): Promise<{ passes: LivePass[]; claimed: string | null }> {
+    const replies = (await this.withDeadline(() =>
+      Promise.all([
+        this.client.get(this.keys.tapClaim(deviceId, tapId)),
+        ...ticketIds.flatMap((id) => [this.client.hmGet(this.keys.ticketState(id), [...LIVE_PASS_FIELDS]), this.client.hmGet(this.keys.trip('pass', id), [...TRIP_AT_GATE])]),
+      ]),
+    )) as [string | null, ...Array<Array<string | null>>];
+    const passes: LivePass[] = [];
+    ticketIds.forEach((ticketId, index) => {
+      const values = replies[1 + index * 2] as Array<string | null>;
+      if (values[0] === null) return; // gone from the gates: its tickets module state expired
+      const state = Object.fromEntries(LIVE_PASS_FIELDS.map((field, at) => [field, values[at] ?? ''])) as Record<LivePassField, string>;
+      passes.push({ ticketId, state, trip: openTrip(replies[2 + index * 2] as Array<string | null>) });
+    });
+    return { passes, claimed: replies[0] };
+  }
+
+  /** A bank card's deny-list state and link (one HMGET in the card's slot). */
+  async card(cardId: string): Promise<CardRecord> {
+    const [status, account, cat] = (await this.withDeadline(() => this.client.hmGet(this.keys.card(cardId), CARD_FIELD_LIST))) as Array<string | null>;
+    return { status: status ?? '', account: account ?? '', cat: cat ?? '' };
+  }
+
   private runScript(call: GateCall): Promise<unknown> {
     return this.withDeadline(() => this.claimThenRun(call));
   }
@@ -188,6 +260,7 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
 const TAP_ID_REUSED = OUTCOME_FIELDS.map((field) => ({ verdict: 'reject', reason: 'TAP_ID_REUSED', valid: '0', charge: '0' })[field as string] ?? '').join(OUTCOME_SEPARATOR);
 
 const A = GATE_ARG;
+const CARD_FIELD_LIST: string[] = [...CARD_FIELDS];
 const O = Object.fromEntries(OUTCOME_FIELDS.map((name, index) => [name, index])) as Record<(typeof OUTCOME_FIELDS)[number], number>;
 
 /** ARGV of gate.lua for a tap, placed by gate-state.ts's GATE_ARG positions. */
@@ -225,6 +298,10 @@ export function gateArguments(call: GateCall, tapMemorySeconds: string, journeyL
   }
   if (fares) for (let i = 0; i < fares.faresToHere.length; i++) args[FARES_TO_HERE_ARG + i] = fares.faresToHere[i];
   return args;
+}
+
+function openTrip([lineId, at]: Array<string | null>): OpenTrip | null {
+  return lineId && at ? { lineId, at: Number(at) } : null;
 }
 
 /** The number of named arguments (tests). */

@@ -20,10 +20,13 @@
  *   {g<s>}:m:<hash>:medium         a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
  *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
  *   {g<s>}:m:<hash>:trip           the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
+ *   {g<s>}:a:<id>:passes           the account's passes, for its media (cards) at the gates: ticket id → accountPassValue
+ *                                  (written with each pass's state by TicketStateStore; its live state stays in …:t:<id>:state)
  *   {g<s>}:undone:<device>:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
+ *   {g<s>}:c:<card>:card           a bank card's CARD_FIELDS (written by CardGateState for the bank-cards module:
+ *                                  its deny list and its link); …:c:<card>:trip and …:c:<card>:spend of an unlinked card
  * and outside the shards (one key per command): `{d:<device>}:tap:<tapId>`, the body a device's tap id was
- * first used with (TAP_ID_REUSED across shards); `{c:<cardId>}:card`, a bank card's CARD_FIELDS (written by
- * CardGateState for the bank-cards module's deny list); and GATE_STATE_BUILT_KEY.
+ * first used with (TAP_ID_REUSED across shards); and GATE_STATE_BUILT_KEY.
  */
 import type { GateConfig } from '../config/config';
 import { DAY_MS, LOCAL_UTC_OFFSET_MS } from '../fares/domain/local-time';
@@ -82,6 +85,11 @@ export class GateKeys {
 
   wallet(accountId: string): string {
     return `${this.subject('payg', accountId)}:wallet`;
+  }
+
+  /** The account's passes (ticket id → accountPassValue), in the account's slot: what a card of the account may ride on. */
+  accountPasses(accountId: string): string {
+    return `${this.subject('payg', accountId)}:passes`;
   }
 
   /** A medium (card) by its look-up hash (written by MediaGateState; medium.lua keeps its counters). */
@@ -145,8 +153,12 @@ function shardTag(shard: number): string {
   return `{g${shard}}`;
 }
 
-/** `{c:<cardId>}:card`: a bank card's gate state, `status` active | denied (absent: an unknown card, accepted). */
-export const CARD_FIELDS = ['status'] as const;
+/**
+ * `{g<s>}:c:<cardId>:card`: a bank card's gate state: `status` active | denied (absent: an unknown card,
+ * accepted); for a card linked to an account, `account` and `cat` (the account's rider category when
+ * it was linked), with which the card opens that account's pay as you go.
+ */
+export const CARD_FIELDS = ['status', 'account', 'cat'] as const;
 export type CardField = (typeof CARD_FIELDS)[number];
 
 /**
@@ -170,6 +182,30 @@ export const MEDIUM_ARGS = ['at', 'offline', 'counter', 'tap', 'device', 'tapId'
  */
 export const MEDIUM_ANSWER_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'counter'] as const;
 export type MediumAnswerField = (typeof MEDIUM_ANSWER_FIELDS)[number];
+
+/**
+ * A pass in `…:a:<id>:passes`: what does not change over its life, so that a card's tap can pick the
+ * passes that may cover it before reading their live state: modes and line ids (comma-separated, ''
+ * every line), the last instant it can be valid (epoch ms) and when its entry may go (epoch ms).
+ */
+export interface AccountPass {
+  readonly ticketId: string;
+  readonly modes: readonly string[];
+  readonly lineIds: readonly string[] | null;
+  readonly validityEnd: number;
+  readonly keepUntil: number;
+}
+const ACCOUNT_PASS_SEPARATOR = '|';
+
+export function accountPassValue(pass: AccountPass): string {
+  return [pass.modes.join(','), pass.lineIds?.join(',') ?? '', pass.validityEnd, pass.keepUntil].join(ACCOUNT_PASS_SEPARATOR);
+}
+
+export function parseAccountPass(ticketId: string, value: string): AccountPass | undefined {
+  const [modes, lineIds, validityEnd, keepUntil] = value.split(ACCOUNT_PASS_SEPARATOR);
+  if (keepUntil === undefined) return undefined;
+  return { ticketId, modes: modes === '' ? [] : modes.split(','), lineIds: lineIds === '' ? null : lineIds.split(','), validityEnd: Number(validityEnd), keepUntil: Number(keepUntil) };
+}
 
 /** `…:t:<id>:state` (see ticket-state.store.ts for what each holds). */
 export const TICKET_STATE_FIELDS = [
@@ -198,9 +234,9 @@ export type WalletField = (typeof WALLET_FIELDS)[number];
 /**
  * `{…}:trip`: jid journey id, st entry station, ln line, at entry time (epoch ms), bit the line's mode
  * bit, max and full the line's maximum fare (charged at a timeout, and held against wallet spending),
- * cat rider category.
+ * cat rider category, pay the linked bank card that pays an account's journey ('' or absent: the wallet).
  */
-export const TRIP_FIELDS = ['jid', 'st', 'ln', 'at', 'bit', 'max', 'full', 'cat'] as const;
+export const TRIP_FIELDS = ['jid', 'st', 'ln', 'at', 'bit', 'max', 'full', 'cat', 'pay'] as const;
 export type TripField = (typeof TRIP_FIELDS)[number];
 
 /**
@@ -274,6 +310,7 @@ export const TAP_BODY_SEPARATOR = '\n';
  *   jid journey  jat its entry time  jst its entry station  fare, full the fare and its full amount  charge what was charged  bal balance after
  *   med the medium's kind ('' a QR)  mid the medium's look-up hash
  *   ctok a bank card's token, sealed (AES-256-GCM; the card's journeys keep it for the charge job)
+ *   pay the linked bank card that pays the account's journey (its entry's card; '' the wallet)
  * and, from medium.lua, `ev: clone` (at, dev, tap, med, mid the medium's id): a transit card presented a counter twice and was blocked.
  * A tap also carries what it changed beyond that, present only when it did, so that a tap the record refuses can
  * be undone exactly (undo-tap.lua):
@@ -307,6 +344,7 @@ export const TAP_EVENT_FIELDS = [
   'med',
   'mid',
   'ctok',
+  'pay',
   'sd',
   'sw',
   'dm',
@@ -354,6 +392,7 @@ export const UNDO_ARGS = [
   'tripMax',
   'tripFull',
   'tripCategory',
+  'payer',
   'journeyLimitMs',
   'tapMemorySeconds',
   'recordedBody',
@@ -388,6 +427,7 @@ export function luaPrelude(): string {
     table('SPEND', Object.entries(SPEND_FIELD)),
     table('MEDIUM', MEDIUM_FIELDS.map((name) => [name, name])),
     table('MA', MEDIUM_ARGS.map((name, index): [string, number] => [name, index + 1])),
+    `local ACCOUNT_PASS_SEPARATOR = '${ACCOUNT_PASS_SEPARATOR}'`,
     `local MEDIUM_COUNTER_PREFIX, MEDIUM_COUNTERS_KEPT = '${MEDIUM_COUNTER_PREFIX}', ${MEDIUM_COUNTERS_KEPT}`,
     `local MEDIUM_ANSWER_FIELDS = { ${MEDIUM_ANSWER_FIELDS.map((name) => `'${name}'`).join(', ')} }`,
     `local DAY, LOCAL_OFFSET, SPEND_TTL, SPEND_MAX_FIELDS = ${DAY_MS}, ${LOCAL_UTC_OFFSET_MS}, ${SPEND_TTL_MS}, ${SPEND_MAX_FIELDS}`,

@@ -115,6 +115,7 @@ export function undoArguments({ event, reopenJourney, recorded }: RefusedTap, ta
   args[U.tripMax] = closes ? (event.tmax ?? '') : '';
   args[U.tripFull] = closes ? (event.tfull ?? '') : '';
   args[U.tripCategory] = closes ? (event.tcat ?? '') : '';
+  args[U.payer] = event.pay ?? '';
   args[U.journeyLimitMs] = journeyLimitMs;
   args[U.tapMemorySeconds] = tapMemorySeconds;
   args[U.recordedBody] = recorded?.body ?? '';

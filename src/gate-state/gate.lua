@@ -26,8 +26,11 @@ local free = kind == 'free'
 -- A bank card: priced as pay as you go (its own caps), with no balance: the charge job asks its bank later.
 local card = kind == 'bank_card'
 local priced = payg or card
-local openMember = (payg and 'a:' or free and 'm:' or card and 'c:' or 't:') .. subject
 local mediumKind, mediumRef = ARGV[A.mediumKind], ARGV[A.mediumRef]
+-- A bank card linked to the account opens the account's pay as you go (its journey, its caps, its rider
+-- category) but pays the fares itself: the journey remembers the card (TRIP.pay) and no wallet balance moves.
+local entryPayer = (payg and mediumKind == 'bank_card') and mediumRef or ''
+local openMember = (payg and 'a:' or free and 'm:' or card and 'c:' or 't:') .. subject
 -- What makes a repeat of (device, tap id) the same tap (gate-state.ts tapBody).
 local body = kind .. ':' .. subject .. ':' .. direction .. ':' .. station
 if mediumRef ~= '' then body = body .. ':' .. mediumRef end
@@ -73,8 +76,10 @@ end
 -- a tap the record refuses can be undone exactly (undo-tap.lua).
 local effects = {}
 
-local trip = redis.call('HMGET', tripKey, TRIP.jid, TRIP.st, TRIP.ln, TRIP.at, TRIP.bit, TRIP.max, TRIP.full, TRIP.cat)
+local trip = redis.call('HMGET', tripKey, TRIP.jid, TRIP.st, TRIP.ln, TRIP.at, TRIP.bit, TRIP.max, TRIP.full, TRIP.cat, TRIP.pay)
 local tripOpen = trip[1] ~= false
+-- Who pays the open journey: its entry's linked card, or '' (the wallet, or a card of its own).
+local tripPayer = trip[9] or ''
 
 -- Pay-as-you-go spend of the tap's own local day and week, for the caps.
 local spend
@@ -109,8 +114,8 @@ local function pruneSpend()
   end
 end
 
--- Returns the charge and the mode bits it added to the day and the week.
-local function charge(amount, legBit)
+-- Returns the charge and the mode bits it added to the day and the week; `payer` a linked card: no balance moves.
+local function charge(amount, legBit, payer)
   local c, dayModes, weekModes = capped(amount, legBit)
   local addedDay, addedWeek = bit.band(dayModes, bit.bnot(spend.dayModes)), bit.band(weekModes, bit.bnot(spend.weekModes))
   spend.daySpent, spend.dayModes = spend.daySpent + c, dayModes
@@ -119,7 +124,7 @@ local function charge(amount, legBit)
   redis.call('HSET', spendKey, f[1], spend.daySpent, f[2], dayModes, f[3], spend.weekSpent, f[4], weekModes)
   redis.call('PEXPIRE', spendKey, SPEND_TTL)
   if redis.call('HLEN', spendKey) > SPEND_MAX_FIELDS then pruneSpend() end
-  if c > 0 and payg then balance = redis.call('HINCRBY', stateKey, WALLET.balance, -c) end
+  if c > 0 and payg and payer == '' then balance = redis.call('HINCRBY', stateKey, WALLET.balance, -c) end
   return c, addedDay, addedWeek
 end
 
@@ -138,9 +143,9 @@ end
 -- A journey left open past the limit: closed at the maximum fare (pay-as-you-go) or without a fare.
 local function closeStale()
   local c = 0
-  if priced then c = charge(tonumber(trip[6]), tonumber(trip[5])) end
+  if priced then c = charge(tonumber(trip[6]), tonumber(trip[5]), tripPayer) end
   append({ ev = 'timeout', at = ARGV[A.at], kind = kind, sub = subject, acct = account, cat = trip[8], jid = trip[1],
-    jat = trip[4], jst = trip[2], ln = trip[3], fare = trip[6], full = trip[7], charge = c, bal = balance })
+    jat = trip[4], jst = trip[2], ln = trip[3], fare = trip[6], full = trip[7], charge = c, bal = balance, pay = tripPayer })
   closeTrip()
 end
 
@@ -153,7 +158,7 @@ if direction == 'timeout' then
   return 'open'
 end
 
-local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst)
+local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst, payer)
   local result = encode_outcome({ verdict = verdict, reason = reason, valid = valid and '1' or '0', charge = c, balance = balance,
     jid = jid, fare = fare })
   redis.call('SET', tapKey, body .. TAP_BODY_SEPARATOR .. result, 'EX', ARGV[A.tapMemorySeconds])
@@ -161,7 +166,7 @@ local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst)
     sub = subject, acct = account, cat = ARGV[A.riderCategory], verdict = verdict, reason = reason, valid = valid and '1' or '0',
     off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance,
     sd = effects.sd, sw = effects.sw, dm = effects.dm, wm = effects.wm, fu = effects.fu, tj = effects.tj,
-    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat, med = mediumKind, mid = mediumRef, ctok = ARGV[A.cardToken] })
+    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat, med = mediumKind, mid = mediumRef, ctok = ARGV[A.cardToken], pay = payer or '' })
   return result
 end
 
@@ -173,7 +178,7 @@ end
 local function openTrip()
   local jid = ARGV[A.journeyId]
   redis.call('HSET', tripKey, TRIP.jid, jid, TRIP.st, station, TRIP.ln, line, TRIP.at, ARGV[A.at], TRIP.bit, modeBit,
-    TRIP.max, ARGV[A.maxFare], TRIP.full, ARGV[A.maxFullFare], TRIP.cat, ARGV[A.riderCategory])
+    TRIP.max, ARGV[A.maxFare], TRIP.full, ARGV[A.maxFullFare], TRIP.cat, ARGV[A.riderCategory], TRIP.pay, entryPayer)
   redis.call('PEXPIRE', tripKey, limit + 30 * DAY)
   redis.call('ZADD', openSet, at + limit, openMember)
   effects.tj = jid
@@ -242,10 +247,10 @@ if direction == 'entry' then
   if tripOpen then return refuse('PASSBACK') end
   local reason = nodeReason
   if reason == '' and status ~= 'active' then reason = 'REVOKED' end
-  if reason == '' and payg and (balance < 0 or balance < capped(tonumber(ARGV[A.maxFare]), modeBit)) then reason = 'INSUFFICIENT_BALANCE' end
+  if reason == '' and payg and entryPayer == '' and (balance < 0 or balance < capped(tonumber(ARGV[A.maxFare]), modeBit)) then reason = 'INSUFFICIENT_BALANCE' end
   if reason ~= '' and not offline then return refuse(reason) end
   local jid = openTrip()
-  return finish('accept', reason == '' and 'OK' or reason, reason == '', 0, jid, '', '', ARGV[A.at], station)
+  return finish('accept', reason == '' and 'OK' or reason, reason == '', 0, jid, '', '', ARGV[A.at], station, entryPayer)
 end
 
 if tripOpen and trip[3] ~= line then closeStale() end
@@ -261,7 +266,7 @@ if not stale() then
   end
 end
 local c
-c, effects.dm, effects.wm = charge(fare, modeBit)
+c, effects.dm, effects.wm = charge(fare, modeBit, tripPayer)
 effects.sd, effects.sw = ARGV[A.dayNumber], ARGV[A.weekNumber]
 closeByExit()
-return finish('accept', reason == '' and 'OK' or reason, reason == '', c, trip[1], fare, full, trip[4], trip[2])
+return finish('accept', reason == '' and 'OK' or reason, reason == '', c, trip[1], fare, full, trip[4], trip[2], tripPayer)

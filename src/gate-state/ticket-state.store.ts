@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
 import { DAY_MS } from '../fares/domain/local-time';
 import { RedisService } from '../redis/redis.service';
-import { GateKeys, type TicketStateField } from './gate-state';
+import { GateKeys, accountPassValue, luaPrelude, type TicketStateField } from './gate-state';
 
 /**
  * A ticket's state as the gates read it. Each hash lives under `{g<shard>}:t:<ticketId>:state`: the
@@ -46,15 +46,30 @@ const KEEP_AFTER_EXPIRY_MS = 7 * DAY_MS;
 export class TicketStateStore {
   private readonly writeScript = LuaScript.fromFile(join(__dirname, 'write-ticket-state.lua'));
   private readonly claimScript = LuaScript.fromFile(join(__dirname, 'claim-ticket-refund.lua'));
+  private readonly indexPassScript = LuaScript.fromFile(join(__dirname, 'index-account-pass.lua'), luaPrelude());
 
   constructor(
     private readonly redis: RedisService,
     private readonly keys: GateKeys,
   ) {}
 
-  /** Writes each ticket's state (in one pipeline), skipping any Redis already holds at a newer version. */
-  async write(states: readonly TicketState[]): Promise<void> {
-    await Promise.all(states.map((state) => this.writeScript.run(this.redis.client, [this.keys.ticketState(state.ticketId)], stateArguments(state))));
+  /**
+   * Writes each ticket's state (in one pipeline), skipping any Redis already holds at a newer version;
+   * a pass also goes into its account's pass index (`…:a:<id>:passes`), where the account's media find it.
+   */
+  async write(states: readonly TicketState[], now = Date.now()): Promise<void> {
+    await Promise.all(
+      states.flatMap((state) => {
+        const args = stateArguments(state);
+        const writes = [this.writeScript.run(this.redis.client, [this.keys.ticketState(state.ticketId)], args)];
+        if (state.kind === 'pass') {
+          const keepUntil = Number(args[1]);
+          const value = accountPassValue({ ticketId: state.ticketId, modes: state.modes, lineIds: state.lineIds, validityEnd: keepUntil - KEEP_AFTER_EXPIRY_MS, keepUntil });
+          writes.push(this.indexPassScript.run(this.redis.client, [this.keys.accountPasses(state.accountId)], [String(now), state.ticketId, value]));
+        }
+        return writes;
+      }),
+    );
   }
 
   /** Blocks the ticket at the gates unless a gate has used it; see claim-ticket-refund.lua. */

@@ -55,10 +55,12 @@ export class InspectionService {
     const accountId = claims?.kind === 'payg' ? (isUuid(claims.sub) ? claims.sub : undefined) : ticket?.account_id;
     const verdict = claims ? await this.judge(claims, mediumId, ticket, body.lineId, line.mode, at, basis) : { result: 'INVALID' as const, reason: refusal };
     const [row] = await this.db.query<Array<{ id: string }>>(
-      `INSERT INTO inspections (inspector_id, operator_id, line_id, result, reason, basis, subject_kind, ticket_id, account_id, journey_id, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      `INSERT INTO inspections (inspector_id, device_id, operator_id, line_id, result, reason, basis, subject_kind, ticket_id, account_id, journey_id, occurred_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
       [
-        inspector.id,
+        // An inspector's account, or their handset (a device of kind inspector).
+        inspector.device ? null : inspector.id,
+        inspector.device ? inspector.id : null,
         line.operator_id,
         body.lineId,
         verdict.result,

@@ -59,9 +59,9 @@ export class PenaltiesService implements PaymentPurposeSettlement {
       );
       if (!fare) throw new Error(`no penalty fare ${NO_VALID_TICKET} in force`);
       const [row] = await em.query<PenaltyRow[]>(
-        `INSERT INTO penalties (inspection_id, account_id, operator_id, fare_id, amount, status, issued_by) VALUES ($1, $2, $3, $4, $5, 'issued', $6)
+        `INSERT INTO penalties (inspection_id, account_id, operator_id, fare_id, amount, status, issued_by, issued_by_device) VALUES ($1, $2, $3, $4, $5, 'issued', $6, $7)
          ON CONFLICT (inspection_id) DO NOTHING RETURNING *`,
-        [inspectionId, inspection.account_id, inspection.operator_id, NO_VALID_TICKET, fare.amount, inspector.id],
+        [inspectionId, inspection.account_id, inspection.operator_id, NO_VALID_TICKET, fare.amount, inspector.device ? null : inspector.id, inspector.device ? inspector.id : null],
       );
       if (!row) throw new DomainError('conflict', 'PENALTY_EXISTS', 'A penalty was already issued for this inspection');
       await this.audit.record(em, inspector, { action: 'penalty.issue', subjectKind: 'penalty', subjectId: row.id, reason: NO_VALID_TICKET, before: null, after: toDto(row) });

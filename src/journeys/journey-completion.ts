@@ -56,7 +56,7 @@ export class JourneyCompletion implements OnApplicationBootstrap, OnModuleDestro
     for (;;) {
       const candidates = await this.db.query<Array<{ id: string; account_id: string }>>(
         `SELECT j.id, j.account_id FROM journeys j
-          WHERE j.status = 'timed_out' AND j.subject_kind = 'payg' AND j.entered_at > now() - make_interval(days => $1)
+          WHERE j.status = 'timed_out' AND j.subject_kind = 'payg' AND j.card_id IS NULL AND j.entered_at > now() - make_interval(days => $1)
             AND NOT EXISTS (SELECT 1 FROM journey_completion_checks k WHERE k.journey_id = j.id)
           ORDER BY j.entered_at LIMIT ${BATCH}`,
         [this.config.riders.claimWindowDays],

@@ -26,6 +26,8 @@ interface JourneyRow {
   medium_kind: TapMediumKind;
   ticket_id: string | null;
   account_id: string | null;
+  /** A linked bank card that pays the journey (its fare never touches the wallet). */
+  card_id: string | null;
   line_id: string;
   operator_id: string;
   entered_at: Date;
@@ -71,7 +73,7 @@ export interface CorrectableJourney {
 export type CorrectionKind = 'auto_completion' | 'claim';
 
 const JOURNEY_SELECT = `
-  SELECT j.id, j.status, j.subject_kind, j.medium_kind, j.ticket_id, j.account_id, j.line_id, l.operator_id, j.entered_at, j.entry_station_id, j.exited_at,
+  SELECT j.id, j.status, j.subject_kind, j.medium_kind, j.ticket_id, j.account_id, j.card_id, j.line_id, l.operator_id, j.entered_at, j.entry_station_id, j.exited_at,
          j.exit_station_id, j.rider_category, j.fare, j.full_fare, j.charge, j.unpaid,
          c.kind AS c_kind, c.rule_id AS c_rule_id, c.exit_station_id AS c_exit_station_id, c.original_charge AS c_original_charge,
          c.charge AS c_charge, c.refunded AS c_refunded, c.created_at AS c_created_at, b.balance_after
@@ -154,7 +156,7 @@ export class JourneysService {
    */
   async correctable(em: EntityManager, journeyId: string, accountId: string): Promise<CorrectableJourney> {
     const [row] = await em.query<Array<JourneyRow & { corrected: boolean; timed_out_at: Date | null }>>(
-      `SELECT j.id, j.status, j.subject_kind, j.account_id, j.line_id, l.operator_id, j.entered_at, j.timed_out_at, j.entry_station_id, j.rider_category, j.charge, j.unpaid,
+      `SELECT j.id, j.status, j.subject_kind, j.account_id, j.card_id, j.line_id, l.operator_id, j.entered_at, j.timed_out_at, j.entry_station_id, j.rider_category, j.charge, j.unpaid,
               EXISTS (SELECT 1 FROM journey_corrections c WHERE c.journey_id = j.id) AS corrected
          FROM journeys j JOIN lines l ON l.id = j.line_id WHERE j.id = $1 AND j.account_id = $2 FOR UPDATE OF j`,
       [journeyId, accountId],
@@ -163,6 +165,7 @@ export class JourneysService {
     const notClaimable = (why: string) => new DomainError('conflict', 'JOURNEY_NOT_CLAIMABLE', why);
     if (row.corrected) throw new DomainError('conflict', 'JOURNEY_ALREADY_CORRECTED', 'This journey was already corrected');
     if (row.subject_kind !== 'payg' || row.status !== 'timed_out') throw notClaimable('Only pay-as-you-go journeys closed at the maximum fare can be claimed');
+    if (row.card_id !== null) throw notClaimable('A bank card pays this journey: its bank, not the wallet, was charged');
     if (Number(row.charge) === 0) throw notClaimable('This journey charged nothing');
     if (Number(row.unpaid) > 0) throw notClaimable('This journey is not paid for yet; top up first');
     return {
@@ -277,7 +280,7 @@ export class JourneysService {
   private claimStateOf(row: JourneyRow, charge: number): JourneyDto['claim'] {
     if (row.c_kind === 'claim') return 'claimed';
     if (row.c_kind === 'auto_completion') return 'auto_completed';
-    if (row.subject_kind !== 'payg' || row.status !== 'timed_out' || charge === 0) return 'not_applicable';
+    if (row.subject_kind !== 'payg' || row.card_id !== null || row.status !== 'timed_out' || charge === 0) return 'not_applicable';
     return Date.now() - row.entered_at.getTime() > this.config.riders.claimWindowDays * DAY_MS ? 'window_passed' : 'claimable';
   }
 }

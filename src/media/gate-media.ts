@@ -6,6 +6,7 @@ import { GateScript, type MediumRecord } from '../gate-state/gate-script';
 import { CardTokens } from '../bank-cards/card-tokens';
 import { MediumKeys } from './medium-keys';
 import type { GateMedium, MediumKind } from './medium-kinds';
+import { candidatePasses, choosePass, type TapPlace } from './pass-choice';
 
 /** A medium the gate cannot take further: refused at once, with nothing to record against (no account, no ride). */
 export interface MediumRefused {
@@ -13,12 +14,14 @@ export interface MediumRefused {
   readonly reason: 'INVALID_QR' | 'NOT_COVERED';
 }
 
-/** What a medium stands for at this tap: an account (pay as you go), or a free ride without one. */
+/** What a medium stands for at this tap: one of the account's passes or its pay as you go, or a free ride without an account. */
 export interface MediumSubject {
   readonly outcome: 'subject';
-  readonly kind: 'payg' | 'free' | 'bank_card';
-  /** The account, or for a free ride the medium's look-up hash. */
+  readonly kind: 'pass' | 'payg' | 'free' | 'bank_card';
+  /** The pass (a ticket id), the account, or for a free ride the medium's look-up hash. */
   readonly subjectId: string;
+  /** A pass: where it is valid (its ticket's modes and lines, null every line). */
+  readonly pass?: { readonly modes: readonly string[]; readonly lineIds: readonly string[] | null };
   readonly riderCategory: RiderCategory;
   /** A refusal the medium itself decides ('' when none): REVOKED for a blocked or cloned card, NOT_COVERED under 60. */
   readonly reason: string;
@@ -35,8 +38,10 @@ const NOT_LINKED: MediumRefused = { outcome: 'refused', reason: 'NOT_COVERED' };
 const CATEGORY_SET: ReadonlySet<string> = new Set(RIDER_CATEGORIES);
 
 /**
- * Resolves a medium shown at a gate to what it opens, from the gates' Redis state only (medium.lua,
- * one round trip; no SQL): the rules of README "Media".
+ * Resolves a medium shown at a gate to what it opens, from the gates' Redis state only (no SQL): the
+ * rules of README "Media". medium.lua (one round trip) finds the medium; a card that opens an account
+ * then reads the account's pass index and pay-as-you-go journey (one more), and when a pass may cover
+ * the tap, those passes' live state (one more, pipelined over their slots), to ride on a pass (pass-choice.ts).
  */
 @Injectable()
 export class GateMedia {
@@ -74,12 +79,27 @@ export class GateMedia {
     return { reason: opens ? '' : 'REVOKED', medium: { kind: 'app', ref: lookupHash } };
   }
 
-  async resolve(medium: GateMedium, at: number, offline: boolean, deviceId: string, tapId: string): Promise<MediumResolution> {
+  async resolve(medium: GateMedium, place: TapPlace, offline: boolean, deviceId: string, tapId: string): Promise<MediumResolution> {
+    const at = place.at;
     const lookupHash = this.lookupHashOf(medium);
     switch (medium.kind) {
-      case 'bank_card':
-        // An unknown card is accepted unless deny-listed (gate.lua reads the card's state): the card's own caps, adult fares.
+      case 'bank_card': {
         if (!this.cards.enabled) return NOT_LINKED;
+        const card = await this.script.card(lookupHash);
+        // Linked: the account's pay as you go (its journeys, caps shared with its other media, its rider
+        // category), the fares charged to the card (gate.lua: the journey's payer); a denied card is REVOKED.
+        if (card.account !== '') {
+          return {
+            outcome: 'subject',
+            kind: 'payg',
+            subjectId: card.account,
+            riderCategory: CATEGORY_SET.has(card.cat) ? (card.cat as RiderCategory) : 'adult',
+            reason: card.status === 'denied' ? 'REVOKED' : '',
+            medium: { kind: 'bank_card', ref: lookupHash },
+            cardToken: this.cards.seal(medium.token),
+          };
+        }
+        // An unknown card is accepted unless deny-listed (gate.lua reads the card's state): the card's own caps, adult fares.
         return {
           outcome: 'subject',
           kind: 'bank_card',
@@ -89,18 +109,19 @@ export class GateMedia {
           medium: { kind: 'bank_card', ref: lookupHash },
           cardToken: this.cards.seal(medium.token),
         };
+      }
       case 'transit_card': {
         if (!this.keys.cryptogramValid(medium.uid, medium.counter, medium.cryptogram)) return INVALID;
         const record = await this.script.medium({ lookupHash, at, offline, counter: medium.counter, deviceId, tapId });
         if (record.kind !== 'transit_card') return INVALID; // a card the scheme never issued
         if (record.account === '') return NOT_LINKED;
-        return accountSubject(record, record.counter === 'clone' || record.status !== 'active' ? 'REVOKED' : '', medium.kind, lookupHash);
+        return this.openAccount(record, record.counter === 'clone' || record.status !== 'active' ? 'REVOKED' : '', medium.kind, lookupHash, place, deviceId, tapId);
       }
       case 'id_card': {
         const record = await this.script.medium({ lookupHash, at, offline, deviceId, tapId });
         // Linked, and the chip's date of birth is the one the rider gave when linking: the account's.
         if (record.kind === 'id_card' && record.account !== '' && record.status !== 'replaced' && record.chk === this.keys.birthCheck(medium.number, medium.birthDate)) {
-          return accountSubject(record, record.status === 'active' ? '' : 'REVOKED', medium.kind, lookupHash);
+          return this.openAccount(record, record.status === 'active' ? '' : 'REVOKED', medium.kind, lookupHash, place, deviceId, tapId);
         }
         // Without an account: a rider of 60 or more on the tap's local day rides free.
         const elderly = ageOn(medium.birthDate, localDateAt(at)) >= ELDERLY_FROM_AGE;
@@ -114,6 +135,30 @@ export class GateMedia {
         };
       }
     }
+  }
+
+  /** What a card that opens an account rides on here: one of its passes, or its pay as you go (a refused card: pay as you go, refused). */
+  private async openAccount(record: MediumRecord, reason: string, kind: GateMedium['kind'], lookupHash: string, place: TapPlace, deviceId: string, tapId: string): Promise<MediumSubject> {
+    if (reason !== '') return accountSubject(record, reason, kind, lookupHash);
+    const account = await this.script.account(record.account);
+    const candidates = candidatePasses(account.passes, place);
+    if (candidates.length === 0) return accountSubject(record, reason, kind, lookupHash);
+    const live = await this.script.passes(
+      candidates.map((pass) => pass.ticketId),
+      deviceId,
+      tapId,
+    );
+    const chosen = choosePass(place, account.trip, live.passes, live.claimed);
+    if (!chosen) return accountSubject(record, reason, kind, lookupHash);
+    return {
+      outcome: 'subject',
+      kind: 'pass',
+      subjectId: chosen.ticketId,
+      pass: { modes: chosen.state.modes.split(','), lineIds: chosen.state.lineIds === '' ? null : chosen.state.lineIds.split(',') },
+      riderCategory: CATEGORY_SET.has(chosen.state.riderCategory) ? (chosen.state.riderCategory as RiderCategory) : 'adult',
+      reason,
+      medium: { kind, ref: lookupHash },
+    };
   }
 }
 

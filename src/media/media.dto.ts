@@ -2,13 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { FreeText, MayBeOmitted } from '../common/dto-decorators';
-import { MEDIUM_KINDS, MEDIUM_STATUSES, type MediumKind, type MediumStatus } from './medium-kinds';
+import { LINKABLE_KINDS, MEDIUM_STATUSES, type LinkableKind, type MediumStatus } from './medium-kinds';
 
 /** POST /v1/me/media: `kind` and that kind's fields (medium-kinds.ts checks which belong to which). */
 export class LinkMediumDto {
-  @ApiProperty({ enum: MEDIUM_KINDS, example: 'transit_card' })
-  @IsIn(MEDIUM_KINDS)
-  kind!: MediumKind;
+  @ApiProperty({ enum: LINKABLE_KINDS, example: 'transit_card' })
+  @IsIn(LINKABLE_KINDS)
+  kind!: LinkableKind;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "app: the phone's P-256 public key as a JWK {kty, crv, x, y}" })
   @MayBeOmitted()
@@ -32,6 +32,15 @@ export class LinkMediumDto {
   @IsString()
   @MaxLength(64)
   birthDate?: string;
+
+  @ApiPropertyOptional({
+    example: 'tok_4f1c9a0e7b2d4c3a9e8f',
+    description: "bank_card: the card's payment account reference or the acquirer's token (16 to 128 of A-Z a-z 0-9 _.:-), never its number; kept only sealed and as a keyed hash",
+  })
+  @MayBeOmitted()
+  @IsString()
+  @MaxLength(128)
+  token?: string;
 }
 
 export class MediumEventDto {
@@ -41,8 +50,8 @@ export class MediumEventDto {
 }
 
 export class MediumDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: MEDIUM_KINDS }) kind!: MediumKind;
+  @ApiProperty({ description: 'A uuid; a bank card: its card id (32 hex digits, an HMAC of its token)' }) id!: string;
+  @ApiProperty({ enum: LINKABLE_KINDS }) kind!: LinkableKind;
   @ApiProperty({ enum: MEDIUM_STATUSES }) status!: MediumStatus;
   @ApiProperty({ example: 'Thẻ ···E680', description: 'What the rider recognises it by: never the whole number' }) label!: string;
   @ApiProperty() createdAt!: string;

@@ -12,10 +12,12 @@ import { isUuid } from '../common/uuid';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { MediaGateState } from '../gate-state/media-gate-state';
+import type { BankCardDto } from '../bank-cards/bank-cards.dto';
+import { CardDebts } from '../bank-cards/card-debts';
 import type { LinkMediumDto, MediumDetailDto, MediumDto, RegisteredCardsDto, TransitCardDto } from './media.dto';
 import { MediumKeys } from './medium-keys';
 import { COLUMNS, changeStatus, gateRecord, recordEvent, type MediumRow } from './media-records';
-import { labelOf, linkIdentity, readMediumLink, type MediumLink, type MediumStatus } from './medium-kinds';
+import { labelOf, linkIdentity, readMediumLink, type CardLink, type MediumLink, type MediumStatus } from './medium-kinds';
 
 const REBUILD_BATCH = 1000;
 
@@ -35,6 +37,7 @@ export class MediaService {
     private readonly accounts: AccountsService,
     private readonly audit: AuditLog,
     private readonly credentials: DynamicQrCredentials,
+    private readonly bankCards: CardDebts,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'media'>,
   ) {
     this.oneActiveCard = config.media.oneActiveCard;
@@ -53,9 +56,11 @@ export class MediaService {
     return row && { accountId: row.account_id, mediumId: row.id, kind };
   }
 
+  /** The account's media and linked bank cards (the bank-cards module's), oldest first. */
   async list(accountId: string): Promise<MediumDto[]> {
     const rows = await this.db.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE account_id = $1 ORDER BY created_at, id`, [accountId]);
-    return rows.map(mediumDto);
+    const cards = (await this.bankCards.cards(accountId)).map(bankCardMedium);
+    return [...rows.map(mediumDto), ...cards].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async get(accountId: string, id: string): Promise<MediumDetailDto> {
@@ -74,6 +79,8 @@ export class MediaService {
     if (!link) throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
     const profile = await this.accounts.profile(accountId);
     if (link.kind === 'app') return this.linkApp(accountId, profile.riderCategory, link.publicKey);
+    // A bank card is the bank-cards module's: it keeps the card and tells the gates. It replaces no other medium.
+    if (link.kind === 'bank_card') return bankCardMedium(await this.bankCards.link(accountId, link.token, profile.riderCategory));
     if (link.kind === 'id_card' && profile.verifiedDateOfBirth !== undefined && profile.verifiedDateOfBirth !== link.birthDate) {
       throw new DomainError('refused', 'BIRTH_DATE_MISMATCH', 'The date of birth is not the one verified for this account', [{ field: 'birthDate', problem: 'differs from the verified date of birth' }]);
     }
@@ -122,13 +129,16 @@ export class MediaService {
     return mediumDto(changed);
   }
 
-  /** Staff block a medium, or lift a block (the card becomes the account's active one again). */
-  async setBlocked(staff: AuthUser, id: string, blocked: boolean, reason: string | undefined): Promise<MediumDto> {
+  /**
+   * Staff block a medium, or lift a block (the card becomes the account's active one again). Customer
+   * service names the rider's account (another's medium is 404) and a reason code for the audit entry.
+   */
+  async setBlocked(staff: AuthUser, id: string, blocked: boolean, reason: string | undefined, scope: { accountId?: string; reasonCode?: string } = {}): Promise<MediumDto> {
     if (!isUuid(id)) throw new NotFoundError('Medium', id);
     const why = reason ?? (blocked ? 'blocked by staff' : 'unblocked by staff');
     const changed = await this.db.transaction(async (em) => {
       const [row] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE id = $1 FOR UPDATE`, [id]);
-      if (!row) throw new NotFoundError('Medium', id);
+      if (!row || (scope.accountId !== undefined && row.account_id !== scope.accountId)) throw new NotFoundError('Medium', id);
       let rows: MediumRow[] = [row];
       if (blocked && row.status !== 'blocked') {
         rows = [await changeStatus(em, row, 'blocked', why, staff.id)];
@@ -141,7 +151,7 @@ export class MediaService {
         action: blocked ? 'medium.block' : 'medium.unblock',
         subjectKind: 'medium',
         subjectId: row.id,
-        reason: blocked ? 'medium_blocked' : 'medium_unblocked',
+        reason: scope.reasonCode ?? (blocked ? 'medium_blocked' : 'medium_unblocked'),
         ...(reason !== undefined && { note: reason }),
         before: { status: row.status },
         after: { status: rows[0].status, replaced: rows.slice(1).map((other) => other.id) },
@@ -150,6 +160,41 @@ export class MediaService {
     });
     await this.publish(changed);
     return mediumDto(changed[0]);
+  }
+
+  /**
+   * Customer service replaces a rider's medium (lost, stolen, broken) with a transit card the scheme
+   * issued, handed over at the counter: the old one is blocked, the card linked (CARD_NOT_ISSUED,
+   * MEDIUM_LINKED_ELSEWHERE, MEDIUM_BLOCKED as for a rider), and with one active card per account the
+   * others are replaced; one transaction with its audit entry. Balance, passes and journeys are the account's.
+   */
+  async replaceWithCard(staff: AuthUser, accountId: string, id: string, uid: string, why: { reasonCode: string; note: string }): Promise<{ replaced: MediumDto; medium: MediumDto }> {
+    const details: ErrorDetail[] = [];
+    const link = readMediumLink({ kind: 'transit_card', uid }, details);
+    if (link?.kind !== 'transit_card') throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
+    const profile = await this.accounts.profile(accountId);
+    const lookupHash = this.keys.lookupHash(link.kind, linkIdentity(link));
+    const changed = await this.db.transaction(async (em) => {
+      await lockAccount(em, accountId);
+      const old = await this.own(em, accountId, id, true);
+      const [existing] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE kind = $1 AND lookup_hash = $2 FOR UPDATE`, [link.kind, lookupHash]);
+      if (existing?.id === old.id) throw new DomainError('conflict', 'MEDIUM_SAME', 'The replacement is the medium it replaces');
+      const blocked = old.status === 'blocked' ? old : await changeStatus(em, old, 'blocked', why.reasonCode, staff.id);
+      const linked = await this.linkRow(em, accountId, profile.riderCategory, link, lookupHash, existing);
+      const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, linked.id) : [];
+      await this.audit.record(em, staff, {
+        action: 'medium.replace',
+        subjectKind: 'medium',
+        subjectId: old.id,
+        reason: why.reasonCode,
+        note: why.note,
+        before: { status: old.status },
+        after: { status: blocked.status, replacedBy: { id: linked.id, kind: linked.kind, label: linked.label, status: linked.status }, replaced: replaced.map((other) => other.id) },
+      });
+      return [blocked, linked, ...replaced];
+    });
+    await this.publish(changed);
+    return { replaced: mediumDto(changed[0]), medium: mediumDto(changed[1]) };
   }
 
   /** Registers cards the scheme issued: active, linked to no account until a rider links one. */
@@ -200,7 +245,7 @@ export class MediaService {
     }
   }
 
-  private async linkRow(em: EntityManager, accountId: string, riderCategory: string, link: Exclude<MediumLink, { kind: 'app' }>, lookupHash: string, existing: MediumRow | undefined): Promise<MediumRow> {
+  private async linkRow(em: EntityManager, accountId: string, riderCategory: string, link: CardLink, lookupHash: string, existing: MediumRow | undefined): Promise<MediumRow> {
     const birthCheck = link.kind === 'id_card' ? this.keys.birthCheck(link.number, link.birthDate) : null;
     if (!existing) {
       if (link.kind === 'transit_card') throw new DomainError('refused', 'CARD_NOT_ISSUED', 'The scheme never issued a card with this UID', [{ field: 'uid', problem: 'is not a registered card' }]);
@@ -246,6 +291,10 @@ export class MediaService {
 /** Serialises the changes of one account's media (linking and the one-active-card rule). */
 async function lockAccount(em: EntityManager, accountId: string): Promise<void> {
   await em.query(`SELECT pg_advisory_xact_lock(hashtext('media:' || $1))`, [accountId]);
+}
+
+function bankCardMedium(card: BankCardDto): MediumDto {
+  return { id: card.id, kind: 'bank_card', status: card.status, label: card.label, createdAt: card.createdAt, updatedAt: card.createdAt };
 }
 
 function mediumDto(row: MediumRow): MediumDto {

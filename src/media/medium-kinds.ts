@@ -26,11 +26,18 @@ export type GateMedium =
   | { kind: 'bank_card'; token: string };
 export type GateMediumKind = GateMedium['kind'];
 
+/** What a rider may link through POST /v1/me/media: the media kinds, and a bank card (kept by src/bank-cards, not in `media`). */
+export const LINKABLE_KINDS = [...MEDIUM_KINDS, 'bank_card'] as const;
+export type LinkableKind = (typeof LINKABLE_KINDS)[number];
+
 /** What a rider sends to POST /v1/me/media, by kind. */
 export type MediumLink =
   | { kind: 'app'; publicKey: unknown }
   | { kind: 'transit_card'; uid: string }
-  | { kind: 'id_card'; number: string; birthDate: string };
+  | { kind: 'id_card'; number: string; birthDate: string }
+  | { kind: 'bank_card'; token: string };
+/** A card the `media` table keeps, by its number's look-up hash. */
+export type CardLink = Extract<MediumLink, { kind: 'transit_card' | 'id_card' }>;
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -134,7 +141,7 @@ export const GATE_MEDIUM_KINDS: { readonly [K in GateMediumKind]: GateKind<Extra
   bank_card: BANK_CARD_TAP,
 };
 
-export const LINK_KINDS: { readonly [K in MediumKind]: LinkKind<Extract<MediumLink, { kind: K }>> } = {
+export const LINK_KINDS: { readonly [K in LinkableKind]: LinkKind<Extract<MediumLink, { kind: K }>> } = {
   app: {
     fields: ['publicKey'],
     read(raw, details) {
@@ -157,6 +164,13 @@ export const LINK_KINDS: { readonly [K in MediumKind]: LinkKind<Extract<MediumLi
     read(raw, details) {
       const tap = ID_CARD_TAP.read(raw, '', details);
       return tap && { kind: 'id_card', number: tap.number, birthDate: tap.birthDate };
+    },
+  },
+  bank_card: {
+    fields: ['token'],
+    read(raw, details) {
+      const tap = BANK_CARD_TAP.read(raw, '', details);
+      return tap && { kind: 'bank_card', token: tap.token };
     },
   },
 };
@@ -182,7 +196,7 @@ export function readGateMedium(raw: unknown, prefix: string, details: ErrorDetai
 
 /** The body of POST /v1/me/media: a known kind and its fields only. */
 export function readMediumLink(raw: Fields, details: ErrorDetail[]): MediumLink | undefined {
-  const kind = raw.kind as MediumKind;
+  const kind = raw.kind as LinkableKind;
   const spec = LINK_KINDS[kind];
   const before = details.length;
   // A DTO instance has every declared field, unset ones undefined.
@@ -192,7 +206,7 @@ export function readMediumLink(raw: Fields, details: ErrorDetail[]): MediumLink 
 }
 
 /** What a rider sees of a medium: never its number, only its last digits. */
-export function labelOf(link: Exclude<MediumLink, { kind: 'app' }>): string {
+export function labelOf(link: CardLink): string {
   switch (link.kind) {
     case 'transit_card':
       return `Thẻ ···${link.uid.slice(-4)}`;
@@ -202,7 +216,7 @@ export function labelOf(link: Exclude<MediumLink, { kind: 'app' }>): string {
 }
 
 /** The identity a link is hashed over: the same as the gate's for the same card. */
-export function linkIdentity(link: Exclude<MediumLink, { kind: 'app' }>): string {
+export function linkIdentity(link: CardLink): string {
   switch (link.kind) {
     case 'transit_card':
       return link.uid;

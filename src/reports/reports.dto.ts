@@ -88,7 +88,7 @@ export class TrendDayDto {
   @ApiProperty({ description: 'Accepted taps' }) taps!: number;
   @ApiProperty({ description: 'Rejected taps' }) rejected!: number;
   @ApiProperty({ description: 'Free rides' }) freeRides!: number;
-  @ApiProperty({ description: 'Fare at risk: offline taps accepted but invalid' }) revenueAtRisk!: number;
+  @ApiProperty({ description: 'Fare at risk: offline taps accepted but invalid, bank-card fares declined or not charged yet' }) revenueAtRisk!: number;
 }
 
 export class TrendReportDto {

@@ -18,23 +18,29 @@ export interface CustomerServiceFigures {
 
 export const NO_CUSTOMER_SERVICE: CustomerServiceFigures = { adjustments: [], journeyCorrections: [], penaltyRevenue: [] };
 
-/** The day's figures; $1 the day's first instant, $2 the next day's. */
-export async function customerServiceFigures(em: EntityManager, start: Date, end: Date): Promise<CustomerServiceFigures> {
+/**
+ * The day's figures: what happened from `start` to `end`, and what happened on the day before after it
+ * was closed (`previousClosedAt`, when it was closed before it ended): its frozen statement could not
+ * show it, so it lands on this day, as late fares do.
+ */
+export async function customerServiceFigures(em: EntityManager, start: Date, end: Date, previousClosedAt?: Date): Promise<CustomerServiceFigures> {
+  // $1 to $2: the day; $3 to $1: the day before, after its close (empty when it closed after it ended, or is open).
+  const range = [start, end, previousClosedAt ?? start];
   const adjustments = await em.query<Array<{ operatorId: string | null; reason: string; count: number; amount: string }>>(
     `SELECT operator_id AS "operatorId", reason_code AS reason, count(*)::int AS count, sum(amount) AS amount
-       FROM support_adjustments WHERE created_at >= $1 AND created_at < $2
+       FROM support_adjustments WHERE (created_at >= $1 AND created_at < $2) OR (created_at >= $3 AND created_at < $1)
       GROUP BY operator_id, reason_code ORDER BY operator_id NULLS LAST, reason_code`,
-    [start, end],
+    range,
   );
   const corrections = await em.query<Array<{ operatorId: string; kind: string; count: number; refunded: string }>>(
     `SELECT operator_id AS "operatorId", kind, count(*)::int AS count, sum(refunded) AS refunded
-       FROM journey_corrections WHERE created_at >= $1 AND created_at < $2 GROUP BY operator_id, kind ORDER BY operator_id, kind`,
-    [start, end],
+       FROM journey_corrections WHERE (created_at >= $1 AND created_at < $2) OR (created_at >= $3 AND created_at < $1) GROUP BY operator_id, kind ORDER BY operator_id, kind`,
+    range,
   );
   const penalties = await em.query<Array<{ operatorId: string; count: number; amount: string }>>(
     `SELECT operator_id AS "operatorId", count(*)::int AS count, sum(amount) AS amount
-       FROM penalties WHERE paid_at >= $1 AND paid_at < $2 GROUP BY operator_id ORDER BY operator_id`,
-    [start, end],
+       FROM penalties WHERE (paid_at >= $1 AND paid_at < $2) OR (paid_at >= $3 AND paid_at < $1) GROUP BY operator_id ORDER BY operator_id`,
+    range,
   );
   return {
     adjustments: adjustments.map((row) => ({ ...row, amount: Number(row.amount) })),

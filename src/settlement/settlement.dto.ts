@@ -28,8 +28,8 @@ export class FareTransactionsQuery extends DailyStatementQuery {
 }
 
 class CheckDto {
-  @ApiProperty({ description: "The day's revenue: single tickets sold and not refunded, pass day parts, pay-as-you-go collected" }) revenue!: number;
-  @ApiProperty({ description: 'Late events of closed days landing on this day' }) adjustments!: number;
+  @ApiProperty({ description: "The day's revenue: single tickets sold and not refunded, pass day parts, pay-as-you-go and bank-card fares collected" }) revenue!: number;
+  @ApiProperty({ description: 'Late events of closed days landing on this day, and bank-card debts recovered on it' }) adjustments!: number;
   @ApiProperty({ description: 'Allocated to operators, adjustments included' }) allocated!: number;
   @ApiProperty({ description: 'Shown unallocated (passes not used that day), adjustments included' }) unallocated!: number;
   @ApiProperty({ description: 'revenue + adjustments = allocated + unallocated, to the đồng' }) balanced!: boolean;
@@ -40,6 +40,7 @@ class OperatorLineDto {
   @ApiProperty() singleTickets!: number;
   @ApiProperty({ description: 'Day parts of passes valid on this operator only' }) passes!: number;
   @ApiProperty() payAsYouGo!: number;
+  @ApiPropertyOptional({ description: "Bank-card fares of the day's journeys on this operator's lines collected by the card's charge" }) bankCards?: number;
   @ApiProperty({ description: "Share of network passes' day parts, by each product's key" }) passAllocation!: number;
   @ApiProperty() adjustments!: number;
   @ApiProperty() total!: number;
@@ -75,16 +76,34 @@ export class DailyStatementDto {
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Tickets sold: {productId, riderCategory, kind, operatorId, count, amount}' }) sales!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Tickets refunded, same shape' }) refunds!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: '{operatorId, lineId, journeys, charged, unpaid, collected}' }) payAsYouGo!: object[];
-  @ApiProperty({ type: 'object', additionalProperties: true, description: '{singleTickets, passDayParts, payAsYouGo, total}' }) revenue!: object;
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'object' },
+    description:
+      "Bank-card journeys of the day (a card's own, or an account's its linked card pays) by line: {operatorId, lineId, journeys, fares, collected (the card's charge captured at the first ask), declined (its charge was declined: at risk, even once recovered), notCharged (no charge captured yet), declinedJourneys, notChargedJourneys}",
+  })
+  bankCards?: object[];
+  @ApiProperty({ type: 'object', additionalProperties: true, description: '{singleTickets, passDayParts, payAsYouGo, bankCards, total}' }) revenue!: object;
   @ApiProperty({ type: [OperatorLineDto] }) operators!: OperatorLineDto[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Passes valid on one operator: {productId, operatorId, passes, amount}' }) directPasses!: object[];
   @ApiProperty({ type: [PassAllocationDto] }) passAllocation!: PassAllocationDto[];
   @ApiProperty({ type: 'object', additionalProperties: true, description: '{unusedPasses: [{productId, passes, amount}], poolRemainders, total}' }) unallocated!: object;
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Rides of riders who travel free, for the city subsidy, by line and medium kind: {operatorId, lineId, mediumKind, rides, passengerKm}' }) freeRides!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: '{operatorId, lineId, reason, taps}' }) rejectedTaps!: object[];
-  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Offline taps accepted but invalid: {operatorId, lineId, reason, taps, fareAtRisk}' }) revenueAtRisk!: object[];
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object' },
+    description: 'Offline taps accepted but invalid, and bank-card fares declined (reason CARD_DECLINED) or not charged yet (CARD_NOT_CHARGED; `taps` counts journeys): {operatorId, lineId, reason, taps, fareAtRisk}',
+  })
+  revenueAtRisk!: object[];
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Journeys timed out at the maximum fare: {operatorId, lineId, subjectKind, journeys, charged}' }) maximumFareJourneys!: object[];
-  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Late events of closed days: {belongsTo, operatorId (null: unallocated), amount}' }) adjustments!: object[];
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object' },
+    description:
+      "Late events of closed days {belongsTo, operatorId (null: unallocated), amount}, and bank-card debts recovered on this day {belongsTo: the journeys' day, operatorId, amount, reason: recovered_card_debt}",
+  })
+  adjustments!: object[];
   @ApiProperty({ type: CheckDto }) check!: CheckDto;
   @ApiPropertyOptional({
     type: 'object',

@@ -10,10 +10,12 @@ import type { AllocationKey } from './domain/allocation';
  * - network: lines (id, mode, operator_id), stations (id, line_id, position_m);
  * - tickets: tickets (id, product_id, kind, rider_category, price, modes, line_ids, origin_station_id,
  *   validity_days, valid_from, first_used_at, status, issued_at, refunded_at);
- * - validation: journeys (entered_at, subject_kind, ticket_id, rider_category, line_id, entry_station_id,
+ * - validation: journeys (entered_at, subject_kind, ticket_id, card_id, rider_category, line_id, entry_station_id,
  *   exit_station_id, status, fare, charge, unpaid), taps (device_id, tap_id, occurred_at, direction,
  *   station_id, line_id, subject_kind, ticket_id, account_id, rider_category, verdict, reason, valid,
  *   offline, journey_id, fare, full_fare, charge, recorded_at).
+ * - bank-cards: bank_card_charges (id, local_day, status, first_declined_at, captured_at),
+ *   bank_card_charge_journeys (journey_id, charge_id, line_id, amount).
  * Parameters of every day query: $1 the day's first instant, $2 the next day's; pass queries $3 the local date.
  */
 
@@ -111,6 +113,29 @@ export interface PayAsYouGoRow extends LineFiguresRow {
   journeys: number;
   charged: number;
   unpaid: number;
+}
+
+/**
+ * Bank-card journeys of the day (a card's own, and an account's paid by its linked card): their fares, the
+ * part collected by the card's charge at the first ask, the part whose charge was declined (revenue at
+ * risk, even once recovered: a recovery is an adjustment of the day it comes), and the part not charged yet.
+ */
+export interface BankCardRow extends LineFiguresRow {
+  journeys: number;
+  fares: number;
+  collected: number;
+  declined: number;
+  notCharged: number;
+  declinedJourneys: number;
+  notChargedJourneys: number;
+}
+
+/** Declined card charges paid on the day (by a retry or the rider): the fares recovered, by the day they belong to and operator. */
+export interface CardRecoveryRow {
+  belongsTo: string;
+  operatorId: string;
+  charges: number;
+  amount: number;
 }
 
 export interface FreeRidesRow extends LineFiguresRow {
@@ -285,16 +310,61 @@ export class SettlementQueries {
     return rows.map((row) => ({ productId: row.product_id, operatorId: row.operator_id, trips: int(row.trips), passengerMetres: int(row.metres) }));
   }
 
-  /** Pay-as-you-go journeys of the day (by entry) that have closed: the fare charged, and what the wallet could not cover. */
+  /** Pay-as-you-go journeys of the day (by entry) that have closed: the fare the wallet was charged, and what it could not cover (a linked bank card's are the card's). */
   async payAsYouGo(day: DayBounds): Promise<PayAsYouGoRow[]> {
     const rows = await this.day<Record<string, string>>(
       `WITH ${DAY_JOURNEYS}
        SELECT operator_id, line_id, count(*) AS journeys, sum(charge) AS charged, sum(unpaid) AS unpaid
-         FROM day_journeys WHERE subject_kind = 'payg' AND status <> 'open'
+         FROM day_journeys WHERE subject_kind = 'payg' AND card_id IS NULL AND status <> 'open'
         GROUP BY 1, 2 ORDER BY 1, 2`,
       day,
     );
     return rows.map((row) => ({ operatorId: row.operator_id, lineId: row.line_id, journeys: int(row.journeys), charged: int(row.charged), unpaid: int(row.unpaid) }));
+  }
+
+  /** The day's bank-card journeys (by entry) that closed with a fare, by line: collected, declined, not charged yet. */
+  async bankCards(day: DayBounds): Promise<BankCardRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `SELECT l.operator_id, j.line_id, count(*) AS journeys, sum(j.charge) AS fares,
+              coalesce(sum(j.charge) FILTER (WHERE c.status = 'captured' AND c.first_declined_at IS NULL), 0) AS collected,
+              coalesce(sum(j.charge) FILTER (WHERE c.first_declined_at IS NOT NULL), 0) AS declined,
+              count(*) FILTER (WHERE c.first_declined_at IS NOT NULL) AS declined_journeys,
+              count(*) FILTER (WHERE c.id IS NULL OR (c.status <> 'captured' AND c.first_declined_at IS NULL)) AS not_charged_journeys
+         FROM journeys j JOIN lines l ON l.id = j.line_id
+         LEFT JOIN bank_card_charge_journeys cj ON cj.journey_id = j.id
+         LEFT JOIN bank_card_charges c ON c.id = cj.charge_id
+        WHERE j.entered_at >= $1 AND j.entered_at < $2 AND j.card_id IS NOT NULL AND j.status <> 'open' AND j.charge > 0
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      day,
+    );
+    return rows.map((row) => {
+      const [fares, collected, declined] = [int(row.fares), int(row.collected), int(row.declined)];
+      return {
+        operatorId: row.operator_id,
+        lineId: row.line_id,
+        journeys: int(row.journeys),
+        fares,
+        collected,
+        declined,
+        notCharged: fares - collected - declined,
+        declinedJourneys: int(row.declined_journeys),
+        notChargedJourneys: int(row.not_charged_journeys),
+      };
+    });
+  }
+
+  /** Declined card charges captured on the day: recovered fares, by the day they belong to and operator. */
+  async cardRecoveries(day: DayBounds): Promise<CardRecoveryRow[]> {
+    const rows = await this.day<Record<string, string>>(
+      `SELECT to_char(c.local_day, 'YYYY-MM-DD') AS belongs_to, l.operator_id, count(DISTINCT c.id) AS charges, sum(cj.amount) AS amount
+         FROM bank_card_charges c
+         JOIN bank_card_charge_journeys cj ON cj.charge_id = c.id
+         JOIN lines l ON l.id = cj.line_id
+        WHERE c.status = 'captured' AND c.first_declined_at IS NOT NULL AND c.captured_at >= $1 AND c.captured_at < $2
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      day,
+    );
+    return rows.map((row) => ({ belongsTo: row.belongs_to, operatorId: row.operator_id, charges: int(row.charges), amount: int(row.amount) }));
   }
 
   /** Journeys of riders who travel free, for the city's subsidy. */

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { SettlementQueries, toFareTransaction, type DayBounds, type TidesFareTransaction } from './settlement.queries';
 import { tidesPackageZip, type TidesDevice, type TidesStop } from './tides-package';
 import { customerServiceFigures } from './customer-service';
-import { adjustmentsFor, buildStatement, forOperator, settledAmounts, type AdjustmentLine, type DailyStatement, type DayFigures } from './statement';
+import { adjustmentsFor, buildStatement, forOperator, lateEventAdjustments, settledAmounts, type AdjustmentLine, type DailyStatement, type DayFigures } from './statement';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /**
@@ -26,7 +26,7 @@ const FETCH_SIZE = 5_000;
 /** Steps of settling one day, for progress on a terminal: `done` of `total`. */
 export type SettlementProgress = (step: string, done: number, total: number) => void;
 
-const DAY_STEPS = ['sales', 'refunds', 'single tickets', 'pass day parts', 'pass use', 'pay as you go', 'free rides', 'maximum fares', 'rejected taps', 'revenue at risk'] as const;
+const DAY_STEPS = ['sales', 'refunds', 'single tickets', 'pass day parts', 'pass use', 'pay as you go', 'bank cards', 'card recoveries', 'free rides', 'maximum fares', 'rejected taps', 'revenue at risk'] as const;
 
 /** The first and last days a statement can be asked for. */
 const FIRST_DAY = '2000-01-01';
@@ -198,7 +198,7 @@ export class SettlementService {
     const lines: AdjustmentLine[] = [];
     for (const { day, statement } of [...run].reverse()) {
       const now = buildStatement(await dayFigures(em, dayBounds(day)), []);
-      const alreadyAdjusted = run.filter((later) => later.day > day).flatMap((later) => later.statement.adjustments.filter((row) => row.belongsTo === day));
+      const alreadyAdjusted = run.filter((later) => later.day > day).flatMap((later) => lateEventAdjustments(later.statement).filter((row) => row.belongsTo === day));
       lines.push(...adjustmentsFor(day, settledAmounts(now), settledAmounts(statement), alreadyAdjusted));
     }
     return lines;
@@ -217,6 +217,11 @@ async function withDayPlans(em: EntityManager): Promise<void> {
 async function closedStatement(em: EntityManager, date: string): Promise<DailyStatement | undefined> {
   const [row] = await em.query<Array<{ statement: DailyStatement }>>(`SELECT statement FROM settlement_days WHERE day = $1`, [date]);
   return row?.statement;
+}
+
+async function closedAt(em: EntityManager, date: string): Promise<Date | undefined> {
+  const [row] = await em.query<Array<{ closed_at: Date }>>(`SELECT closed_at FROM settlement_days WHERE day = $1`, [date]);
+  return row?.closed_at;
 }
 
 /** Every figure of a day, each aggregated in Postgres, one query after the other on the same snapshot. */
@@ -239,10 +244,12 @@ async function dayFigures(em: EntityManager, day: DayBounds, progress?: Settleme
     passParts: await step('pass day parts', () => queries.passParts(day)),
     passUse: await step('pass use', () => queries.passUse(day)),
     payAsYouGo: await step('pay as you go', () => queries.payAsYouGo(day)),
+    bankCards: await step('bank cards', () => queries.bankCards(day)),
+    cardRecoveries: await step('card recoveries', () => queries.cardRecoveries(day)),
     freeRides: await step('free rides', () => queries.freeRides(day)),
     maximumFareJourneys: await step('maximum fares', () => queries.maximumFareJourneys(day)),
     rejectedTaps: await step('rejected taps', () => queries.tapsByReason(day, 'rejected')),
     revenueAtRisk: await step('revenue at risk', () => queries.tapsByReason(day, 'accepted_invalid')),
-    customerService: await customerServiceFigures(em, day.start, day.end),
+    customerService: await customerServiceFigures(em, day.start, day.end, await closedAt(em, shiftDate(day.date, -1))),
   };
 }

@@ -77,7 +77,7 @@ describe('an operator view and the CSV', () => {
     expect(view.operators.map((row) => row.operatorId)).toEqual(['hmc']);
     expect(view.passAllocation[0].operators.map((row) => row.operatorId)).toEqual(['hmc']);
     expect(forOperator(statement, 'transerco').operators).toEqual([
-      { operatorId: 'transerco', singleTickets: 0, passes: 0, payAsYouGo: 0, passAllocation: 0, adjustments: 0, total: 0 },
+      { operatorId: 'transerco', singleTickets: 0, passes: 0, payAsYouGo: 0, bankCards: 0, passAllocation: 0, adjustments: 0, total: 0 },
     ]);
   });
 

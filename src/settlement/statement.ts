@@ -1,6 +1,6 @@
 import { allocateDay, type AllocationKey, type DirectRevenue, type PassPool } from './domain/allocation';
 import { customerServiceFor, NO_CUSTOMER_SERVICE, type CustomerServiceFigures } from './customer-service';
-import type { AllocationKeyRow, FreeRidesRow, MaximumFareRow, PassPartsRow, PassUseRow, PayAsYouGoRow, SalesRow, TapReasonRow } from './settlement.queries';
+import type { AllocationKeyRow, BankCardRow, CardRecoveryRow, FreeRidesRow, MaximumFareRow, PassPartsRow, PassUseRow, PayAsYouGoRow, SalesRow, TapReasonRow } from './settlement.queries';
 
 export const SETTLEMENT_TIME_ZONE = 'Asia/Ho_Chi_Minh';
 
@@ -19,8 +19,10 @@ export interface OperatorLine {
   /** Passes valid on this operator only, their day parts. */
   passes: number;
   payAsYouGo: number;
+  /** Bank-card fares of the day collected by the card's charge (absent on statements closed before cards were settled). */
+  bankCards?: number;
   passAllocation: number;
-  /** Late events of closed days landing here. */
+  /** Late events of closed days landing here, and card debts recovered on the day. */
   adjustments: number;
   total: number;
 }
@@ -36,13 +38,21 @@ export interface PassAllocationLine {
   unallocated: number;
 }
 
+/** Why an adjustment: absent, late events of a closed day; `recovered_card_debt`, declined card fares paid on this day. */
+export const RECOVERED_CARD_DEBT = 'recovered_card_debt';
+
 export interface AdjustmentLine {
-  /** The closed day the late events belong to. */
+  /** The closed day the late events belong to; a recovered card debt: the day of its journeys. */
   belongsTo: string;
   /** null: a change of that day's unallocated revenue. */
   operatorId: string | null;
   amount: number;
+  reason?: typeof RECOVERED_CARD_DEBT;
 }
+
+/** Card fares not collected: declined charges, and journeys whose charge has not been asked or answered yet. */
+export const CARD_DECLINED = 'CARD_DECLINED';
+export const CARD_NOT_CHARGED = 'CARD_NOT_CHARGED';
 
 export interface DailyStatement {
   date: string;
@@ -61,14 +71,17 @@ export interface DailyStatement {
   /** Tickets refunded that day; their price left the revenue of the day they were sold. */
   refunds: SalesRow[];
   payAsYouGo: Array<PayAsYouGoRow & { collected: number }>;
-  /** The day's revenue to settle: singles sold (not refunded), pass day parts, pay-as-you-go collected. */
-  revenue: { singleTickets: number; passDayParts: number; payAsYouGo: number; total: number };
+  /** Bank-card journeys of the day by line: fares, collected, declined and not charged yet (absent on statements closed before). */
+  bankCards?: BankCardRow[];
+  /** The day's revenue to settle: singles sold (not refunded), pass day parts, pay-as-you-go and bank-card fares collected. */
+  revenue: { singleTickets: number; passDayParts: number; payAsYouGo: number; bankCards?: number; total: number };
   operators: OperatorLine[];
   directPasses: Array<{ productId: string; operatorId: string; passes: number; amount: number }>;
   passAllocation: PassAllocationLine[];
   unallocated: { unusedPasses: Array<{ productId: string; passes: number; amount: number }>; poolRemainders: number; total: number };
   freeRides: Array<{ operatorId: string; lineId: string; mediumKind: string; rides: number; passengerKm: number }>;
   rejectedTaps: Array<{ operatorId: string; lineId: string; reason: string; taps: number }>;
+  /** Offline taps accepted but invalid; bank-card fares declined (CARD_DECLINED) or not charged yet (CARD_NOT_CHARGED), `taps` counting journeys. */
   revenueAtRisk: TapReasonRow[];
   maximumFareJourneys: MaximumFareRow[];
   adjustments: AdjustmentLine[];
@@ -85,6 +98,8 @@ export interface DayFigures {
   passParts: PassPartsRow[];
   passUse: PassUseRow[];
   payAsYouGo: PayAsYouGoRow[];
+  bankCards: BankCardRow[];
+  cardRecoveries: CardRecoveryRow[];
   freeRides: FreeRidesRow[];
   maximumFareJourneys: MaximumFareRow[];
   rejectedTaps: TapReasonRow[];
@@ -97,7 +112,7 @@ const DEFAULT_KEY: StatementKey = { key: 'trips', shares: null, source: 'default
 const km = (metres: number) => Math.round(metres) / 1000;
 
 /** Builds the scheme-wide statement of an open day from its figures and the adjustments landing on it. */
-export function buildStatement(figures: DayFigures, adjustments: readonly AdjustmentLine[]): DailyStatement {
+export function buildStatement(figures: DayFigures, lateEvents: readonly AdjustmentLine[]): DailyStatement {
   const keyOf = new Map<string, StatementKey>(
     figures.keys.map((row) => [row.productId, { key: row.key, shares: row.shares, source: 'table', effectiveFrom: row.effectiveFrom, note: row.note }]),
   );
@@ -135,25 +150,42 @@ export function buildStatement(figures: DayFigures, adjustments: readonly Adjust
   const unusedTotal = unusedPasses.reduce((sum, row) => sum + row.amount, 0);
   const day = allocateDay([...direct.values()], [...pools.values()], unusedTotal);
 
-  const operators = new Map<string, OperatorLine>(day.operators.map((row) => [row.operatorId, { ...row, adjustments: 0 }]));
+  const operators = new Map<string, OperatorLine>(day.operators.map((row) => [row.operatorId, { ...row, bankCards: 0, adjustments: 0 }]));
+  const operatorRow = (operatorId: string) => {
+    let row = operators.get(operatorId);
+    if (!row) operators.set(operatorId, (row = { operatorId, singleTickets: 0, passes: 0, payAsYouGo: 0, bankCards: 0, passAllocation: 0, adjustments: 0, total: 0 }));
+    return row;
+  };
+  // Card fares are the operator's whose line carried the journey: attributed directly.
+  for (const row of figures.bankCards) {
+    const line = operatorRow(row.operatorId);
+    line.bankCards = (line.bankCards ?? 0) + row.collected;
+    line.total += row.collected;
+  }
+  const recovered: AdjustmentLine[] = figures.cardRecoveries.map((row) => ({ belongsTo: row.belongsTo, operatorId: row.operatorId, amount: row.amount, reason: RECOVERED_CARD_DEBT }));
+  const allAdjustments = [...lateEvents, ...recovered];
   let unallocatedAdjustments = 0;
-  for (const adjustment of adjustments) {
+  for (const adjustment of allAdjustments) {
     if (adjustment.operatorId === null) {
       unallocatedAdjustments += adjustment.amount;
       continue;
     }
-    const row = operators.get(adjustment.operatorId) ?? { operatorId: adjustment.operatorId, singleTickets: 0, passes: 0, payAsYouGo: 0, passAllocation: 0, adjustments: 0, total: 0 };
+    const row = operatorRow(adjustment.operatorId);
     row.adjustments += adjustment.amount;
     row.total += adjustment.amount;
-    operators.set(row.operatorId, row);
   }
-  const adjustmentTotal = adjustments.reduce((sum, row) => sum + row.amount, 0);
+  const adjustmentTotal = allAdjustments.reduce((sum, row) => sum + row.amount, 0);
   const allocated = [...operators.values()].reduce((sum, row) => sum + row.total, 0);
   const unallocated = day.unallocated.total + unallocatedAdjustments;
   const singleTickets = figures.singles.reduce((sum, row) => sum + row.amount, 0);
   const payAsYouGoTotal = payAsYouGo.reduce((sum, row) => sum + row.collected, 0);
   const passDayParts = figures.passParts.reduce((sum, row) => sum + row.amount, 0);
-  const revenue = singleTickets + passDayParts + payAsYouGoTotal;
+  const bankCards = figures.bankCards.reduce((sum, row) => sum + row.collected, 0);
+  const revenue = singleTickets + passDayParts + payAsYouGoTotal + bankCards;
+  const cardsAtRisk: TapReasonRow[] = figures.bankCards.flatMap((row) => [
+    ...(row.declined > 0 ? [{ operatorId: row.operatorId, lineId: row.lineId, reason: CARD_DECLINED, taps: row.declinedJourneys, fareAtRisk: row.declined }] : []),
+    ...(row.notCharged > 0 ? [{ operatorId: row.operatorId, lineId: row.lineId, reason: CARD_NOT_CHARGED, taps: row.notChargedJourneys, fareAtRisk: row.notCharged }] : []),
+  ]);
   return {
     date: figures.date,
     timeZone: SETTLEMENT_TIME_ZONE,
@@ -166,7 +198,8 @@ export function buildStatement(figures: DayFigures, adjustments: readonly Adjust
     sales: figures.sales,
     refunds: figures.refunds,
     payAsYouGo,
-    revenue: { singleTickets, passDayParts, payAsYouGo: payAsYouGoTotal, total: revenue },
+    bankCards: figures.bankCards,
+    revenue: { singleTickets, passDayParts, payAsYouGo: payAsYouGoTotal, bankCards, total: revenue },
     operators: [...operators.values()].sort((a, b) => a.operatorId.localeCompare(b.operatorId)),
     directPasses,
     passAllocation: day.pools.map((pool) => ({
@@ -181,19 +214,26 @@ export function buildStatement(figures: DayFigures, adjustments: readonly Adjust
     unallocated: { unusedPasses, poolRemainders: day.unallocated.pools, total: unallocated },
     freeRides: figures.freeRides.map(({ operatorId, lineId, mediumKind, rides, passengerMetres }) => ({ operatorId, lineId, mediumKind, rides, passengerKm: km(passengerMetres) })),
     rejectedTaps: figures.rejectedTaps.map(({ operatorId, lineId, reason, taps }) => ({ operatorId, lineId, reason, taps })),
-    revenueAtRisk: figures.revenueAtRisk,
+    revenueAtRisk: [...figures.revenueAtRisk, ...cardsAtRisk],
     maximumFareJourneys: figures.maximumFareJourneys,
-    adjustments: [...adjustments],
+    adjustments: allAdjustments,
     check: { revenue, adjustments: adjustmentTotal, allocated, unallocated, balanced: revenue + adjustmentTotal === allocated + unallocated },
     customerService: figures.customerService ?? NO_CUSTOMER_SERVICE,
   };
 }
 
-/** What each operator, and the unallocated rest, came to on a statement before its own adjustments. */
+/** Adjustments for late events of closed days (not card debts recovered on the day, which are the day's own). */
+export function lateEventAdjustments(statement: Pick<DailyStatement, 'adjustments'>): AdjustmentLine[] {
+  return statement.adjustments.filter((row) => row.reason === undefined);
+}
+
+/** What each operator, and the unallocated rest, came to on a statement before the late events of other days landing on it. */
 export function settledAmounts(statement: DailyStatement): Map<string | null, number> {
   const amounts = new Map<string | null, number>();
-  for (const row of statement.operators) amounts.set(row.operatorId, row.total - row.adjustments);
-  const unallocatedAdjustments = statement.adjustments.filter((row) => row.operatorId === null).reduce((sum, row) => sum + row.amount, 0);
+  const late = lateEventAdjustments(statement);
+  const lateOf = (operatorId: string | null) => late.filter((row) => row.operatorId === operatorId).reduce((sum, row) => sum + row.amount, 0);
+  for (const row of statement.operators) amounts.set(row.operatorId, row.total - lateOf(row.operatorId));
+  const unallocatedAdjustments = lateOf(null);
   amounts.set(null, statement.unallocated.total - unallocatedAdjustments);
   return amounts;
 }
@@ -230,7 +270,8 @@ export function forOperator(statement: DailyStatement, operatorId: string): Dail
     sales: statement.sales.filter((row) => row.operatorId === operatorId || row.operatorId === null),
     refunds: statement.refunds.filter((row) => row.operatorId === operatorId || row.operatorId === null),
     payAsYouGo: own(statement.payAsYouGo),
-    operators: operators.length > 0 ? operators : [{ operatorId, singleTickets: 0, passes: 0, payAsYouGo: 0, passAllocation: 0, adjustments: 0, total: 0 }],
+    ...(statement.bankCards && { bankCards: own(statement.bankCards) }),
+    operators: operators.length > 0 ? operators : [{ operatorId, singleTickets: 0, passes: 0, payAsYouGo: 0, bankCards: 0, passAllocation: 0, adjustments: 0, total: 0 }],
     directPasses: own(statement.directPasses),
     passAllocation: statement.passAllocation
       .filter((pool) => pool.operators.some((row) => row.operatorId === operatorId))
@@ -264,9 +305,14 @@ export function statementCsvRows(statement: DailyStatement): CsvRow[] {
   for (const row of statement.sales) rows.push({ section: 'sale', operator_id: row.operatorId, product_id: row.productId, rider_category: row.riderCategory, count: row.count, amount: row.amount });
   for (const row of statement.refunds) rows.push({ section: 'refund', operator_id: row.operatorId, product_id: row.productId, rider_category: row.riderCategory, count: row.count, amount: -row.amount });
   for (const row of statement.payAsYouGo) rows.push({ section: 'pay_as_you_go', operator_id: row.operatorId, line_id: row.lineId, count: row.journeys, amount: row.collected });
+  for (const row of statement.bankCards ?? []) {
+    rows.push({ section: 'bank_card_collected', operator_id: row.operatorId, line_id: row.lineId, count: row.journeys, amount: row.collected });
+    rows.push({ section: 'bank_card_declined', operator_id: row.operatorId, line_id: row.lineId, count: row.declinedJourneys, amount: row.declined });
+    rows.push({ section: 'bank_card_not_charged', operator_id: row.operatorId, line_id: row.lineId, count: row.notChargedJourneys, amount: row.notCharged });
+  }
   for (const row of statement.operators) {
-    for (const part of ['singleTickets', 'passes', 'payAsYouGo', 'passAllocation', 'adjustments', 'total'] as const) {
-      rows.push({ section: `operator_${part}`, operator_id: row.operatorId, amount: row[part] });
+    for (const part of ['singleTickets', 'passes', 'payAsYouGo', 'bankCards', 'passAllocation', 'adjustments', 'total'] as const) {
+      rows.push({ section: `operator_${part}`, operator_id: row.operatorId, amount: row[part] ?? 0 });
     }
   }
   for (const row of statement.directPasses) rows.push({ section: 'direct_pass', operator_id: row.operatorId, product_id: row.productId, count: row.passes, amount: row.amount });
@@ -285,6 +331,6 @@ export function statementCsvRows(statement: DailyStatement): CsvRow[] {
   for (const row of statement.rejectedTaps) rows.push({ section: 'rejected_taps', operator_id: row.operatorId, line_id: row.lineId, reason: row.reason, count: row.taps });
   for (const row of statement.revenueAtRisk) rows.push({ section: 'revenue_at_risk', operator_id: row.operatorId, line_id: row.lineId, reason: row.reason, count: row.taps, amount: row.fareAtRisk });
   for (const row of statement.maximumFareJourneys) rows.push({ section: 'maximum_fare', operator_id: row.operatorId, line_id: row.lineId, reason: row.subjectKind, count: row.journeys, amount: row.charged });
-  for (const row of statement.adjustments) rows.push({ section: 'adjustment', operator_id: row.operatorId, belongs_to: row.belongsTo, amount: row.amount });
+  for (const row of statement.adjustments) rows.push({ section: 'adjustment', operator_id: row.operatorId, belongs_to: row.belongsTo, reason: row.reason ?? null, amount: row.amount });
   return rows;
 }

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { Roles } from '../common/access.decorator';
 import { CurrentUser, type AuthUser } from '../common/auth-user';
 import { JourneyDto, ListJourneysQuery } from '../journeys/journeys.dto';
 import { ApiIdempotencyKey, IdempotencyKey, type IdempotentRequest } from '../payments/idempotency';
-import { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto, SupportGateBlockDto } from './support.dto';
+import { MediumDto } from '../media/media.dto';
+import { AdjustmentDto, AdjustWalletDto, FindAccountQuery, MediumReplacementDto, SupportAccountDto, SupportGateBlockDto, SupportMediumBlockDto, SupportMediumReplacementDto } from './support.dto';
 import { SupportService } from './support.service';
 
 @ApiTags('support')
@@ -46,5 +47,35 @@ export class SupportController {
   @ApiNotFoundResponse({ description: 'No such rider' })
   gateBlock(@CurrentUser() agent: AuthUser, @Param('id') id: string, @Body() body: SupportGateBlockDto): Promise<SupportAccountDto> {
     return this.support.setGateBlock(agent, id, body);
+  }
+
+  @Get('accounts/:id/media')
+  @Roles('support')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: [MediumDto], description: "The rider's media, oldest first: kind, status and label (never a number)" })
+  @ApiNotFoundResponse({ description: 'No such rider' })
+  media(@Param('id') id: string): Promise<MediumDto[]> {
+    return this.support.mediaOf(id);
+  }
+
+  @Post('accounts/:id/media/:mediumId/block')
+  @Roles('support')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: MediumDto, description: 'Blocked at once at every gate and in the deny list; audited with the reason' })
+  @ApiNotFoundResponse({ description: "No such rider, or no such medium of the rider's" })
+  blockMedium(@CurrentUser() agent: AuthUser, @Param('id') id: string, @Param('mediumId') mediumId: string, @Body() body: SupportMediumBlockDto): Promise<MediumDto> {
+    return this.support.blockMedium(agent, id, mediumId, body);
+  }
+
+  @Post('accounts/:id/media/:mediumId/replacement')
+  @Roles('support')
+  @ApiBearerAuth()
+  @ApiCreatedResponse({ type: MediumReplacementDto, description: 'The medium blocked and the transit card linked in its place; balance and passes stay with the account; audited' })
+  @ApiNotFoundResponse({ description: "No such rider, or no such medium of the rider's" })
+  @ApiConflictResponse({ description: 'MEDIUM_LINKED_ELSEWHERE, MEDIUM_BLOCKED (the new card), MEDIUM_SAME' })
+  @ApiUnprocessableEntityResponse({ description: 'CARD_NOT_ISSUED' })
+  replaceMedium(@CurrentUser() agent: AuthUser, @Param('id') id: string, @Param('mediumId') mediumId: string, @Body() body: SupportMediumReplacementDto): Promise<MediumReplacementDto> {
+    return this.support.replaceMedium(agent, id, mediumId, body);
   }
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, NotEquals } from 'class-validator';
 import { FreeText, MayBeOmitted } from '../common/dto-decorators';
+import { MediumDto } from '../media/media.dto';
 
 export const ADJUSTMENT_REASONS = ['fare_dispute', 'duplicate_charge', 'service_disruption', 'goodwill', 'correction'] as const;
 export type AdjustmentReason = (typeof ADJUSTMENT_REASONS)[number];
@@ -91,4 +92,29 @@ export class SupportGateBlockDto {
   @ApiProperty({ example: 'Khách báo mất điện thoại lúc 8 giờ sáng' })
   @FreeText(500)
   note!: string;
+}
+
+/** Why customer service blocks or replaces a rider's medium. */
+export const MEDIUM_REASONS = ['lost_medium', 'stolen_medium', 'damaged_medium', 'fraud_suspected', 'rider_request'] as const;
+
+export class SupportMediumBlockDto {
+  @ApiProperty({ enum: MEDIUM_REASONS })
+  @IsIn(MEDIUM_REASONS)
+  reason!: (typeof MEDIUM_REASONS)[number];
+
+  @ApiProperty({ example: 'Khách báo mất thẻ tại quầy ga Cát Linh' })
+  @FreeText(500)
+  note!: string;
+}
+
+export class SupportMediumReplacementDto extends SupportMediumBlockDto {
+  @ApiProperty({ example: '04A2B3C4D5E680', description: 'The UID of the transit card handed to the rider (one the scheme issued)' })
+  @IsString()
+  @Matches(/^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}|[0-9A-Fa-f]{20})$/, { message: '$property must be a card UID: 4, 7 or 10 bytes in hex' })
+  uid!: string;
+}
+
+export class MediumReplacementDto {
+  @ApiProperty({ type: MediumDto, description: 'The medium replaced: now blocked' }) replaced!: MediumDto;
+  @ApiProperty({ type: MediumDto, description: "The transit card now linked to the rider's account" }) medium!: MediumDto;
 }

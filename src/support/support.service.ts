@@ -15,7 +15,8 @@ import { Ledger, SYSTEM_LEDGER_ACCOUNTS, type WalletMovement } from '../payments
 import { MediaService } from '../media/media.service';
 import { QrVerifier } from '../validation/qr-verifier';
 import { GateAccountsService } from '../validation/gate-accounts.service';
-import type { AdjustmentDto, AdjustWalletDto, FindAccountQuery, SupportAccountDto, SupportGateBlockDto } from './support.dto';
+import type { MediumDto } from '../media/media.dto';
+import type { AdjustmentDto, AdjustWalletDto, FindAccountQuery, MediumReplacementDto, SupportAccountDto, SupportGateBlockDto, SupportMediumBlockDto, SupportMediumReplacementDto } from './support.dto';
 
 interface AccountRow {
   id: string;
@@ -127,6 +128,28 @@ export class SupportService {
     await this.account(accountId);
     await this.gateAccounts.setBlocked(agent, accountId, body.blocked, { reason: body.reason, note: body.note });
     return this.account(accountId);
+  }
+
+  /** The rider's media, through the media module (labels only: a medium's number is never kept). */
+  async mediaOf(accountId: string): Promise<MediumDto[]> {
+    await this.account(accountId);
+    return this.media.list(accountId);
+  }
+
+  /**
+   * Blocks one of the rider's media through the media module's own block (the gates and the deny list
+   * follow), with the agent's reason code and note in its audit entry. Media are the scheme's, not an
+   * operator's: an agent bound to an operator may block them too.
+   */
+  async blockMedium(agent: AuthUser, accountId: string, mediumId: string, body: SupportMediumBlockDto): Promise<MediumDto> {
+    await this.account(accountId);
+    return this.media.setBlocked(agent, mediumId, true, body.note.trim(), { accountId, reasonCode: body.reason });
+  }
+
+  /** Replaces one of the rider's media with a transit card handed over at the counter (the media module's replaceWithCard), audited. */
+  async replaceMedium(agent: AuthUser, accountId: string, mediumId: string, body: SupportMediumReplacementDto): Promise<MediumReplacementDto> {
+    await this.account(accountId);
+    return this.media.replaceWithCard(agent, accountId, mediumId, body.uid, { reasonCode: body.reason, note: body.note.trim() });
   }
 
   private async account(accountId: string): Promise<Omit<SupportAccountDto, 'foundBy'>> {

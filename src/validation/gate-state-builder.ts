@@ -13,17 +13,19 @@ import { GateAccountsService } from './gate-accounts.service';
 import { GATE_STATE_BUILT_KEY, GateKeys, openJourneyMember, type SubjectKind, type TripField } from '../gate-state/gate-state';
 import { GateScript } from '../gate-state/gate-script';
 import { MediaService } from '../media/media.service';
+import { CardDebts } from '../bank-cards/card-debts';
 import { GateService } from './gate.service';
 import { TapPartitions } from './tap-partitions';
 
 export interface RebuildProgress {
-  (step: 'tickets' | 'accounts' | 'media' | 'journeys', done: number, total: number | null): void;
+  (step: 'tickets' | 'accounts' | 'media' | 'bank cards' | 'journeys', done: number, total: number | null): void;
 }
 
 export interface RebuildCounts {
   tickets: number;
   accounts: number;
   media: number;
+  bankCards: number;
   journeys: number;
 }
 
@@ -66,6 +68,7 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     private readonly partitions: TapPartitions,
     private readonly leadership: Leadership,
     private readonly media: MediaService,
+    private readonly bankCards: CardDebts,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -115,9 +118,12 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
     progress('media', 0, null);
     const media = await this.media.rebuildGateState();
     progress('media', media, media);
+    progress('bank cards', 0, null);
+    const bankCards = await this.bankCards.rebuildGateState();
+    progress('bank cards', bankCards, bankCards);
     const journeys = openJourneys ? await this.restoreOpenJourneys((done, total) => progress('journeys', done, total)) : 0;
     await this.redis.client.set(GATE_STATE_BUILT_KEY, new Date().toISOString());
-    return { tickets, accounts, media, journeys };
+    return { tickets, accounts, media, bankCards, journeys };
   }
 
   /**
@@ -148,6 +154,8 @@ export class GateStateBuilder implements OnApplicationBootstrap, OnModuleDestroy
           max: String(fares?.maxFare ?? 0),
           full: String(fares?.maxFullFare ?? 0),
           cat: row.rider_category,
+          // An account's journey a linked bank card pays.
+          pay: row.subject_kind === 'payg' ? (row.card_id ?? '') : '',
         };
         await this.redis.client.hSet(tripKey, trip);
         await this.redis.client.zAdd(this.keys.openJourneys(this.keys.shardOfSubject(row.subject_kind, subjectId)), {

@@ -98,7 +98,7 @@ export class GateService {
 
     let subject: TapSubject;
     if (tap.medium) {
-      const resolved = await this.media.resolve(tap.medium, at, offline, device.id, tap.tapId);
+      const resolved = await this.media.resolve(tap.medium, { direction: tap.direction, lineId: line.id, mode: line.mode, at }, offline, device.id, tap.tapId);
       if (resolved.outcome === 'refused') return { verdict: 'reject', reason: resolved.reason };
       subject = { claims: mediumClaims(resolved), reason: resolved.reason, medium: resolved.medium, ...(resolved.cardToken !== undefined && { cardToken: resolved.cardToken }) };
     } else {
@@ -244,14 +244,17 @@ export class GateService {
   }
 }
 
-/** A medium's subject as claims: an account's pay as you go, or a free ride, on every mode and line, without an end. */
+/**
+ * A medium's subject as claims: a pass on its modes and lines, or an account's pay as you go or a free
+ * ride on every mode and line; without an end (a pass's window is its state's, checked by gate.lua).
+ */
 function mediumClaims(subject: MediumSubject): SubjectClaims {
   return {
     sub: subject.subjectId,
     kind: subject.kind,
     riderCategory: subject.riderCategory,
-    modes: TRANSPORT_MODES,
-    lineIds: null,
+    modes: (subject.pass?.modes as QrClaims['modes'] | undefined) ?? TRANSPORT_MODES,
+    lineIds: subject.pass?.lineIds ?? null,
     originStationId: null,
     destinationStationId: null,
     notBefore: 0,

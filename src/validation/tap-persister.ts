@@ -118,6 +118,9 @@ export class TapPersister implements OnModuleDestroy {
     let backoff = 0;
     let lastClaim = 0;
     let lastTrim = 0;
+    // Our own pending entries exist only at start (a restarted consumer never has any: its name is new,
+    // but drain() may have left some) and after a round that failed: read them only then.
+    let mayHavePending = true;
     while (this.running) {
       try {
         if (Date.now() - lastTrim > TRIM_EVERY_MS) {
@@ -126,7 +129,8 @@ export class TapPersister implements OnModuleDestroy {
         }
         const batch = await this.exclusive(async () => {
           // Our own pending entries first (a batch that failed), then entries a dead consumer left, then new ones.
-          let read = await this.readAll('0');
+          let read = mayHavePending ? await this.readAll('0') : [];
+          mayHavePending = count(read) > 0;
           if (count(read) === 0 && Date.now() - lastClaim > (this.config.gate.claimIdleSeconds * 1000) / 2) {
             lastClaim = Date.now();
             read = await this.claimed();
@@ -141,6 +145,7 @@ export class TapPersister implements OnModuleDestroy {
         if (batch.every(({ entries }) => entries.length < this.perShard)) await delay(BATCH_GATHER_MS);
       } catch (error) {
         if (!this.running) return;
+        mayHavePending = true;
         if (error instanceof Error && error.message.startsWith('NOGROUP')) {
           await this.ensureGroup().catch(() => undefined);
           continue;
@@ -168,8 +173,22 @@ export class TapPersister implements OnModuleDestroy {
     );
   }
 
-  /** One read of every shard: `0` our own pending entries, `>` new ones. */
-  private readAll(id: '0' | '>'): Promise<ShardEntries[]> {
+  /**
+   * One read of every shard: `0` our own pending entries, `>` new ones. A single Redis answers one
+   * XREADGROUP naming every shard's stream; a cluster one per shard (the shards lie in different slots).
+   */
+  private async readAll(id: '0' | '>'): Promise<ShardEntries[]> {
+    if (!this.redis.cluster) {
+      const reply = await this.client!.xReadGroup(
+        this.config.gate.consumerGroup,
+        this.consumer,
+        this.streams.map((key) => ({ key, id })),
+        { COUNT: this.perShard },
+      );
+      const read = new Map<string, StreamEntry[]>();
+      for (const shard of (reply ?? []) as Array<{ name: string; messages: StreamEntry[] }>) read.set(shard.name, shard.messages);
+      return this.streams.map((stream) => ({ stream, entries: read.get(stream) ?? [] }));
+    }
     return Promise.all(
       this.streams.map(async (stream) => {
         const reply = (await this.client!.xReadGroup(this.config.gate.consumerGroup, this.consumer, { key: stream, id }, { COUNT: this.perShard })) as Array<{

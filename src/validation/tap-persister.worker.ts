@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LoggingModule } from '../common/logging.module';
 import type { AppConfig } from '../config/config';
@@ -31,9 +33,24 @@ class TapPersisterThreadModule {
   }
 }
 
+/** Lowers this thread's priority only (Linux: setpriority on the thread's own id), not the process's. */
+function niceThisThread(nice: number): string | null {
+  if (nice === 0) return null;
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(threadId, nice);
+    return null;
+  } catch (error) {
+    return `could not lower the persister thread's priority (GATE_PERSISTER_NICE): ${String(error)}`;
+  }
+}
+
 async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(TapPersisterThreadModule.forRoot((workerData as { config: AppConfig }).config), { bufferLogs: true });
+  const config = (workerData as { config: AppConfig }).config;
+  const refused = niceThisThread(config.gate.persisterNice);
+  const app = await NestFactory.createApplicationContext(TapPersisterThreadModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
+  if (refused) app.get(Logger).warn(refused);
   await app.get(TapPersister).start();
   parentPort!.once('message', () => void app.close());
   parentPort!.postMessage('ready');

@@ -70,7 +70,8 @@ export class TapRecorder {
       }
       await openJourneys(em, opened);
       for (const journey of await closeJourneys(em, [...closed.values()])) {
-        if (journey.subject_kind !== 'payg' || Number(journey.charge) === 0) continue;
+        // A journey a bank card pays (its own, or a card linked to the account) is charged to the card by the charge job.
+        if (journey.subject_kind !== 'payg' || journey.card_id !== null || Number(journey.charge) === 0) continue;
         const unpaid = await this.fares.charge(em, journey.account_id, journey.id, Number(journey.charge));
         if (unpaid > 0) await em.query(`UPDATE journeys SET unpaid = $3 WHERE id = $1 AND entered_at = $2`, [journey.id, journey.entered_at, unpaid]);
       }
@@ -185,14 +186,16 @@ async function insertTaps(em: EntityManager, taps: readonly TapEvent[]): Promise
 
 /** A tap's ticket: its subject when that is a ticket (not an account, nor a free ride's medium). */
 const TICKET_OF = (e: string) => `CASE WHEN ${e}.kind IN ('single', 'pass') THEN ${e}.sub END`;
-/** A bank card's tap or journey: the card id (its subject). */
-const CARD_OF = (e: string) => `CASE WHEN ${e}.kind = 'bank_card' THEN ${e}.sub END`;
+/** A bank card's tap: the card shown (its subject, or a card linked to the account). */
+const CARD_OF = (e: string) => `CASE WHEN ${e}.kind = 'bank_card' THEN ${e}.sub WHEN ${e}.med = 'bank_card' THEN NULLIF(${e}.mid, '') END`;
+/** The card that pays a journey: the card's own journey, or the linked card its entry was made with (the event's `pay`). */
+const PAYING_CARD_OF = (e: string) => `CASE WHEN ${e}.kind = 'bank_card' THEN ${e}.sub ELSE NULLIF(${e}.pay, '') END`;
 /** A tap's medium: its kind (a QR when none) and reference. */
 const MEDIUM_OF = (e: string) => `COALESCE(NULLIF(${e}.med, ''), 'qr'), NULLIF(${e}.mid, '')`;
 
 /** The entry side of a journey from any of its events: the journey id, and where and when it began, and with which medium. */
 const JOURNEY_ENTRY = `NULLIF(e.jid, '')::uuid, to_timestamp(e.jat::bigint / 1000.0), e.kind, ${TICKET_OF('e')},
-  NULLIF(e.acct, ''), e.cat, e.ln, e.jst, ${MEDIUM_OF('e')}, ${CARD_OF('e')}, NULLIF(e.ctok, '')`;
+  NULLIF(e.acct, ''), e.cat, e.ln, e.jst, ${MEDIUM_OF('e')}, ${PAYING_CARD_OF('e')}, NULLIF(e.ctok, '')`;
 const JOURNEY_ENTRY_COLUMNS = 'id, entered_at, subject_kind, ticket_id, account_id, rider_category, line_id, entry_station_id, medium_kind, medium_ref, card_id, card_token';
 
 /** The journeys these entries opened (an earlier copy of an entry already did: nothing). */
@@ -211,6 +214,7 @@ interface ClosedJourney {
   entered_at: Date;
   subject_kind: string;
   account_id: string;
+  card_id: string | null;
   charge: string;
 }
 
@@ -232,7 +236,7 @@ async function closeJourneys(em: EntityManager, closes: readonly TapEvent[]): Pr
      ON CONFLICT (id, entered_at) DO UPDATE SET exit_station_id = EXCLUDED.exit_station_id, exited_at = EXCLUDED.exited_at,
        timed_out_at = EXCLUDED.timed_out_at, status = EXCLUDED.status, fare = EXCLUDED.fare, full_fare = EXCLUDED.full_fare, charge = EXCLUDED.charge
      WHERE journeys.status = 'open'
-     RETURNING id, entered_at, subject_kind, account_id, charge`,
+     RETURNING id, entered_at, subject_kind, account_id, card_id, charge`,
     [JSON.stringify(closes)],
   );
 }

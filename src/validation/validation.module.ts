@@ -1,3 +1,4 @@
+import { BankCardsModule } from '../bank-cards/bank-cards.module';
 import { AuditModule } from '../audit/audit.module';
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../common/auth.module';
@@ -22,7 +23,7 @@ import { ValidationController } from './validation.controller';
 
 /** The gate path: validations, offline uploads, the denylist, the tap persister and the gate state's rebuild. */
 @Module({
-  imports: [AuditModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, MediaModule, AuthModule],
+  imports: [AuditModule, BankCardsModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, MediaModule, AuthModule],
   controllers: [ValidationController],
   providers: [QrVerifier, DynamicQrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
   exports: [GateAccountsService, GateStateBuilder],

@@ -150,6 +150,22 @@ const PROBES: Record<string, (app: NestFastifyApplication, staff: Staff) => Prom
     const rider = await testAccount(app, 'passenger');
     return { as: support, params: { id: rider.id }, body: { blocked: true, reason: 'lost_medium', note: 'Khách báo mất điện thoại' }, status: 200, subject: rider.id, before: true };
   },
+  'POST /v1/support/accounts/{id}/media/{mediumId}/block': async (app, { support }) => {
+    const rider = await testAccount(app, 'passenger');
+    const number = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
+    const medium = await request(app.getHttpServer()).post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'id_card', number, birthDate: '1980-01-02' }).expect(201);
+    const mediumId = (medium.body as { id: string }).id;
+    return { as: support, params: { id: rider.id, mediumId }, body: { reason: 'stolen_medium', note: 'Khách báo mất ví' }, status: 200, subject: mediumId, before: true };
+  },
+  'POST /v1/support/accounts/{id}/media/{mediumId}/replacement': async (app, { support }) => {
+    const http = () => request(app.getHttpServer());
+    const [rider, admin] = await Promise.all([testAccount(app, 'passenger'), testAccount(app, 'admin')]);
+    const [oldUid, newUid] = [randomUUID(), randomUUID()].map((id) => id.replace(/-/g, '').slice(0, 14).toUpperCase());
+    await http().post('/v1/admin/transit-cards').set('Authorization', admin.bearer).send({ cards: [{ uid: oldUid }, { uid: newUid }] }).expect(201);
+    const medium = await http().post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'transit_card', uid: oldUid }).expect(201);
+    const mediumId = (medium.body as { id: string }).id;
+    return { as: support, params: { id: rider.id, mediumId }, body: { uid: newUid, reason: 'damaged_medium', note: 'Thẻ bị gãy' }, status: 201, subject: mediumId, before: true };
+  },
   'POST /v1/support/penalties/{id}/decision': async (app, { support }) => {
     const http = () => request(app.getHttpServer());
     const [rider, inspector] = await Promise.all([testAccount(app, 'passenger'), testAccount(app, 'inspector', { operatorId: 'hmc' })]);

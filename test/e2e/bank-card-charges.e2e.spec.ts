@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CardCharges } from '../../src/bank-cards/card-charges';
-import { CardDebts } from '../../src/bank-cards/card-debts';
 import { CardTokens } from '../../src/bank-cards/card-tokens';
 import type { DebtDto } from '../../src/bank-cards/bank-cards.dto';
 import { DAY_MS } from '../../src/fares/domain/local-time';
@@ -51,6 +50,7 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
         WHERE t.kind = 'card_fare' AND t.reference = ANY($1) AND e.ledger_account_id = 'system:ticket_sales' ORDER BY t.reference`,
       [journeyIds],
     );
+  const linkCard = async (bearer: string, token: string) => http().post('/v1/me/media').set('Authorization', bearer).send({ kind: 'bank_card', token }).expect(201);
   const denylisted = async (token: string): Promise<string | undefined> => {
     let cursor: string | undefined;
     let status: string | undefined;
@@ -92,7 +92,7 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
 
     const rider = await testAccount(app, 'passenger');
     const stranger = await testAccount(app, 'passenger');
-    await app.get(CardDebts).link(rider.id, token);
+    await linkCard(rider.bearer, token);
     const debts = (await http().get('/v1/me/debts').set('Authorization', rider.bearer).expect(200)).body as DebtDto[];
     expect(debts).toEqual([expect.objectContaining({ id: charge.id, amount: 12_000, currency: 'VND', status: 'unpaid', declineCode: 'insufficient_funds' })]);
     expect((await http().get('/v1/me/debts').set('Authorization', stranger.bearer).expect(200)).body).toEqual([]);
@@ -116,7 +116,7 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
     await chargeRun();
     const [charge] = await charges(token);
     const rider = await testAccount(app, 'passenger');
-    await app.get(CardDebts).link(rider.id, token);
+    await linkCard(rider.bearer, token);
     expectError(await http().post(`/v1/me/debts/${charge.id}/pay`).set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()), 422, 'CARD_DECLINED');
     // Not due yet: nothing is asked. Then, a day apart each, the schedule (6 retries within 14 days) and no more.
     await app.get(CardCharges).run();
@@ -179,7 +179,10 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
     expect(refused.body).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
 
     const rider = await testAccount(app, 'passenger');
-    await app.get(CardDebts).link(rider.id, token);
+    await linkCard(rider.bearer, token);
+    // Linked, it opens the rider's account, and is still refused while it owes.
+    const refusedLinked = await http().post('/v1/validations').set('Authorization', metroIn.bearer).send({ tapId: randomUUID(), medium, direction: 'entry' }).expect(200);
+    expect(refusedLinked.body).toMatchObject({ verdict: 'reject', reason: 'REVOKED', accountId: rider.id });
     await http().post(`/v1/me/debts/${charge.id}/pay`).set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).expect(200);
     const accepted = await http().post('/v1/validations').set('Authorization', metroIn.bearer).send({ tapId: randomUUID(), medium, direction: 'entry' }).expect(200);
     expect(accepted.body).toMatchObject({ verdict: 'accept', reason: 'OK' });

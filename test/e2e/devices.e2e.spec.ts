@@ -2,7 +2,7 @@ import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { testAccount } from '../support/auth';
-import { startTestApp } from '../support/test-app';
+import { startTestApp, testConfig } from '../support/test-app';
 import { expectError, useTestApp } from '../support/http';
 
 describe('validator devices over HTTP', () => {
@@ -53,6 +53,9 @@ describe('validator devices over HTTP', () => {
     expect(await problems({ operatorId: 'hmc', lineId: 'metro-9', stationId: '2a-cat-linh', kind: 'gate' })).toEqual(['lineId']);
     expect(await problems({ operatorId: 'nobody', lineId: 'bus-32', kind: 'bus' })).toEqual(['lineId', 'operatorId']);
     expect(await problems({ operatorId: 'hmc', lineId: 'metro-2a', stationId: '2a-cat-linh', kind: 'bus' })).toEqual(['kind', 'stationId']);
+    expect(await problems({ operatorId: 'transerco', kind: 'bus' })).toEqual(['lineId']);
+    expect(await problems({ operatorId: 'hmc', lineId: 'metro-2a', stationId: '2a-cat-linh', kind: 'inspector' })).toEqual(['lineId', 'stationId']);
+    expect(await problems({ operatorId: 'nobody', kind: 'inspector' })).toEqual(['operatorId']);
   });
 
   it('exchanges the secret for a validator token; a wrong secret or unknown device is 401', async () => {
@@ -69,6 +72,51 @@ describe('validator devices over HTTP', () => {
     expectError(wrong, 401, 'INVALID_CREDENTIALS');
     const unknown = await exchange('no-such-device', secret);
     expect({ ...unknown.body, requestId: 'x' }).toEqual({ ...wrong.body, requestId: 'x' });
+  });
+
+  it("registers an inspector's handset with no line or station; its token has role inspector, on every copy, and never works as a validator's", async () => {
+    const other = await startTestApp();
+    try {
+      const registered = (await register({ operatorId: 'hmc', kind: 'inspector' }).expect(201)).body;
+      expect(registered).toEqual({ deviceId: expect.any(String), secret: expect.any(String), operatorId: 'hmc', kind: 'inspector', createdAt: expect.any(String) });
+      const token = (await exchange(registered.deviceId, registered.secret).expect(200)).body.accessToken as string;
+      expect(jwt.decode(token)).toMatchObject({ sub: registered.deviceId, role: 'inspector', op: 'hmc', dev: true });
+      expect(jwt.decode(token)).not.toHaveProperty('line');
+      const bearer = `Bearer ${token}`;
+      const rider = await testAccount(app(), 'passenger');
+      const qr = (await http().get('/v1/me/qr').query({ format: 'text' }).set('Authorization', rider.bearer).expect(200)).text;
+      // The copy that registered it and one that only heard of it through Redis both take its token.
+      for (const server of [app().getHttpServer(), other.getHttpServer()]) {
+        const inspected = await request(server).post('/v1/inspections').set('Authorization', bearer).send({ qr, lineId: 'metro-2a' });
+        expect(inspected.status).toBe(200);
+        expect(inspected.body).toMatchObject({ result: 'NO_TAP' });
+      }
+      const [stored] = await app().get(DataSource).query(`SELECT inspector_id, device_id FROM inspections WHERE device_id = $1 LIMIT 1`, [registered.deviceId]);
+      expect(stored).toEqual({ inspector_id: null, device_id: registered.deviceId });
+      // It cannot tap, nor act as a validator elsewhere.
+      expectError(await http().post('/v1/validations').set('Authorization', bearer).send({ tapId: 'handset-1', qr, direction: 'entry' }), 403, 'FORBIDDEN');
+      expectError(await http().get('/v1/devices/me').set('Authorization', bearer), 403, 'FORBIDDEN');
+      expectError(await http().get('/v1/me').set('Authorization', bearer), 403, 'FORBIDDEN');
+
+      // Tokens signed with our key but naming a device of the other kind are refused.
+      const [{ kid, secret: key }] = testConfig().auth.tokenKeys;
+      const sign = (subject: string, payload: object) => `Bearer ${jwt.sign(payload, key, { algorithm: 'HS256', keyid: kid, issuer: 'lien-thong', audience: 'lien-thong-api', subject, expiresIn: 60 })}`;
+      const gate = (await register({ operatorId: 'hmc', lineId: 'metro-2a', stationId: '2a-lang', kind: 'gate' }).expect(201)).body;
+      expectError(await http().post('/v1/inspections').set('Authorization', sign(gate.deviceId, { role: 'inspector', op: 'hmc', dev: true })).send({ qr, lineId: 'metro-2a' }), 401, 'TOKEN_INVALID');
+      expectError(await http().post('/v1/inspections').set('Authorization', sign('no-such-handset', { role: 'inspector', op: 'hmc', dev: true })).send({ qr, lineId: 'metro-2a' }), 401, 'TOKEN_INVALID');
+      expectError(
+        await http().post('/v1/validations').set('Authorization', sign(registered.deviceId, { role: 'validator', op: 'hmc', line: 'metro-2a', stn: '2a-lang' })).send({ tapId: 'handset-2', qr, direction: 'entry' }),
+        401,
+        'TOKEN_INVALID',
+      );
+
+      // Disabled, it stops at once and gets no new token.
+      await http().post(`/v1/admin/devices/${registered.deviceId}/disable`).set('Authorization', admin).expect(200);
+      expectError(await http().post('/v1/inspections').set('Authorization', bearer).send({ qr, lineId: 'metro-2a' }), 401, 'DEVICE_DISABLED');
+      expectError(await exchange(registered.deviceId, registered.secret), 401, 'DEVICE_DISABLED');
+    } finally {
+      await other.close();
+    }
   });
 
   it('disables a device: its tokens stop working at once, on every copy of the service, and it gets no new one', async () => {

@@ -1,12 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
+import jwt, { type JwtPayload } from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { localDateAt } from '../../src/fares/domain/local-time';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import type { InspectionDto, PenaltyDto } from '../../src/inspection/inspection.dto';
 import type { CustomerServiceFigures } from '../../src/settlement/customer-service';
-import { testAccount, type TestAccount } from '../support/auth';
+import { testAccount, testHandset, type TestAccount } from '../support/auth';
 import { tap } from '../support/gate';
 import { expectError } from '../support/http';
 import { accountQr, metroGates } from '../support/journeys';
@@ -167,6 +168,72 @@ describe('inspection and penalty fares (e2e)', () => {
     expect(await inspect(`${header}.${payload}.${'A'.repeat(86)}`, { offline: true })).toMatchObject({ result: 'INVALID', reason: 'INVALID_QR' });
     // The device's offline deny list is open to inspectors.
     await http().get('/v1/denylist').set('Authorization', inspector.bearer).expect(200);
+  });
+
+  it("an inspector's handset judges offline from the JWKS and the deny list alone, uploads its checks, and issues a penalty that the rider pays", async () => {
+    const handset = await testHandset(app, { operatorId: 'hmc' });
+    const [paying, blocked] = await Promise.all([testAccount(app, 'passenger'), testAccount(app, 'passenger')]);
+    await topUp(app, blocked.bearer, 200_000);
+    const qrs = { paying: await accountQr(app, paying.bearer), blocked: await accountQr(app, blocked.bearer) };
+    await http().put(`/v1/admin/accounts/${blocked.id}/gate-block`).set('Authorization', admin.bearer).send({ blocked: true, reason: 'Báo mất điện thoại' }).expect(204);
+
+    // What the handset downloads while it has a network: the keys and the deny list.
+    const jwks = (await http().get('/v1/keys').expect(200)).body as { keys: Array<JsonWebKey & { kid: string }> };
+    const download = async (): Promise<Set<string>> => {
+      const entries: Array<{ kind: string; id: string; status: string }> = [];
+      for (let since: string | undefined, page; ; since = page.cursor) {
+        page = (await http().get('/v1/denylist').query(since === undefined ? {} : { since }).set('Authorization', handset.bearer).expect(200)).body as { entries: typeof entries; cursor: string };
+        entries.push(...page.entries);
+        if (page.entries.length === 0) break;
+      }
+      const accounts = new Set<string>();
+      for (const entry of entries.filter((candidate) => candidate.kind === 'account')) {
+        if (entry.status === 'blocked') accounts.add(entry.id);
+        else accounts.delete(entry.id);
+      }
+      return accounts;
+    };
+    // A change reaches the deny list once it has settled (a couple of seconds).
+    const blockedAccounts = await waitFor(download, (accounts) => accounts.has(blocked.id), 10_000);
+    // Offline, with nothing but those: the signature, the expiry and the deny list (no code of ours).
+    const judge = (qr: string): string => {
+      const kid = jwt.decode(qr, { complete: true })?.header.kid;
+      const jwk = jwks.keys.find((key) => key.kid === kid);
+      if (!jwk) return 'INVALID';
+      try {
+        const claims = jwt.verify(qr, createPublicKey({ key: jwk, format: 'jwk' }), { algorithms: ['ES256'] }) as JwtPayload;
+        return blockedAccounts.has(String(claims.sub)) ? 'INVALID' : 'VALID';
+      } catch {
+        return 'INVALID';
+      }
+    };
+    const [header, payload] = qrs.paying.split('.');
+    const forged = `${header}.${payload}.${'A'.repeat(86)}`;
+    expect([judge(qrs.paying), judge(qrs.blocked), judge(forged)]).toEqual(['VALID', 'INVALID', 'INVALID']);
+
+    // Back online, it uploads what it checked; the service records the same results.
+    const checkedAt = new Date(Date.now() - 20 * 60_000).toISOString();
+    const upload = async (qr: string) =>
+      (await http().post('/v1/inspections').set('Authorization', handset.bearer).send({ qr, lineId: 'metro-2a', offline: true, occurredAt: checkedAt }).expect(200)).body as InspectionDto;
+    const recorded = [await upload(qrs.paying), await upload(qrs.blocked), await upload(forged)];
+    expect(recorded.map((check) => check.result)).toEqual(['VALID', 'INVALID', 'INVALID']);
+    expect(recorded[1]).toMatchObject({ reason: 'REVOKED', basis: 'offline', occurredAt: checkedAt, penaltyPossible: true });
+
+    const revenueBefore = await penaltyRevenue();
+    const penalty = (await http().post('/v1/penalties').set('Authorization', handset.bearer).send({ inspectionId: recorded[1].id }).expect(201)).body as PenaltyDto;
+    expect(penalty).toMatchObject({ accountId: blocked.id, operatorId: 'hmc', amount: 200_000, status: 'issued' });
+    const [issuer] = await app.get(DataSource).query<Array<{ issued_by: string | null; issued_by_device: string | null }>>(`SELECT issued_by, issued_by_device FROM penalties WHERE id = $1`, [penalty.id]);
+    expect(issuer).toEqual({ issued_by: null, issued_by_device: handset.deviceId });
+    await http().post(`/v1/me/penalties/${penalty.id}/payment`).set('Authorization', blocked.bearer).set('Idempotency-Key', randomUUID()).send().expect(200);
+    expect(await walletBalance(app, blocked.bearer)).toBe(0);
+    expect((await penaltyRevenue()) - revenueBefore).toBe(200_000);
+    const audit = (await http().get('/v1/admin/audit').query({ subjectId: penalty.id }).set('Authorization', admin.bearer).expect(200)).body as Array<{ action: string; actor: object }>;
+    expect(audit.map((entry) => [entry.action, entry.actor])).toEqual([['penalty.issue', { id: handset.deviceId, role: 'inspector', operatorId: 'hmc' }]]);
+
+    // A handset of another operator neither inspects hmc's lines nor issues its penalties.
+    const vinbusHandset = await testHandset(app, { operatorId: 'vinbus' });
+    expectError(await http().post('/v1/inspections').set('Authorization', vinbusHandset.bearer).send({ qr: qrs.paying, lineId: 'metro-2a' }), 403, 'OPERATOR_SCOPE');
+    expectError(await http().post('/v1/penalties').set('Authorization', vinbusHandset.bearer).send({ inspectionId: recorded[2].id }), 404, 'NOT_FOUND');
   });
 
   it('lets the rider dispute a penalty and support cancel it, audited', async () => {

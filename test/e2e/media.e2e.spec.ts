@@ -157,10 +157,85 @@ describe('media of an account: transit cards and chip ID cards at the gates', ()
       expect(statuses).toHaveLength(2);
       expect(statuses).toEqual(expect.arrayContaining([{ id: old.id, status: 'replaced' }, { id: replacement.id, status: 'active' }]));
       expect(await tap(app(), catLinh, { medium: card(oldUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
-      const balance = await walletBalance(app(), passenger.bearer);
-      expect(await tap(app(), catLinh, { medium: card(newCardUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'accept', accountId: passenger.id, balance });
+      // The new card rides on the account's month pass.
+      expect(await tap(app(), catLinh, { medium: card(newCardUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'accept', ticketId: order.body.tickets[0].id });
       const tickets = (await http().get('/v1/tickets').set('Authorization', passenger.bearer).expect(200)).body as Array<{ id: string }>;
       expect(tickets.map((ticket) => ticket.id)).toContain(order.body.tickets[0].id);
+    });
+  });
+
+  describe("a card opens the account's passes", () => {
+    const buy = async (productId: string, bearer = passenger.bearer) =>
+      (await http().post('/v1/orders').set('Authorization', bearer).set('Idempotency-Key', randomUUID()).send({ payWith: 'wallet', items: [{ productId }] }).expect(201)).body.tickets[0].id as string;
+
+    it('a rider with a metro pass rides on it with a linked transit card: no charge on the metro, pay as you go on the bus', async () => {
+      const uid = newUid();
+      await register(uid);
+      await topUp(app(), passenger.bearer, 200_000);
+      const passId = await buy('metro-day');
+      await link({ kind: 'transit_card', uid }).expect(201);
+      const balance = await walletBalance(app(), passenger.bearer);
+
+      const entry = await tap(app(), catLinh, { medium: card(uid, 1), direction: 'entry' });
+      expect(entry).toEqual({ verdict: 'accept', reason: 'OK', ticketId: passId, journeyId: expect.any(String) });
+      // As with the pass's QR: inside already.
+      expect(await tap(app(), catLinh, { medium: card(uid, 2), direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'PASSBACK', ticketId: passId });
+      expect(await tap(app(), haDong, { medium: card(uid, 3), direction: 'exit' })).toEqual({ verdict: 'accept', reason: 'OK', ticketId: passId, journeyId: entry.journeyId });
+      expect(await walletBalance(app(), passenger.bearer)).toBe(balance);
+      // The rider's history shows the journey on the pass, made with the card.
+      const journeys = await waitFor(
+        async () => (await http().get('/v1/me/journeys').set('Authorization', passenger.bearer).expect(200)).body as Array<{ id: string; status: string }>,
+        (list) => list.some((journey) => journey.id === entry.journeyId && journey.status === 'closed'),
+      );
+      expect(journeys.find((journey) => journey.id === entry.journeyId)).toMatchObject({ medium: 'transit_card', mediumKind: 'pass' });
+
+      // A metro pass does not cover the bus: the card pays as you go there.
+      const bus = await gateAt(app(), 'bus-32', null);
+      const busEntry = await tap(app(), bus, { medium: card(uid, 4), direction: 'entry', stationId: '32-ben-xe-giap-bat' });
+      expect(busEntry).toMatchObject({ verdict: 'accept', reason: 'OK', accountId: passenger.id, balance });
+      const busExit = await tap(app(), bus, { medium: card(uid, 5), direction: 'exit', stationId: '32-xa-dan' });
+      expect(busExit).toMatchObject({ verdict: 'accept', accountId: passenger.id, journeyId: busEntry.journeyId });
+      expect(busExit.fare).toBeGreaterThan(0);
+    });
+
+    it('a linked CCCD opens the pass too; a refunded pass no longer does (pay as you go again)', async () => {
+      const number = cccd();
+      const birthDate = '1988-02-29';
+      await topUp(app(), passenger.bearer, 200_000);
+      const passId = await buy('metro-week');
+      await link({ kind: 'id_card', number, birthDate }).expect(201);
+      const chip = { kind: 'id_card', number, birthDate };
+      const balance = await walletBalance(app(), passenger.bearer);
+
+      await http().post(`/v1/tickets/${passId}/refund`).set('Authorization', passenger.bearer).set('Idempotency-Key', randomUUID()).expect(200);
+      const refunded = await walletBalance(app(), passenger.bearer);
+      expect(refunded).toBeGreaterThan(balance);
+      const entry = await tap(app(), catLinh, { medium: chip, direction: 'entry' });
+      expect(entry).toMatchObject({ verdict: 'accept', reason: 'OK', accountId: passenger.id, balance: refunded });
+      expect(await tap(app(), haDong, { medium: chip, direction: 'exit' })).toMatchObject({ verdict: 'accept', accountId: passenger.id, fare: fare() });
+
+      const weekId = await buy('metro-week');
+      const onPass = await tap(app(), haDong, { medium: chip, direction: 'entry' });
+      expect(onPass).toEqual({ verdict: 'accept', reason: 'OK', ticketId: weekId, journeyId: expect.any(String) });
+      expect(await tap(app(), catLinh, { medium: chip, direction: 'exit' })).toEqual({ verdict: 'accept', reason: 'OK', ticketId: weekId, journeyId: onPass.journeyId });
+    });
+
+    it('a pass that has not begun yet (valid from tomorrow) leaves the card on pay as you go; a retried tap keeps its subject', async () => {
+      const uid = newUid();
+      await register(uid);
+      await topUp(app(), passenger.bearer, 200_000);
+      const tomorrow = localDateAt(Date.now() + 24 * 3600_000);
+      await http().post('/v1/orders').set('Authorization', passenger.bearer).set('Idempotency-Key', randomUUID()).send({ payWith: 'wallet', items: [{ productId: 'metro-day', validFrom: tomorrow }] }).expect(201);
+      await link({ kind: 'transit_card', uid }).expect(201);
+      const tapId = randomUUID();
+      const entry = await tap(app(), catLinh, { tapId, medium: card(uid, 1), direction: 'entry' });
+      expect(entry).toMatchObject({ verdict: 'accept', reason: 'OK', accountId: passenger.id });
+      const passId = await buy('metro-day');
+      // The same tap again: the same subject (pay as you go), its first verdict, even though a pass now covers it.
+      expect(await tap(app(), catLinh, { tapId, medium: card(uid, 1), direction: 'entry' })).toEqual(entry);
+      const exit = await tap(app(), haDong, { medium: card(uid, 2), direction: 'exit' });
+      expect(exit).toMatchObject({ verdict: 'accept', accountId: passenger.id, fare: fare(), journeyId: entry.journeyId });
+      expect(await tap(app(), haDong, { medium: card(uid, 3), direction: 'entry' })).toMatchObject({ verdict: 'accept', ticketId: passId });
     });
   });
 

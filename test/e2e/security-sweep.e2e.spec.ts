@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
 import { createClient } from 'redis';
 import request from 'supertest';
 import { parse as parseYaml } from 'yaml';
@@ -14,7 +15,7 @@ import { loadConfig } from '../../src/config/config';
 import { GateKeys } from '../../src/gate-state/gate-state';
 import { RedisService } from '../../src/redis/redis.service';
 import { GATE_ROUTE_ACCESS } from '../../src/validation/gate.route';
-import { testAccount, testDevice, type TestAccount, type TestDevice } from '../support/auth';
+import { testAccount, testDevice, testHandset, type TestAccount, type TestDevice } from '../support/auth';
 import { declaredRoutes, type DeclaredRoute } from '../support/routes';
 import {
   bodyFields,
@@ -76,11 +77,35 @@ interface Victim extends TestAccount {
   paymentId: string;
   /** A chip ID card linked to the victim's account. */
   mediumId: string;
+  /** A penalty an hmc inspector's handset issued to the victim, who disputed it. */
+  penaltyId: string;
+}
+
+/** A caller beyond the one per role in `as`: refused (403) wherever its role is not allowed. */
+interface ExtraCaller {
+  label: string;
+  role: Role;
+  bearer: string;
 }
 
 interface Fixtures {
-  /** A caller of each role; the passenger is the attacker, the operator works for hmc, the validator is an hmc gate. */
+  /**
+   * A caller of each role; the passenger is the attacker, the operator works for hmc, the validator is an
+   * hmc gate, the support agent is bound to hmc, the inspector is an hmc inspector's handset (a device).
+   */
   as: Record<Role, string>;
+  /** An inspector's account (a person, not a handset) and a support agent bound to another operator (vinbus). */
+  extra: ExtraCaller[];
+  /** The support agent bound to vinbus. */
+  otherSupport: string;
+  /** Another passenger's account id (the attacker's). */
+  otherRider: string;
+  /** A transit card the scheme issued and nobody holds. */
+  spareCardUid: string;
+  /** A handset's token of a disabled handset. */
+  disabledHandset: string;
+  /** Tokens signed with our key whose role does not match the device they name (a handset as a validator, a gate as a handset). */
+  crossKind: { handsetAsValidator: string; gateAsHandset: string };
   forged: Record<Role, ForgedTokens>;
   /** A passenger whose order, ticket, claim and payment the others try to reach. */
   victim: Victim;
@@ -362,6 +387,29 @@ const SWEEP: Record<string, Expectation> = {
     fields: { note: 'text' },
     accepts: 201,
   },
+  'GET /v1/support/accounts/{id}/media': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id }),
+    control: { status: 200 },
+    foreign: [{ as: (f) => f.as.support, params: () => ({ id: NO_SUCH_ID }), status: 404, code: 'NOT_FOUND' }],
+  },
+  'POST /v1/support/accounts/{id}/media/{mediumId}/block': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id, mediumId: f.victim.mediumId }),
+    body: () => ({ reason: 'lost_medium', note: 'Khách báo mất thẻ tại quầy' }),
+    // Another rider's medium: 404, nothing blocked.
+    control: { params: (f) => ({ id: f.otherRider, mediumId: f.victim.mediumId }), status: 404 },
+    fields: { note: 'text' },
+    accepts: 200,
+  },
+  'POST /v1/support/accounts/{id}/media/{mediumId}/replacement': {
+    access: ['support'],
+    params: (f) => ({ id: f.victim.id, mediumId: f.victim.mediumId }),
+    body: (f) => ({ uid: f.spareCardUid, reason: 'lost_medium', note: 'Cấp thẻ mới tại quầy' }),
+    control: { params: (f) => ({ id: f.otherRider, mediumId: f.victim.mediumId }), status: 404 },
+    fields: { note: 'text' },
+    accepts: 201,
+  },
   'GET /v1/admin/audit': { access: ['admin'], query: () => ({ limit: '10' }), control: { status: 200 } },
   'PUT /v1/support/accounts/{id}/gate-block': {
     access: ['support'],
@@ -393,10 +441,13 @@ const SWEEP: Record<string, Expectation> = {
   },
   'POST /v1/support/penalties/{id}/decision': {
     access: ['support'],
-    params: () => ({ id: NO_SUCH_ID }),
+    params: (f) => ({ id: f.victim.penaltyId }),
     body: () => ({ uphold: false, note: 'Camera cho thấy khách đã chạm thẻ' }),
-    control: { status: 404 },
+    control: { params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    // An agent bound to another operator does not see hmc's penalty.
+    foreign: [{ as: (f) => f.otherSupport, status: 404, code: 'NOT_FOUND' }],
     fields: { note: 'text' },
+    accepts: 200,
   },
   'GET /v1/keys': { access: 'public', control: { status: 200 } },
   'POST /v1/admin/tickets/{id}/revoke': {
@@ -690,6 +741,10 @@ describe('security sweep', () => {
         }
         expectControl('with a logged-out session', f.revoked);
         expectControl('as a disabled device', f.disabled);
+        expectControl('as a disabled handset', f.disabledHandset);
+        expectControl("with a validator's token naming a handset", f.crossKind.handsetAsValidator);
+        expectControl("with a handset's token naming a gate", f.crossKind.gateAsHandset);
+        for (const extra of f.extra) expectControl(`as ${extra.label}`, extra.bearer);
       } else {
         const allowed = entry.access;
         expect401('without a token', undefined, 'UNAUTHENTICATED');
@@ -703,8 +758,15 @@ describe('security sweep', () => {
         }
         expect401('with a logged-out session', f.revoked, 'TOKEN_REVOKED');
         expect401('as a disabled device', f.disabled, 'DEVICE_DISABLED');
+        expect401('as a disabled handset', f.disabledHandset, 'DEVICE_DISABLED');
+        // A device token must name a device of its own kind: a handset never taps, a gate never inspects.
+        expect401("with a validator's token naming a handset", f.crossKind.handsetAsValidator, 'TOKEN_INVALID');
+        expect401("with a handset's token naming a gate", f.crossKind.gateAsHandset, 'TOKEN_INVALID');
         for (const role of ROLES.filter((candidate) => !allowed.includes(candidate))) {
           jobs.push(async () => findings.error(`${operation.key} as ${role}`, await send(callFor(operation, { bearer: f.as[role] })), 403, 'FORBIDDEN'));
+        }
+        for (const extra of f.extra.filter((candidate) => !allowed.includes(candidate.role))) {
+          jobs.push(async () => findings.error(`${operation.key} as ${extra.label}`, await send(callFor(operation, { bearer: extra.bearer })), 403, 'FORBIDDEN'));
         }
         expectControl('as an allowed caller', controlCaller(entry));
       }
@@ -852,7 +914,7 @@ describe('security sweep', () => {
     it('refuses denylist cursors hiding a NUL, a control character or an impossible time with 400', async () => {
       const findings = new Findings();
       for (const since of EDGE_CURSORS) {
-        for (const role of ['admin', 'validator'] as const) {
+        for (const role of ['admin', 'validator', 'inspector'] as const) {
           findings.error(`GET /v1/denylist?since=${since} as ${role}`, await send({ method: 'GET', path: '/v1/denylist', query: [['since', since]], bearer: f.as[role] }), 400, 'VALIDATION_FAILED');
         }
       }
@@ -1053,16 +1115,18 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
     if (response.status !== status) throw new Error(`fixture: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
     return response;
   };
-  const [admin, operator, support, inspector, attacker, victimAccount, leaving] = await Promise.all([
+  const [admin, operator, support, otherSupport, inspectorAccount, attacker, victimAccount, leaving] = await Promise.all([
     testAccount(app, 'admin'),
     testAccount(app, 'operator', { operatorId: 'hmc' }),
     testAccount(app, 'support', { operatorId: 'hmc' }),
+    testAccount(app, 'support', { operatorId: 'vinbus' }),
     testAccount(app, 'inspector', { operatorId: 'hmc' }),
     testAccount(app, 'passenger'),
     testAccount(app, 'passenger'),
     testAccount(app, 'passenger'),
   ]);
   const [device, retired, listener] = await Promise.all([testDevice(app), testDevice(app), testDevice(app)]);
+  const [handset, retiredHandset] = await Promise.all([testHandset(app, { operatorId: 'hmc' }), testHandset(app, { operatorId: 'hmc' })]);
 
   const payment = ok(
     await http().post('/v1/wallet/top-ups').set('Authorization', victimAccount.bearer).set('Idempotency-Key', randomUUID()).send({ amount: 100_000 }),
@@ -1089,8 +1153,18 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
     201,
   ).body as { id: string };
 
+  // The handset finds the victim without a tap, issues a penalty, and the victim disputes it.
+  const accountQr = ok(await http().get('/v1/me/qr').query({ format: 'text' }).set('Authorization', victimAccount.bearer), 200).text;
+  const inspection = ok(await http().post('/v1/inspections').set('Authorization', handset.bearer).send({ qr: accountQr, lineId: 'metro-2a' }), 200).body as { id: string };
+  const penalty = ok(await http().post('/v1/penalties').set('Authorization', handset.bearer).send({ inspectionId: inspection.id }), 201).body as { id: string };
+  ok(await http().post(`/v1/me/penalties/${penalty.id}/dispute`).set('Authorization', victimAccount.bearer).send({ reason: 'Cổng không phản hồi khi tôi chạm' }), 200);
+
+  const spareCardUid = '04A2B3C4D5E6F7';
+  ok(await http().post('/v1/admin/transit-cards').set('Authorization', admin.bearer).send({ cards: [{ uid: spareCardUid }] }), 201);
+
   ok(await http().post('/v1/auth/logout').send({ refreshToken: leaving.refreshToken }), 204);
   ok(await http().post(`/v1/admin/devices/${retired.deviceId}/disable`).set('Authorization', admin.bearer), 200);
+  ok(await http().post(`/v1/admin/devices/${retiredHandset.deviceId}/disable`).set('Authorization', admin.bearer), 200);
 
   const as: Record<Role, string> = {
     passenger: attacker.bearer,
@@ -1098,14 +1172,28 @@ async function setUpFixtures(app: NestFastifyApplication): Promise<Fixtures> {
     admin: admin.bearer,
     validator: device.bearer,
     support: support.bearer,
-    inspector: inspector.bearer,
+    inspector: handset.bearer,
   };
   const [key] = testConfig().auth.tokenKeys;
+  const signed = (subject: string, payload: object) =>
+    `Bearer ${jwt.sign(payload, key.secret, { algorithm: 'HS256', keyid: key.kid, issuer: 'lien-thong', audience: 'lien-thong-api', subject, expiresIn: 3600 })}`;
   const today = localDayNumber(Date.now());
   return {
     as,
     forged: Object.fromEntries(ROLES.map((role) => [role, forgedTokens(as[role], key)])) as Record<Role, ForgedTokens>,
-    victim: { ...victimAccount, orderId: order.id, ticketId, ticketQr, claimId: claim.id, paymentId: payment.id, mediumId: medium.id },
+    victim: { ...victimAccount, orderId: order.id, ticketId, ticketQr, claimId: claim.id, paymentId: payment.id, mediumId: medium.id, penaltyId: penalty.id },
+    extra: [
+      { label: "an inspector's account", role: 'inspector', bearer: inspectorAccount.bearer },
+      { label: 'a support agent of vinbus', role: 'support', bearer: otherSupport.bearer },
+    ],
+    otherSupport: otherSupport.bearer,
+    otherRider: attacker.id,
+    spareCardUid,
+    disabledHandset: retiredHandset.bearer,
+    crossKind: {
+      handsetAsValidator: signed(handset.deviceId, { role: 'validator', op: 'hmc', line: 'metro-2a', stn: '2a-cat-linh' }),
+      gateAsHandset: signed(device.deviceId, { role: 'inspector', op: 'hmc', dev: true }),
+    },
     device,
     revoked: leaving.bearer,
     disabled: retired.bearer,

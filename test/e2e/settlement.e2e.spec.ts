@@ -120,7 +120,7 @@ describe('daily settlement through HTTP', () => {
     // The pass's day part: 300,000 / 30 = 10,000, by passenger-km 12.5 : 5.1 → 7,102.27 and 2,897.73 → 7,102 and 2,898.
     const metro = (await statement(metroStaff, { date: today }).expect(200)).body;
     expect(metro.operatorId).toBe(net.metroOperator);
-    expect(metro.operators).toEqual([{ operatorId: net.metroOperator, singleTickets: 18_625, passes: 0, payAsYouGo: 0, passAllocation: 7_102, adjustments: 0, total: 25_727 }]);
+    expect(metro.operators).toEqual([{ operatorId: net.metroOperator, singleTickets: 18_625, passes: 0, payAsYouGo: 0, bankCards: 0, passAllocation: 7_102, adjustments: 0, total: 25_727 }]);
     expect(metro.sales.filter((row: { productId: string; operatorId: string | null }) => row.productId === pass || row.operatorId === net.metroOperator)).toEqual([
       { productId: 'metro-single', riderCategory: 'adult', kind: 'single', operatorId: net.metroOperator, count: 2, amount: 27_220 },
       { productId: pass, riderCategory: 'adult', kind: 'pass', operatorId: null, count: 1, amount: 300_000 },
@@ -144,7 +144,7 @@ describe('daily settlement through HTTP', () => {
     expect(metro.check.balanced).toBe(true);
 
     const bus = (await statement(busStaff, { date: today, operatorId: net.busOperator }).expect(200)).body;
-    expect(bus.operators).toEqual([{ operatorId: net.busOperator, singleTickets: 0, passes: 0, payAsYouGo: 0, passAllocation: 2_898, adjustments: 0, total: 2_898 }]);
+    expect(bus.operators).toEqual([{ operatorId: net.busOperator, singleTickets: 0, passes: 0, payAsYouGo: 0, bankCards: 0, passAllocation: 2_898, adjustments: 0, total: 2_898 }]);
     expect(bus.freeRides).toEqual([{ operatorId: net.busOperator, lineId: net.busLine, mediumKind: 'qr', rides: 1, passengerKm: 5.1 }]);
 
     expectError(await statement(metroStaff, { date: today, operatorId: net.busOperator }), 403, 'OPERATOR_SCOPE');

@@ -1,8 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { localDateAt } from '../../src/fares/domain/local-time';
+import type { AppConfig } from '../../src/config/config';
+import { APP_CONFIG } from '../../src/config/config.module';
+import { localDate, localDateAt, localDayNumber } from '../../src/fares/domain/local-time';
+import { transitCardCryptogram } from '../../src/media/medium-keys';
 import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import type { AuditEntryDto } from '../../src/audit/audit.dto';
 import type { CustomerServiceFigures } from '../../src/settlement/customer-service';
@@ -11,6 +15,7 @@ import { expectError } from '../support/http';
 import { tap } from '../support/gate';
 import { accountQr, journeysWritten, localMorning, metroGates, ride } from '../support/journeys';
 import { expectLedgerBalanced, topUp, walletBalance } from '../support/money';
+import { createIsolatedDatabase, dropIsolatedDatabase, redisDbUrl } from '../support/sweep';
 import { startTestApp } from '../support/test-app';
 
 describe('customer service: finding riders, adjustments, the audit log and the statement (e2e)', () => {
@@ -196,4 +201,120 @@ describe('customer service: finding riders, adjustments, the audit log and the s
     expect(await journeysAs(anyAgent.bearer)).toEqual(['metro-2a']);
     expectError(await http().get(`/v1/support/accounts/${randomUUID()}/journeys`).set('Authorization', anyAgent.bearer), 404, 'NOT_FOUND');
   });
+
+  it("blocks and replaces a rider's card through the media module, audited with the reason, before and after; balance and passes stay", async () => {
+    const [admin, rider, stranger] = await Promise.all([testAccount(app, 'admin'), testAccount(app, 'passenger'), testAccount(app, 'passenger')]);
+    // Media are the scheme's, not an operator's: an agent bound to one may block and replace them.
+    const agent = await testAccount(app, 'support', { operatorId: 'vinbus' });
+    const masterKey = app.get<AppConfig>(APP_CONFIG).media.transitCardMasterKey;
+    const card = (uid: string, counter: number) => ({ kind: 'transit_card', uid, counter, cryptogram: transitCardCryptogram(masterKey, uid, counter) });
+    const [lostUid, newUid, foreignUid] = [0, 1, 2].map(() => randomBytes(7).toString('hex').toUpperCase());
+    await http().post('/v1/admin/transit-cards').set('Authorization', admin.bearer).send({ cards: [lostUid, newUid, foreignUid].map((uid) => ({ uid })) }).expect(201);
+    await topUp(app, rider.bearer, 400_000);
+    const pass = ((await http().post('/v1/orders').set('Authorization', rider.bearer).set('Idempotency-Key', randomUUID()).send({ payWith: 'wallet', items: [{ productId: 'metro-month' }] }).expect(201)).body as { tickets: Array<{ id: string }> }).tickets[0];
+    const lost = (await http().post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'transit_card', uid: lostUid }).expect(201)).body as { id: string };
+    const strangers = (await http().post('/v1/me/media').set('Authorization', stranger.bearer).send({ kind: 'transit_card', uid: foreignUid }).expect(201)).body as { id: string };
+    const balance = await walletBalance(app, rider.bearer);
+
+    const listed = await http().get(`/v1/support/accounts/${rider.id}/media`).set('Authorization', agent.bearer).expect(200);
+    expect(listed.body).toEqual([expect.objectContaining({ id: lost.id, kind: 'transit_card', status: 'active', label: `Thẻ ···${lostUid.slice(-4)}` })]);
+    expect(JSON.stringify(listed.body)).not.toContain(lostUid);
+
+    // Blocking: only the rider's own medium, with a reason code; at once at the gates.
+    const block = (mediumId: string, accountId = rider.id) =>
+      http().post(`/v1/support/accounts/${accountId}/media/${mediumId}/block`).set('Authorization', agent.bearer).send({ reason: 'lost_medium', note: 'Khách báo mất thẻ tại quầy ga Cát Linh' });
+    expectError(await block(strangers.id), 404, 'NOT_FOUND');
+    expectError(await block(lost.id, randomUUID()), 404, 'NOT_FOUND');
+    expect((await block(lost.id).expect(200)).body).toMatchObject({ id: lost.id, status: 'blocked' });
+    const gates = await metroGates(app, ['2a-cat-linh']);
+    expect(await tap(app, gates['2a-cat-linh'], { medium: card(lostUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+
+    // Replacing: a card the scheme issued and nobody else holds; the old one stays blocked.
+    const replace = (uid: string) =>
+      http().post(`/v1/support/accounts/${rider.id}/media/${lost.id}/replacement`).set('Authorization', agent.bearer).send({ uid, reason: 'lost_medium', note: 'Cấp thẻ mới tại quầy' });
+    expectError(await replace(foreignUid), 409, 'MEDIUM_LINKED_ELSEWHERE');
+    expectError(await replace('04A2B3C4D5E6F7'), 422, 'CARD_NOT_ISSUED');
+    expectError(await replace(lostUid), 409, 'MEDIUM_SAME');
+    const replaced = (await replace(newUid).expect(201)).body as { replaced: { id: string; status: string }; medium: { id: string; status: string; kind: string } };
+    expect(replaced).toMatchObject({ replaced: { id: lost.id, status: 'blocked' }, medium: { kind: 'transit_card', status: 'active' } });
+    expect(JSON.stringify(replaced)).not.toContain(newUid);
+    const statuses = ((await http().get('/v1/me/media').set('Authorization', rider.bearer).expect(200)).body as Array<{ id: string; status: string }>).map(({ id, status }) => ({ id, status }));
+    expect(statuses).toEqual(expect.arrayContaining([{ id: lost.id, status: 'blocked' }, { id: replaced.medium.id, status: 'active' }]));
+    expect(await tap(app, gates['2a-cat-linh'], { medium: card(lostUid, 2), direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'REVOKED' });
+    expect(await tap(app, gates['2a-cat-linh'], { medium: card(newUid, 1), direction: 'entry' })).toMatchObject({ verdict: 'accept' });
+    expect(await walletBalance(app, rider.bearer)).toBe(balance);
+    expect(((await http().get('/v1/tickets').set('Authorization', rider.bearer).expect(200)).body as Array<{ id: string }>).map((ticket) => ticket.id)).toContain(pass.id);
+
+    const audit = (await http().get('/v1/admin/audit').query({ subjectId: lost.id }).set('Authorization', admin.bearer).expect(200)).body as AuditEntryDto[];
+    expect(audit.filter((entry) => entry.actor.id === agent.id).map(({ action, actor, reason, note, before, after }) => ({ action, actor, reason, note, before, after }))).toEqual([
+      {
+        action: 'medium.replace',
+        actor: { id: agent.id, role: 'support', operatorId: 'vinbus' },
+        reason: 'lost_medium',
+        note: 'Cấp thẻ mới tại quầy',
+        before: { status: 'blocked' },
+        after: { status: 'blocked', replacedBy: { id: replaced.medium.id, kind: 'transit_card', label: `Thẻ ···${newUid.slice(-4)}`, status: 'active' }, replaced: [] },
+      },
+      {
+        action: 'medium.block',
+        actor: { id: agent.id, role: 'support', operatorId: 'vinbus' },
+        reason: 'lost_medium',
+        note: 'Khách báo mất thẻ tại quầy ga Cát Linh',
+        before: { status: 'active' },
+        after: { status: 'blocked', replaced: [] },
+      },
+    ]);
+    // Riders, operators and inspectors cannot.
+    expectError(await http().post(`/v1/support/accounts/${rider.id}/media/${lost.id}/block`).set('Authorization', rider.bearer).send({ reason: 'lost_medium', note: 'Tự khoá' }), 403, 'FORBIDDEN');
+  });
 });
+
+/**
+ * A day can be closed while it runs; what customer service does on it afterwards cannot be in its frozen
+ * statement, so it lands on the next day's. On a database of its own: it closes today.
+ */
+describe("customer service after its day was closed (e2e)", () => {
+  const DATABASE = 'lienthong_support_close_test';
+  const REDIS_DB = 9;
+  let app: NestFastifyApplication;
+  const http = () => request(app.getHttpServer());
+  const flushRedis = async () => {
+    const redis = createClient({ url: redisDbUrl(REDIS_DB) });
+    await redis.connect();
+    await redis.flushDb();
+    await redis.quit();
+  };
+
+  beforeAll(async () => {
+    const databaseUrl = await createIsolatedDatabase(DATABASE);
+    await flushRedis();
+    app = await startTestApp({ DATABASE_URL: databaseUrl, REDIS_URL: redisDbUrl(REDIS_DB) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await flushRedis();
+    await dropIsolatedDatabase(DATABASE);
+  });
+
+  it("puts an adjustment made after its day was closed on the next day's statement, once", async () => {
+    const [admin, support, rider] = await Promise.all([testAccount(app, 'admin'), testAccount(app, 'support', { operatorId: 'hmc' }), testAccount(app, 'passenger')]);
+    const today = localDateAt(Date.now());
+    const tomorrow = localDate(localDayNumber(Date.now()) + 1);
+    const goodwill = async (date: string) => {
+      const response = await http().get('/v1/settlements/daily').query({ date }).set('Authorization', admin.bearer).expect(200);
+      const figures = (response.body as { customerService: CustomerServiceFigures }).customerService;
+      return figures.adjustments.find((row) => row.operatorId === 'hmc' && row.reason === 'goodwill')?.amount ?? 0;
+    };
+    const adjust = (amount: number) =>
+      http().post(`/v1/support/accounts/${rider.id}/adjustments`).set('Authorization', support.bearer).set('Idempotency-Key', randomUUID()).send({ amount, reason: 'goodwill', note: 'Tàu chậm 20 phút' }).expect(201);
+
+    await adjust(3_000);
+    await http().post(`/v1/settlements/daily/${today}/close`).set('Authorization', admin.bearer).expect(200);
+    await adjust(12_000);
+    expect(await goodwill(today)).toBe(3_000);
+    expect(await goodwill(tomorrow)).toBe(12_000);
+    expect(await walletBalance(app, rider.bearer)).toBe(15_000);
+  });
+});
+

@@ -26,14 +26,14 @@ import { gateArguments, keysFor, parseOutcome, type GateCall } from '../../src/g
 import { testConfig } from '../support/test-app';
 
 const GATE_STATE = join(__dirname, '..', '..', 'src', 'gate-state');
-const SCRIPTS = ['gate.lua', 'undo-tap.lua', 'restore-spend.lua', 'move-wallet-balance.lua', 'spend-wallet-balance.lua', 'release-wallet-movement.lua', 'medium.lua', 'lower-spend.lua'];
+const SCRIPTS = ['gate.lua', 'undo-tap.lua', 'restore-spend.lua', 'move-wallet-balance.lua', 'spend-wallet-balance.lua', 'release-wallet-movement.lua', 'medium.lua', 'lower-spend.lua', 'index-account-pass.lua'];
 const source = (name: string) => readFileSync(join(GATE_STATE, name), 'utf8');
 /** Lua without its comments. */
 const code = (lua: string) => lua.replace(/--.*$/gm, '');
 
 /** Every string a gate script may spell out itself: Redis commands, verdicts, reasons, kinds, directions, states. Field names are not among them. */
 const ALLOWED_LITERALS = new Set<string>([
-  ...['GET', 'SET', 'EX', 'NX', 'HGET', 'HMGET', 'HSET', 'HINCRBY', 'HKEYS', 'HDEL', 'HLEN', 'PEXPIRE', 'DEL', 'ZREM', 'ZADD', 'XADD', 'EXISTS', '*'],
+  ...['GET', 'SET', 'EX', 'NX', 'HGET', 'HMGET', 'HSET', 'HINCRBY', 'HKEYS', 'HDEL', 'HLEN', 'PEXPIRE', 'DEL', 'ZREM', 'ZADD', 'XADD', 'EXISTS', 'HGETALL', 'PEXPIREAT', '*'],
   ...['accept', 'reject', 'tap', 'timeout', 'entry', 'exit', 'closed', 'open', 'single', 'pass', 'payg', 'free', 'active', 'fixed', '1', '0', '', ':', 'a:', 't:', 'm:'],
   // medium.lua: a medium's status and what its counter says.
   ...['blocked', 'clone', 'none', 'ok', 'replay', '-1'],

@@ -89,8 +89,8 @@ describe('daily settlement statements in Postgres', () => {
     // Pass day parts: 300,007 / 30 → 10,001 on day 0; 100,000 / 7 → 14,286 on day 2; 70,000 / 7 → 10,000.
     // 10,001 by passenger-km, 12.5 km metro and 5.1 km bus: 7,103.07 and 2,897.93 → 7,103 and 2,898.
     expect(own(statement.operators)).toEqual([
-      { operatorId: net.busOperator, singleTickets: 0, passes: 0, payAsYouGo: 7_000, passAllocation: 2_898, adjustments: 0, total: 9_898 },
-      { operatorId: net.metroOperator, singleTickets: 8_595, passes: 14_286, payAsYouGo: 18_625, passAllocation: 7_103, adjustments: 0, total: 48_609 },
+      { operatorId: net.busOperator, singleTickets: 0, passes: 0, payAsYouGo: 7_000, bankCards: 0, passAllocation: 2_898, adjustments: 0, total: 9_898 },
+      { operatorId: net.metroOperator, singleTickets: 8_595, passes: 14_286, payAsYouGo: 18_625, bankCards: 0, passAllocation: 7_103, adjustments: 0, total: 48_609 },
     ]);
     expect(statement.passAllocation.find((pool) => pool.productId === byKm)).toEqual({
       productId: byKm,

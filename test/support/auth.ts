@@ -66,6 +66,16 @@ export async function testDevice(app: NestFastifyApplication, options: BearerOpt
   return { deviceId, secret, lineId: line.id, ...(stationId ? { stationId } : {}), bearer: `Bearer ${accessToken}` };
 }
 
+/** A new inspector's handset of the operator (a device of kind inspector: no line, no station), with its token. */
+export async function testHandset(app: NestFastifyApplication, options: BearerOptions = {}): Promise<{ deviceId: string; secret: string; bearer: string }> {
+  const deviceId = `test-handset-${randomUUID()}`;
+  const secret = randomBytes(32).toString('base64url');
+  await upsertDevice(app.get(DataSource), { deviceId, secret, operatorId: options.operatorId ?? 'hmc', kind: 'inspector' });
+  const response = await request(app.getHttpServer()).post('/v1/devices/token').send({ deviceId, secret });
+  if (response.status !== 200) throw new Error(`handset token failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return { deviceId, secret, bearer: `Bearer ${(response.body as { accessToken: string }).accessToken}` };
+}
+
 /** An Authorization header value for a new caller of the given role, for tests of routes guarded by @Roles. */
 export async function bearerFor(app: NestFastifyApplication, role: Role, options: BearerOptions = {}): Promise<string> {
   if (role === 'validator') return (await testDevice(app, options)).bearer;
