@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { GateStateModule } from '../gate-state/gate-state.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { AccessTokens } from './access-tokens';
 import { AccountsController } from './accounts.controller';
@@ -9,12 +10,13 @@ import { ConcessionsService } from './concessions.service';
 import { LoginLimiter } from './login-limiter';
 import { PasswordHasher } from './password-hasher';
 import { RegistrationLimiter } from './registration-limiter';
+import { RiderCategories } from './rider-categories';
 import { SessionStore } from './sessions';
 
 @Module({
-  imports: [AuditModule, PaymentsModule],
+  imports: [AuditModule, GateStateModule, PaymentsModule],
   controllers: [AccountsController, ConcessionsController],
-  providers: [AccessTokens, AccountsService, ConcessionsService, LoginLimiter, PasswordHasher, RegistrationLimiter, SessionStore],
-  exports: [AccessTokens, AccountsService],
+  providers: [AccessTokens, AccountsService, ConcessionsService, LoginLimiter, PasswordHasher, RegistrationLimiter, RiderCategories, SessionStore],
+  exports: [AccessTokens, AccountsService, RiderCategories],
 })
 export class AccountsModule {}

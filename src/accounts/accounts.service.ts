@@ -14,7 +14,7 @@ import { PasswordHasher } from './password-hasher';
 import { RegistrationLimiter } from './registration-limiter';
 import { assertPasswordAcceptable } from './password-policy';
 import { localDateAt } from '../fares/domain/local-time';
-import { riderCategoryOn } from './rider-category-rules';
+import { categoryEnd, riderCategoryOn, riderCategoryTimeline } from './rider-category-rules';
 import { SessionStore, type SessionTokens } from './sessions';
 import { PaymentsService } from '../payments/payments.service';
 
@@ -27,11 +27,15 @@ interface AccountRow {
   operator_id: string | null;
   verified_date_of_birth: string | null;
   approved_categories: RiderCategory[];
+  /** Each approved category's end (epoch ms, as text), or null, in the same order. */
+  approved_ends: Array<string | null>;
 }
 
 const ACCOUNT_COLUMNS = `a.id, a.email, a.full_name, a.role, a.operator_id, a.verified_date_of_birth::text,
   ARRAY(SELECT c.category FROM concession_claims c
-         WHERE c.account_id = a.id AND c.status = 'approved' AND (c.valid_until IS NULL OR c.valid_until > now())) AS approved_categories`;
+         WHERE c.account_id = a.id AND c.status = 'approved' AND (c.valid_until IS NULL OR c.valid_until > now()) ORDER BY c.id) AS approved_categories,
+  ARRAY(SELECT (extract(epoch FROM c.valid_until) * 1000)::bigint FROM concession_claims c
+         WHERE c.account_id = a.id AND c.status = 'approved' AND (c.valid_until IS NULL OR c.valid_until > now()) ORDER BY c.id) AS approved_ends`;
 
 @Injectable()
 export class AccountsService {
@@ -157,10 +161,16 @@ function riderCategoryOf(row: AccountRow): RiderCategory {
   return riderCategoryOn({ verifiedDateOfBirth: row.verified_date_of_birth, approvedCategories: row.approved_categories }, localDateAt(Date.now()));
 }
 
+/** When the rider's current category ends (a concession's end, a birthday), or null. */
+function riderCategoryEndOf(row: AccountRow): number | null {
+  const concessions = row.approved_categories.map((category, index) => ({ category, validUntil: row.approved_ends[index] === null ? null : Number(row.approved_ends[index]) }));
+  return categoryEnd(riderCategoryTimeline(row.verified_date_of_birth, concessions, Date.now()));
+}
+
 function authUserOf(row: AccountRow): AuthUser {
   switch (row.role) {
     case 'passenger':
-      return { id: row.id, role: row.role, riderCategory: riderCategoryOf(row) };
+      return { id: row.id, role: row.role, riderCategory: riderCategoryOf(row), ...ended(riderCategoryEndOf(row)) };
     case 'operator':
     case 'support':
     case 'inspector':
@@ -168,4 +178,8 @@ function authUserOf(row: AccountRow): AuthUser {
     case 'admin':
       return { id: row.id, role: row.role };
   }
+}
+
+function ended(at: number | null): { riderCategoryEndsAt?: number } {
+  return at === null ? {} : { riderCategoryEndsAt: at };
 }

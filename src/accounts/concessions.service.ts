@@ -10,6 +10,7 @@ import type { RiderCategory } from '../fares/rider-category';
 import type { ClaimConcessionDto, ClaimStatus, ConcessionClaimDto, ConcessionDecisionDto, ListClaimsQuery } from './concessions.dto';
 import { localDateAt } from '../fares/domain/local-time';
 import { ageOn, CHILD_UNDER_AGE, ELDERLY_FROM_AGE } from './rider-category-rules';
+import { RiderCategories } from './rider-categories';
 
 interface ClaimRow {
   id: string;
@@ -37,6 +38,7 @@ export class ConcessionsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditLog,
+    private readonly categories: RiderCategories,
   ) {}
 
   /** A pending claim; one pending claim per category at a time. */
@@ -92,9 +94,16 @@ export class ConcessionsService {
 
   /**
    * Approves or rejects a pending claim. Approving a claim that states a date of birth makes it the
-   * account's verified date of birth, from which age-based categories follow on their own.
+   * account's verified date of birth, from which age-based categories follow on their own. The gates'
+   * copy of the account's category (its cards ride at it) follows after the commit.
    */
   async decide(admin: AuthUser, claimId: string, decision: ConcessionDecisionDto, now = new Date()): Promise<ConcessionClaimDto> {
+    const decided = await this.record(admin, claimId, decision, now);
+    if (decided.status === 'approved') await this.categories.publish([decided.accountId]);
+    return decided;
+  }
+
+  private async record(admin: AuthUser, claimId: string, decision: ConcessionDecisionDto, now: Date): Promise<ConcessionClaimDto> {
     if (decision.validUntil !== undefined) {
       if (!decision.approve) throw invalid('validUntil', 'applies to approvals only');
       if (new Date(decision.validUntil) <= now) throw invalid('validUntil', 'must be in the future');

@@ -1,4 +1,4 @@
-import { ageOn, riderCategoryOn } from './rider-category-rules';
+import { ageOn, categoryEnd, riderCategoryOn, riderCategoryTimeline } from './rider-category-rules';
 
 describe('ageOn', () => {
   it('counts whole years, turning on the birthday', () => {
@@ -36,5 +36,32 @@ describe('riderCategoryOn', () => {
   it('prefers a free category to priority', () => {
     expect(riderCategoryOn({ verifiedDateOfBirth: null, approvedCategories: ['priority', 'disabled'] }, '2026-01-01')).toBe('disabled');
     expect(riderCategoryOn({ verifiedDateOfBirth: null, approvedCategories: ['priority'] }, '2026-01-01')).toBe('priority');
+  });
+});
+
+describe('riderCategoryTimeline', () => {
+  const now = Date.parse('2026-12-07T10:00:00+07:00');
+
+  it('ends a concession at its validUntil, and makes a rider elderly from the local midnight of their 60th birthday', () => {
+    const until = Date.parse('2027-01-31T00:00:00+07:00');
+    expect(riderCategoryTimeline(null, [{ category: 'priority', validUntil: until }], now)).toEqual([
+      { from: 0, category: 'priority' },
+      { from: until, category: 'adult' },
+    ]);
+    expect(riderCategoryTimeline('1967-03-01', [], now)).toEqual([
+      { from: 0, category: 'adult' },
+      { from: Date.parse('2027-03-01T00:00:00+07:00'), category: 'elderly' },
+    ]);
+    expect(categoryEnd(riderCategoryTimeline(null, [{ category: 'disabled', validUntil: null }], now))).toBeNull();
+  });
+
+  it('a child claim ends on the sixth birthday; a free category outlasts a priority one', () => {
+    expect(riderCategoryTimeline('2021-02-10', [{ category: 'child', validUntil: null }], now)).toEqual([
+      { from: 0, category: 'child' },
+      { from: Date.parse('2027-02-10T00:00:00+07:00'), category: 'adult' },
+      { from: Date.parse('2081-02-10T00:00:00+07:00'), category: 'elderly' },
+    ]);
+    const priorityEnd = Date.parse('2027-06-01T00:00:00+07:00');
+    expect(riderCategoryTimeline(null, [{ category: 'priority', validUntil: priorityEnd }, { category: 'poor_household', validUntil: null }], now)).toEqual([{ from: 0, category: 'poor_household' }]);
   });
 });

@@ -11,6 +11,8 @@ export interface AuthUser {
   device?: true;
   /** Passengers: the category fares use. */
   riderCategory?: RiderCategory;
+  /** Passengers whose category ends (a concession's end, a birthday): when (epoch ms). */
+  riderCategoryEndsAt?: number;
   /** Operator staff, inspectors and devices: the operator they belong to. */
   operatorId?: string;
   /** Validator devices: the line they serve, and for gates the station they stand in. */

@@ -2,10 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { join } from 'node:path';
 import { LuaScript } from '../redis/lua-script';
 import { RedisService } from '../redis/redis.service';
-import { GateKeys, luaPrelude, type WalletField } from './gate-state';
+import { GateKeys, luaPrelude, riderCategoriesValue, type RiderCategoryFrom, type WalletField } from './gate-state';
+
+/** An account's rider category over time, as the accounts module computes it (the first span from 0). */
+export interface AccountRiderCategories {
+  accountId: string;
+  spans: readonly RiderCategoryFrom[];
+}
 
 export interface RestoredAccount {
   accountId: string;
+  /** Its rider category over time. */
+  categories: readonly RiderCategoryFrom[];
   balance: number;
   blocked: boolean;
   /** The spend of the current local day and week, for the caps (gate.lua keeps one per day and week in `…:a:<id>:spend`). */
@@ -59,6 +67,20 @@ export class AccountGateState {
     return lowered === 1;
   }
 
+  /**
+   * The accounts' rider categories over time, for their cards at the gates (`…:a:<id>:rider`): written after
+   * the transaction that changed them commits, and by the rebuild; an adult for good leaves no key.
+   */
+  async setRiderCategories(accounts: readonly AccountRiderCategories[]): Promise<void> {
+    await Promise.all(
+      accounts.map(({ accountId, spans }) =>
+        spans.every((span) => span.category === 'adult')
+          ? this.redis.client.del(this.keys.riderCategories(accountId))
+          : this.redis.client.set(this.keys.riderCategories(accountId), riderCategoriesValue(spans)),
+      ),
+    );
+  }
+
   async setBlocked(accountId: string, blocked: boolean): Promise<void> {
     await this.redis.client.hSet(this.keys.wallet(accountId), STATUS, blocked ? 'blocked' : 'active');
   }
@@ -98,6 +120,7 @@ export class AccountGateState {
         this.redis.client.hSet(this.keys.wallet(accountId), STATUS, blocked ? 'blocked' : 'active'),
       ]),
     );
+    await this.setRiderCategories(accounts.map(({ accountId, categories }) => ({ accountId, spans: categories })));
     const spenders = accounts.filter(({ spend }) => spend.weekSpent > 0 || spend.weekModes !== 0);
     await Promise.all(
       spenders.map(({ accountId, spend }) =>

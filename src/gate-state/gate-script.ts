@@ -59,7 +59,6 @@ export interface MediumRecord {
   kind: string;
   status: string;
   account: string;
-  cat: string;
   id: string;
   chk: string;
   counter: 'none' | 'ok' | 'replay' | 'clone';
@@ -88,10 +87,12 @@ export interface OpenTrip {
   at: number;
 }
 
-/** What a card's tap needs of its account (the account's slot): its passes, and its open pay-as-you-go journey. */
+/** What a card's tap needs of its account (the account's slot): its passes, its open pay-as-you-go journey, its rider category over time. */
 export interface AccountAtGate {
   passes: AccountPass[];
   trip: OpenTrip | null;
+  /** `…:a:<id>:rider` (riderCategoryAt reads it); null: adult. */
+  categories: string | null;
 }
 
 /** A pass's live state (`…:t:<id>:state`, TICKET_STATE_FIELDS as strings, '' when unset) and its open journey. */
@@ -185,14 +186,19 @@ export class GateScript implements OnModuleInit, OnModuleDestroy {
     return parseMediumAnswer((await this.withDeadline(() => this.mediumScript.run(this.client, keys, mediumArguments(call)))) as string);
   }
 
-  /** A card's account: its pass index and its pay-as-you-go journey, in the account's slot (one round trip, pipelined). */
+  /** A card's account: its pass index, pay-as-you-go journey and rider category, in the account's slot (one round trip, pipelined). */
   async account(accountId: string): Promise<AccountAtGate> {
-    const [passes, trip] = (await this.withDeadline(() =>
-      Promise.all([this.client.hGetAll(this.keys.accountPasses(accountId)), this.client.hmGet(this.keys.trip('payg', accountId), [...TRIP_AT_GATE])]),
-    )) as [Record<string, string>, Array<string | null>];
+    const [passes, trip, categories] = (await this.withDeadline(() =>
+      Promise.all([
+        this.client.hGetAll(this.keys.accountPasses(accountId)),
+        this.client.hmGet(this.keys.trip('payg', accountId), [...TRIP_AT_GATE]),
+        this.client.get(this.keys.riderCategories(accountId)),
+      ]),
+    )) as [Record<string, string>, Array<string | null>, string | null];
     return {
       passes: Object.entries(passes).flatMap(([ticketId, value]) => parseAccountPass(ticketId, value) ?? []),
       trip: openTrip(trip),
+      categories,
     };
   }
 
@@ -361,7 +367,6 @@ export function parseMediumAnswer(result: string): MediumRecord {
     kind: fields[MO.kind] ?? '',
     status: fields[MO.status] ?? '',
     account: fields[MO.account] ?? '',
-    cat: fields[MO.cat] ?? '',
     id: fields[MO.id] ?? '',
     chk: fields[MO.chk] ?? '',
     counter: counter === 'ok' || counter === 'replay' || counter === 'clone' ? counter : 'none',

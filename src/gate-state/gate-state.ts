@@ -20,6 +20,8 @@
  *   {g<s>}:m:<hash>:medium         a medium (card) by its look-up hash: MEDIUM_FIELDS, and the counters a transit card
  *                                  presented (MEDIUM_COUNTER_PREFIX + counter = the tap that presented it)
  *   {g<s>}:m:<hash>:trip           the open journey of a ride without an account (kind `free`: a CCCD of a rider of 60+)
+ *   {g<s>}:a:<id>:rider            the account's rider category over time (riderCategoriesValue; absent: adult), written by
+ *                                  the accounts module through AccountGateState; what the account's cards ride at
  *   {g<s>}:a:<id>:passes           the account's passes, for its media (cards) at the gates: ticket id → accountPassValue
  *                                  (written with each pass's state by TicketStateStore; its live state stays in …:t:<id>:state)
  *   {g<s>}:undone:<device>:<tapId>:<at>:<journey>  a tap the record refused, already undone (undo-tap.lua; expires)
@@ -85,6 +87,11 @@ export class GateKeys {
 
   wallet(accountId: string): string {
     return `${this.subject('payg', accountId)}:wallet`;
+  }
+
+  /** The account's rider category over time (riderCategoriesValue), in the account's slot. */
+  riderCategories(accountId: string): string {
+    return `${this.subject('payg', accountId)}:rider`;
   }
 
   /** The account's passes (ticket id → accountPassValue), in the account's slot: what a card of the account may ride on. */
@@ -163,11 +170,11 @@ export type CardField = (typeof CARD_FIELDS)[number];
 
 /**
  * `…:m:<hash>:medium` (written by MediaGateState for the media module; medium.lua keeps the counters):
- * kind, status active|blocked|replaced, account ('' for a card not linked yet), cat the account's rider
- * category, id the medium's id, chk (chip ID cards) the HMAC of number and date of birth given at linking,
+ * kind, status active|blocked|replaced, account ('' for a card not linked yet; its rider category is the
+ * account's, `…:a:<id>:rider`), id the medium's id, chk (chip ID cards) the HMAC of number and date of birth given at linking,
  * ctr the highest counter a transit card presented.
  */
-export const MEDIUM_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'ctr'] as const;
+export const MEDIUM_FIELDS = ['kind', 'status', 'account', 'id', 'chk', 'ctr'] as const;
 export type MediumField = (typeof MEDIUM_FIELDS)[number];
 /** `c:<counter>` → the tap (`<device> <tapId>`) that presented it; the lowest are dropped past MEDIUM_COUNTERS_KEPT. */
 export const MEDIUM_COUNTER_PREFIX = 'c:';
@@ -180,8 +187,30 @@ export const MEDIUM_ARGS = ['at', 'offline', 'counter', 'tap', 'device', 'tapId'
  * unknown) and what its counter says: `none` (no counter), `ok`, `replay` (this tap's own counter again)
  * or `clone` (a counter another tap presented, or online one not above the highest: the card is now blocked).
  */
-export const MEDIUM_ANSWER_FIELDS = ['kind', 'status', 'account', 'cat', 'id', 'chk', 'counter'] as const;
+export const MEDIUM_ANSWER_FIELDS = ['kind', 'status', 'account', 'id', 'chk', 'counter'] as const;
 export type MediumAnswerField = (typeof MEDIUM_ANSWER_FIELDS)[number];
+
+/** A rider category from an instant (epoch ms) on: `…:a:<id>:rider` holds them in order, `<category>@<from>` joined by ','. */
+export interface RiderCategoryFrom {
+  readonly from: number;
+  readonly category: string;
+}
+
+export function riderCategoriesValue(spans: readonly RiderCategoryFrom[]): string {
+  return spans.map((span) => `${span.category}@${span.from}`).join(',');
+}
+
+/** The category of `at` in a `…:a:<id>:rider` value; adult without one. */
+export function riderCategoryAt(value: string | null, at: number): string {
+  let category = 'adult';
+  if (value === null) return category;
+  for (const span of value.split(',')) {
+    const split = span.indexOf('@');
+    if (Number(span.slice(split + 1)) > at) break;
+    category = span.slice(0, split);
+  }
+  return category;
+}
 
 /**
  * A pass in `…:a:<id>:passes`: what does not change over its life, so that a card's tap can pick the

@@ -9,7 +9,6 @@ export interface GateMediumRecord {
   status: 'active' | 'blocked' | 'replaced';
   /** '' for a card not linked to an account yet. */
   accountId: string;
-  riderCategory: string;
   mediumId: string;
   /** Chip ID cards: HMAC of number and date of birth as given at linking; '' otherwise. */
   birthCheck: string;
@@ -39,7 +38,6 @@ function fieldsOf(record: GateMediumRecord): Record<Exclude<MediumField, 'ctr'>,
     kind: record.kind,
     status: record.status,
     account: record.accountId,
-    cat: record.riderCategory,
     id: record.mediumId,
     chk: record.birthCheck,
   };

@@ -13,15 +13,15 @@
 --       MA.device, MA.tapId
 -- Returns encode_medium_answer(...): the medium's fields ('' when unknown) and `counter` none|ok|replay|clone.
 local key, stream = KEYS[1], KEYS[2]
-local m = redis.call('HMGET', key, MEDIUM.kind, MEDIUM.status, MEDIUM.account, MEDIUM.cat, MEDIUM.id, MEDIUM.chk, MEDIUM.ctr)
-local answer = { kind = m[1], status = m[2], account = m[3], cat = m[4], id = m[5], chk = m[6], counter = 'none' }
+local m = redis.call('HMGET', key, MEDIUM.kind, MEDIUM.status, MEDIUM.account, MEDIUM.id, MEDIUM.chk, MEDIUM.ctr)
+local answer = { kind = m[1], status = m[2], account = m[3], id = m[4], chk = m[5], counter = 'none' }
 local counter = ARGV[MA.counter]
 if not m[1] or counter == '' then return encode_medium_answer(answer) end
 
 local n = tonumber(counter)
 local field = MEDIUM_COUNTER_PREFIX .. counter
 local seen = redis.call('HGET', key, field)
-local highest = tonumber(m[7] or '-1')
+local highest = tonumber(m[6] or '-1')
 if seen == ARGV[MA.tap] then
   answer.counter = 'replay'
 elseif seen or (ARGV[MA.offline] ~= '1' and n <= highest) then
@@ -30,7 +30,7 @@ elseif seen or (ARGV[MA.offline] ~= '1' and n <= highest) then
     redis.call('HSET', key, MEDIUM.status, 'blocked')
     answer.status = 'blocked'
     redis.call('XADD', stream, '*', EVENT_STREAM_FIELD,
-      encode_event({ ev = 'clone', at = ARGV[MA.at], dev = ARGV[MA.device], tap = ARGV[MA.tapId], med = m[1], mid = m[5] }))
+      encode_event({ ev = 'clone', at = ARGV[MA.at], dev = ARGV[MA.device], tap = ARGV[MA.tapId], med = m[1], mid = m[4] }))
   end
 else
   answer.counter = 'ok'

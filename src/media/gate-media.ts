@@ -3,6 +3,7 @@ import { ELDERLY_FROM_AGE, ageOn } from '../accounts/rider-category-rules';
 import { localDateAt } from '../fares/domain/local-time';
 import { RIDER_CATEGORIES, type RiderCategory } from '../fares/rider-category';
 import { GateScript, type MediumRecord } from '../gate-state/gate-script';
+import { riderCategoryAt } from '../gate-state/gate-state';
 import { CardTokens } from '../bank-cards/card-tokens';
 import { MediumKeys } from './medium-keys';
 import type { GateMedium, MediumKind } from './medium-kinds';
@@ -93,7 +94,7 @@ export class GateMedia {
             outcome: 'subject',
             kind: 'payg',
             subjectId: card.account,
-            riderCategory: CATEGORY_SET.has(card.cat) ? (card.cat as RiderCategory) : 'adult',
+            riderCategory: riderCategory(card.cat),
             reason: card.status === 'denied' ? 'REVOKED' : '',
             medium: { kind: 'bank_card', ref: lookupHash },
             cardToken: this.cards.seal(medium.token),
@@ -137,38 +138,39 @@ export class GateMedia {
     }
   }
 
-  /** What a card that opens an account rides on here: one of its passes, or its pay as you go (a refused card: pay as you go, refused). */
+  /**
+   * What a card that opens an account rides on here: one of its passes, or its pay as you go at the
+   * account's rider category of the tap's time (`…:a:<id>:rider`; a refused card: pay as you go, refused).
+   */
   private async openAccount(record: MediumRecord, reason: string, kind: GateMedium['kind'], lookupHash: string, place: TapPlace, deviceId: string, tapId: string): Promise<MediumSubject> {
-    if (reason !== '') return accountSubject(record, reason, kind, lookupHash);
     const account = await this.script.account(record.account);
+    const payg = accountSubject(record.account, riderCategoryAt(account.categories, place.at), reason, kind, lookupHash);
+    if (reason !== '') return payg;
     const candidates = candidatePasses(account.passes, place);
-    if (candidates.length === 0) return accountSubject(record, reason, kind, lookupHash);
+    if (candidates.length === 0) return payg;
     const live = await this.script.passes(
       candidates.map((pass) => pass.ticketId),
       deviceId,
       tapId,
     );
     const chosen = choosePass(place, account.trip, live.passes, live.claimed);
-    if (!chosen) return accountSubject(record, reason, kind, lookupHash);
+    if (!chosen) return payg;
     return {
       outcome: 'subject',
       kind: 'pass',
       subjectId: chosen.ticketId,
       pass: { modes: chosen.state.modes.split(','), lineIds: chosen.state.lineIds === '' ? null : chosen.state.lineIds.split(',') },
-      riderCategory: CATEGORY_SET.has(chosen.state.riderCategory) ? (chosen.state.riderCategory as RiderCategory) : 'adult',
+      riderCategory: riderCategory(chosen.state.riderCategory),
       reason,
       medium: { kind, ref: lookupHash },
     };
   }
 }
 
-function accountSubject(record: MediumRecord, reason: string, kind: GateMedium['kind'], lookupHash: string): MediumSubject {
-  return {
-    outcome: 'subject',
-    kind: 'payg',
-    subjectId: record.account,
-    riderCategory: CATEGORY_SET.has(record.cat) ? (record.cat as RiderCategory) : 'adult',
-    reason,
-    medium: { kind, ref: lookupHash },
-  };
+function accountSubject(accountId: string, category: string, reason: string, kind: GateMedium['kind'], lookupHash: string): MediumSubject {
+  return { outcome: 'subject', kind: 'payg', subjectId: accountId, riderCategory: riderCategory(category), reason, medium: { kind, ref: lookupHash } };
+}
+
+function riderCategory(value: string): RiderCategory {
+  return CATEGORY_SET.has(value) ? (value as RiderCategory) : 'adult';
 }

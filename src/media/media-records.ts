@@ -12,13 +12,12 @@ export interface MediumRow {
   account_id: string | null;
   status: MediumStatus;
   label: string;
-  rider_category: string;
   birth_check: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-export const COLUMNS = 'id, kind, lookup_hash, account_id, status, label, rider_category, birth_check, created_at, updated_at';
+export const COLUMNS = 'id, kind, lookup_hash, account_id, status, label, birth_check, created_at, updated_at';
 
 /**
  * A transit card the gates found cloned (medium.lua blocked it there and streamed a `clone` event):
@@ -65,7 +64,6 @@ export function gateRecord(row: MediumRow): GateMediumRecord {
     kind: row.kind,
     status: row.status,
     accountId: row.account_id ?? '',
-    riderCategory: row.rider_category,
     mediumId: row.id,
     birthCheck: row.birth_check ?? '',
   };

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AccountsService } from '../accounts/accounts.service';
+import { RiderCategories } from '../accounts/rider-categories';
+import { categoryEnd } from '../accounts/rider-category-rules';
 import { randomUUID } from 'node:crypto';
 import { AuditLog } from '../audit/audit-log';
-import type { RiderCategory } from '../fares/rider-category';
-import { DynamicQrCredentials } from '../tickets/dynamic-qr';
+import { DynamicQrCredentials, type IssuedDynamicQrCredential } from '../tickets/dynamic-qr';
 import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError, type ErrorDetail } from '../common/domain-error';
 import { isUuid } from '../common/uuid';
@@ -38,6 +39,7 @@ export class MediaService {
     private readonly audit: AuditLog,
     private readonly credentials: DynamicQrCredentials,
     private readonly bankCards: CardDebts,
+    private readonly categories: RiderCategories,
     @Inject(APP_CONFIG) config: Pick<AppConfig, 'media'>,
   ) {
     this.oneActiveCard = config.media.oneActiveCard;
@@ -78,7 +80,7 @@ export class MediaService {
     const link = readMediumLink(body as unknown as Record<string, unknown>, details);
     if (!link) throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
     const profile = await this.accounts.profile(accountId);
-    if (link.kind === 'app') return this.linkApp(accountId, profile.riderCategory, link.publicKey);
+    if (link.kind === 'app') return this.linkApp(accountId, link.publicKey);
     // A bank card is the bank-cards module's: it keeps the card and tells the gates. It replaces no other medium.
     if (link.kind === 'bank_card') return bankCardMedium(await this.bankCards.link(accountId, link.token, profile.riderCategory));
     if (link.kind === 'id_card' && profile.verifiedDateOfBirth !== undefined && profile.verifiedDateOfBirth !== link.birthDate) {
@@ -88,7 +90,7 @@ export class MediaService {
     const changed = await this.db.transaction(async (em) => {
       await lockAccount(em, accountId);
       const [existing] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE kind = $1 AND lookup_hash = $2 FOR UPDATE`, [link.kind, lookupHash]);
-      const linked = await this.linkRow(em, accountId, profile.riderCategory, link, lookupHash, existing);
+      const linked = await this.linkRow(em, accountId, link, lookupHash, existing);
       const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, linked.id) : [];
       return [linked, ...replaced];
     });
@@ -100,18 +102,18 @@ export class MediaService {
    * A virtual card bound to the phone's P-256 key: a medium of kind `app` (found by its own id, which the
    * credential carries) and its credential (DynamicQrCredentials). It replaces the account's other cards.
    */
-  private async linkApp(accountId: string, riderCategory: RiderCategory, publicKey: unknown): Promise<MediumDto> {
+  private async linkApp(accountId: string, publicKey: unknown): Promise<MediumDto> {
     const phoneKey = this.credentials.publicKeyPoint(publicKey);
     const id = randomUUID();
     const { changed, issued } = await this.db.transaction(async (em) => {
       await lockAccount(em, accountId);
       const [row] = await em.query<MediumRow[]>(
-        `INSERT INTO media (id, kind, lookup_hash, account_id, status, label, rider_category) VALUES ($1, 'app', $2, $3, 'active', $4, $5) RETURNING ${COLUMNS}`,
-        [id, this.keys.lookupHash('app', id), accountId, `App ···${phoneKey.subarray(-2).toString('hex').toUpperCase()}`, riderCategory],
+        `INSERT INTO media (id, kind, lookup_hash, account_id, status, label) VALUES ($1, 'app', $2, $3, 'active', $4) RETURNING ${COLUMNS}`,
+        [id, this.keys.lookupHash('app', id), accountId, `App ···${phoneKey.subarray(-2).toString('hex').toUpperCase()}`],
       );
       await recordEvent(em, row, null, 'linked', accountId);
       const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, row.id) : [];
-      return { changed: [row, ...replaced], issued: this.credentials.issue({ accountId, mediumId: id, riderCategory, categoryValidUntil: null, phoneKey }) };
+      return { changed: [row, ...replaced], issued: await this.issueCredential(accountId, id, phoneKey) };
     });
     await this.publish(changed);
     return { ...mediumDto(changed[0]), credential: issued.credential, credentialExpiresAt: issued.expiresAt.toISOString(), stepSeconds: issued.stepSeconds, windowSteps: issued.windowSteps };
@@ -172,7 +174,6 @@ export class MediaService {
     const details: ErrorDetail[] = [];
     const link = readMediumLink({ kind: 'transit_card', uid }, details);
     if (link?.kind !== 'transit_card') throw new DomainError('invalid', 'VALIDATION_FAILED', 'The request is not valid', details);
-    const profile = await this.accounts.profile(accountId);
     const lookupHash = this.keys.lookupHash(link.kind, linkIdentity(link));
     const changed = await this.db.transaction(async (em) => {
       await lockAccount(em, accountId);
@@ -180,7 +181,7 @@ export class MediaService {
       const [existing] = await em.query<MediumRow[]>(`SELECT ${COLUMNS} FROM media WHERE kind = $1 AND lookup_hash = $2 FOR UPDATE`, [link.kind, lookupHash]);
       if (existing?.id === old.id) throw new DomainError('conflict', 'MEDIUM_SAME', 'The replacement is the medium it replaces');
       const blocked = old.status === 'blocked' ? old : await changeStatus(em, old, 'blocked', why.reasonCode, staff.id);
-      const linked = await this.linkRow(em, accountId, profile.riderCategory, link, lookupHash, existing);
+      const linked = await this.linkRow(em, accountId, link, lookupHash, existing);
       const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, linked.id) : [];
       await this.audit.record(em, staff, {
         action: 'medium.replace',
@@ -245,13 +246,13 @@ export class MediaService {
     }
   }
 
-  private async linkRow(em: EntityManager, accountId: string, riderCategory: string, link: CardLink, lookupHash: string, existing: MediumRow | undefined): Promise<MediumRow> {
+  private async linkRow(em: EntityManager, accountId: string, link: CardLink, lookupHash: string, existing: MediumRow | undefined): Promise<MediumRow> {
     const birthCheck = link.kind === 'id_card' ? this.keys.birthCheck(link.number, link.birthDate) : null;
     if (!existing) {
       if (link.kind === 'transit_card') throw new DomainError('refused', 'CARD_NOT_ISSUED', 'The scheme never issued a card with this UID', [{ field: 'uid', problem: 'is not a registered card' }]);
       const [row] = await em.query<MediumRow[]>(
-        `INSERT INTO media (kind, lookup_hash, account_id, status, label, rider_category, birth_check) VALUES ($1, $2, $3, 'active', $4, $5, $6) RETURNING ${COLUMNS}`,
-        [link.kind, lookupHash, accountId, labelOf(link), riderCategory, birthCheck],
+        `INSERT INTO media (kind, lookup_hash, account_id, status, label, birth_check) VALUES ($1, $2, $3, 'active', $4, $5) RETURNING ${COLUMNS}`,
+        [link.kind, lookupHash, accountId, labelOf(link), birthCheck],
       );
       await recordEvent(em, row, null, 'linked', accountId);
       return row;
@@ -261,8 +262,8 @@ export class MediaService {
     }
     if (existing.status === 'blocked') throw new DomainError('conflict', 'MEDIUM_BLOCKED', 'This card is blocked; ask customer service to unblock it');
     const [[row]] = await em.query<[MediumRow[], number]>(
-      `UPDATE media SET account_id = $2, status = 'active', rider_category = $3, birth_check = $4, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-      [existing.id, accountId, riderCategory, birthCheck],
+      `UPDATE media SET account_id = $2, status = 'active', birth_check = $3, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+      [existing.id, accountId, birthCheck],
     );
     if (existing.status !== 'active' || existing.account_id === null) await recordEvent(em, row, existing.status, 'linked', accountId);
     return row;
@@ -274,6 +275,16 @@ export class MediaService {
     const replaced: MediumRow[] = [];
     for (const row of others) replaced.push(await changeStatus(em, row, 'replaced', 'replaced by another card', accountId));
     return replaced;
+  }
+
+  /**
+   * A credential for an app medium's phone key, at the account's rider category now and with the instant
+   * it ends (a concession's end, a birthday), after which validators price the rider as adult.
+   */
+  private async issueCredential(accountId: string, mediumId: string, phoneKey: Buffer): Promise<IssuedDynamicQrCredential> {
+    const spans = (await this.categories.timelines([accountId])).get(accountId) ?? [];
+    const end = categoryEnd(spans);
+    return this.credentials.issue({ accountId, mediumId, riderCategory: spans[0]?.category ?? 'adult', categoryValidUntil: end === null ? null : new Date(end), phoneKey });
   }
 
   private async own(em: EntityManager, accountId: string, id: string, forUpdate = false): Promise<MediumRow> {

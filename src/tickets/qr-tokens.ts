@@ -81,9 +81,12 @@ export class QrTokens {
   }
 
   /** The account's pay-as-you-go credential: fares are charged to its wallet at exit. */
-  forAccount(accountId: string, riderCategory: RiderCategory, now: Date): string {
+  forAccount(accountId: string, riderCategory: RiderCategory, now: Date, categoryEndsAt: number | null = null): string {
     const iat = seconds(now);
-    return this.sign({ typ: 'account', knd: 'payg', rc: riderCategory, iat, exp: iat + this.accountTtlSeconds }, accountId);
+    const exp = iat + this.accountTtlSeconds;
+    // `rcu`: when the rider category ends, if before the token does; gates then price the rider as adult.
+    const rcu = categoryEndsAt !== null && categoryEndsAt < exp * 1000 ? { rcu: Math.floor(categoryEndsAt / 1000) } : {};
+    return this.sign({ typ: 'account', knd: 'payg', rc: riderCategory, ...rcu, iat, exp }, accountId);
   }
 
   /** The `kid` of the key that signs. */

@@ -63,7 +63,7 @@ export class TicketsController {
   @ApiProduces('image/png', 'image/svg+xml', 'text/plain')
   @ApiOkResponse({ ...QR_RESPONSE, description: 'The pay-as-you-go credential: fares are charged to the wallet at exit' })
   async accountQr(@CurrentUser() user: AuthUser, @Query() query: QrQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer | string> {
-    return send(reply, await this.tickets.accountQr(user.id, user.riderCategory ?? 'adult', query.format ?? 'png'));
+    return send(reply, await this.tickets.accountQr(user.id, user.riderCategory ?? 'adult', user.riderCategoryEndsAt ?? null, query.format ?? 'png'));
   }
 
   @Get('keys')

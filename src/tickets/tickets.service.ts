@@ -227,8 +227,8 @@ export class TicketsService {
     return renderQr(token, format);
   }
 
-  async accountQr(accountId: string, riderCategory: RiderCategory, format: QrFormat): Promise<RenderedQr> {
-    return renderQr(this.qrTokens.forAccount(accountId, riderCategory, new Date()), format);
+  async accountQr(accountId: string, riderCategory: RiderCategory, categoryEndsAt: number | null, format: QrFormat): Promise<RenderedQr> {
+    return renderQr(this.qrTokens.forAccount(accountId, riderCategory, new Date(), categoryEndsAt), format);
   }
 
   /** Rewrites the gate state of every ticket that can still be used or refused, from Postgres. */

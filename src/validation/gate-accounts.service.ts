@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { RiderCategories } from '../accounts/rider-categories';
 import { AuditLog } from '../audit/audit-log';
 import type { AuthUser } from '../common/auth-user';
 import { DomainError, NotFoundError } from '../common/domain-error';
@@ -38,6 +39,7 @@ export class GateAccountsService {
     private readonly state: AccountGateState,
     private readonly gateWallet: GateWallet,
     private readonly audit: AuditLog,
+    private readonly riderCategories: RiderCategories,
   ) {}
 
   /**
@@ -72,7 +74,7 @@ export class GateAccountsService {
   }
 
   /**
-   * Restores every passenger account's gate state: the wallet balance less what the gates charged
+   * Restores every passenger account's gate state: its rider category over time, the wallet balance less what the gates charged
    * but the wallet could not cover (where Redis holds no balance), whether it is blocked, and the
    * day's and week's pay-as-you-go spend for the caps, corrected maximum fares at their corrected charge (where Redis holds none).
    */
@@ -108,9 +110,11 @@ export class GateAccountsService {
       );
       if (rows.length === 0) return done;
       const balances = await Promise.all(rows.map((row) => this.ledger.walletBalance(this.db.manager, row.id)));
+      const categories = await this.riderCategories.timelines(rows.map((row) => row.id), now);
       await this.state.restore(
         rows.map((row, index) => ({
           accountId: row.id,
+          categories: categories.get(row.id) ?? [],
           balance: balances[index].balance - Number(row.unpaid),
           blocked: row.blocked,
           spend: { day, daySpent: Number(row.day_spent), dayModes: modeBitsOf(row.day_modes), week, weekSpent: Number(row.week_spent), weekModes: modeBitsOf(row.week_modes) },

@@ -204,7 +204,10 @@ export class GateService {
       return dynamic.ok ? { claims: dynamic.claims, stale: dynamic.stale, mediumId: dynamic.claims.mediumId } : undefined;
     }
     const checked = this.qr.check(qr);
-    return checked.ok ? { claims: checked.claims, stale: false } : undefined;
+    if (!checked.ok) return undefined;
+    // An account's QR after its rider category ended (a concession's end): adult fares.
+    const claims = checked.claims.categoryEndsAt !== undefined && at >= checked.claims.categoryEndsAt ? { ...checked.claims, riderCategory: 'adult' as const } : checked.claims;
+    return { claims, stale: false };
   }
 
   /** The mode bit of a line (0 for a line the fare data does not know). */

@@ -21,6 +21,8 @@ export interface QrClaims {
   /** Epoch ms; 0 when the token has no start. */
   readonly notBefore: number;
   readonly expiresAt: number;
+  /** An account's QR: when its rider category ends (epoch ms; from then on the rider pays as adult); absent: no end. */
+  readonly categoryEndsAt?: number;
 }
 
 export type QrCheck = { ok: true; claims: QrClaims } | { ok: false };
@@ -115,7 +117,8 @@ function toClaims(payload: unknown): QrClaims | undefined {
   if (typeof sub !== 'string' || sub === '' || typeof rc !== 'string' || !RIDER_CATEGORY_SET.has(rc) || typeof exp !== 'number') return undefined;
   const notBefore = typeof payload.nbf === 'number' ? payload.nbf * 1000 : 0;
   if (typ === 'account' && knd === 'payg') {
-    return { sub, kind: 'payg', riderCategory: rc as RiderCategory, modes: TRANSPORT_MODES, lineIds: null, originStationId: null, destinationStationId: null, notBefore, expiresAt: exp * 1000 };
+    const categoryEnd = typeof payload.rcu === 'number' ? { categoryEndsAt: payload.rcu * 1000 } : {};
+    return { sub, kind: 'payg', riderCategory: rc as RiderCategory, modes: TRANSPORT_MODES, lineIds: null, originStationId: null, destinationStationId: null, notBefore, expiresAt: exp * 1000, ...categoryEnd };
   }
   if (typ !== 'ticket' || (knd !== 'single' && knd !== 'pass')) return undefined;
   const modes = stringList(payload.md);

@@ -1,4 +1,5 @@
 import { BankCardsModule } from '../bank-cards/bank-cards.module';
+import { AccountsModule } from '../accounts/accounts.module';
 import { AuditModule } from '../audit/audit.module';
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../common/auth.module';
@@ -23,7 +24,7 @@ import { ValidationController } from './validation.controller';
 
 /** The gate path: validations, offline uploads, the denylist, the tap persister and the gate state's rebuild. */
 @Module({
-  imports: [AuditModule, BankCardsModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, MediaModule, AuthModule],
+  imports: [AccountsModule, AuditModule, BankCardsModule, FaresModule, PaymentsModule, TicketsModule, GateStateModule, MediaModule, AuthModule],
   controllers: [ValidationController],
   providers: [QrVerifier, DynamicQrVerifier, GateService, RecordedTaps, GateRoute, GateAccountsService, FareCharger, TapPartitions, TapRecorder, TapPersister, TapPersisterRunner, GateStateBuilder],
   exports: [GateAccountsService, GateStateBuilder],

@@ -36,7 +36,7 @@ export async function mediumCosts(config: AppConfig, client: RedisClient): Promi
   const cards = Array.from({ length: CARDS }, () => randomBytes(7).toString('hex').toUpperCase());
   const numbers = Array.from({ length: CARDS }, () => String(randomBytes(6).readUIntBE(0, 6) % 1e12).padStart(12, '0'));
   for (const uid of cards) {
-    await client.hSet(gateKeys.medium(keys.lookupHash('transit_card', uid)), { kind: 'transit_card', status: 'active', account: randomUUID(), cat: 'adult', id: randomUUID(), chk: '' });
+    await client.hSet(gateKeys.medium(keys.lookupHash('transit_card', uid)), { kind: 'transit_card', status: 'active', account: randomUUID(), id: randomUUID(), chk: '' });
   }
   const stream = `bench:medium-taps:${randomUUID()}`;
   const cpu = (work: () => void): number => {
