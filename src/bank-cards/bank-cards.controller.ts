@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse, ApiHeader, ApiUnprocessableEntityResponse, ApiConflictResponse } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse, ApiHeader, ApiUnprocessableEntityResponse, ApiConflictResponse } from '@nestjs/swagger';
 import { Public, Roles } from '../common/access.decorator';
 import { CurrentUser, type AuthUser } from '../common/auth-user';
 import { ApiIdempotencyKey, IdempotencyKey, type IdempotentRequest } from '../payments/idempotency';
 import type { RawBodyRequest } from '../payments/raw-body';
-import { AcquirerWebhookResultDto, ChargeRunDto, ChargeRunRequestDto, DebtDto } from './bank-cards.dto';
+import { AcquirerWebhookResultDto, CardReconciliationDto, CardReconciliationQuery, ChargeRunDto, ChargeRunRequestDto, DebtDto } from './bank-cards.dto';
+import { CardReconciliation } from './card-reconciliation';
 import { CardChargeJob } from './card-charge-job';
 import { CardCharges } from './card-charges';
 import { CardDebts } from './card-debts';
@@ -16,7 +17,20 @@ export class BankCardsController {
     private readonly debts: CardDebts,
     private readonly job: CardChargeJob,
     private readonly charges: CardCharges,
+    private readonly reconciliation: CardReconciliation,
   ) {}
+
+  @Get('bank-cards/reconciliation')
+  @Roles('operator', 'admin')
+  @ApiBearerAuth()
+  @ApiOkResponse({
+    type: CardReconciliationDto,
+    description: "The day's three-way reconciliation: card taps ↔ journeys ↔ charges ↔ the acquirer's settlement file of the day, every mismatch listed",
+  })
+  @ApiForbiddenResponse({ description: "OPERATOR_SCOPE: operator staff asking for another operator's figures" })
+  reconcile(@CurrentUser() user: AuthUser, @Query() query: CardReconciliationQuery): Promise<CardReconciliationDto> {
+    return this.reconciliation.day(user, query.date, query.operatorId);
+  }
 
   @Get('me/debts')
   @Roles('passenger')

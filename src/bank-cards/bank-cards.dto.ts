@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
-import { MayBeOmitted } from '../common/dto-decorators';
+import { IsId, MayBeOmitted } from '../common/dto-decorators';
+import { RECONCILIATION_CODES, type ReconciliationCode } from './card-reconciliation';
 
 export class DebtDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -41,4 +42,74 @@ export class ChargeRunRequestDto {
   @MayBeOmitted()
   @Matches(/^[0-9a-f]{32}$/, { message: 'must be a card id (32 hex digits)' })
   cardId?: string;
+}
+
+export class CardReconciliationQuery {
+  @ApiProperty({ example: '2026-12-07', description: 'The local day (Asia/Ho_Chi_Minh)' })
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'date must be a local date YYYY-MM-DD' })
+  date!: string;
+
+  @ApiPropertyOptional({ example: 'hmc', description: 'Operator staff: only their own (the default). Admins: any; none for the whole scheme' })
+  @MayBeOmitted()
+  @IsId()
+  operatorId?: string;
+}
+
+export class ReconciliationMismatchDto {
+  @ApiProperty({
+    enum: RECONCILIATION_CODES,
+    description:
+      'TAP_WITHOUT_JOURNEY (an accepted card exit whose journey the record does not hold closed), JOURNEY_WITHOUT_TAP (a journey closed by an exit the taps lack), TAP_FARE_MISMATCH, JOURNEY_NOT_CHARGED (a priced journey in no charge), JOURNEY_AMOUNT_MISMATCH (in a charge at another amount), CHARGE_AMOUNT_MISMATCH (a charge not the sum of its journeys), CAPTURE_NOT_IN_FILE (captured by us that day, absent from the acquirer\'s file), FILE_AMOUNT_MISMATCH, FILE_REFERENCE_MISMATCH, FILE_LINE_UNKNOWN (a line of the file naming no capture of ours that day)',
+  })
+  code!: ReconciliationCode;
+  @ApiPropertyOptional({ format: 'uuid' }) journeyId?: string;
+  @ApiPropertyOptional({ description: 'Our reference: the charge id (or what a file line names)' }) chargeId?: string;
+  @ApiPropertyOptional({ description: 'The card id (an HMAC of its token)' }) cardId?: string;
+  @ApiPropertyOptional() deviceId?: string;
+  @ApiPropertyOptional() tapId?: string;
+  @ApiPropertyOptional() acquirerReference?: string;
+  @ApiPropertyOptional({ description: 'đồng: what the other side says it should be' }) expected?: number;
+  @ApiPropertyOptional({ description: 'đồng: what this side holds' }) found?: number;
+  @ApiPropertyOptional() detail?: string;
+}
+
+class ReconciliationTapsDto {
+  @ApiProperty({ description: "Accepted exit taps of the day's priced card journeys" }) exits!: number;
+  @ApiProperty({ description: 'What those exits charged' }) charged!: number;
+  @ApiProperty({ description: 'Journeys closed at the maximum fare without an exit (no tap)' }) timedOutJourneys!: number;
+  @ApiProperty() timedOutCharged!: number;
+}
+
+class ReconciliationJourneysDto {
+  @ApiProperty({ description: 'Priced card journeys entered that day' }) count!: number;
+  @ApiProperty({ description: 'Their fares: exits charged + timed out charged when the taps agree' }) fares!: number;
+  @ApiProperty({ description: 'Of those fares, the amounts in charges' }) inCharges!: number;
+}
+
+class ReconciliationChargesDto {
+  @ApiProperty({ description: "Charges of the day's journeys" }) count!: number;
+  @ApiProperty() amount!: number;
+  @ApiProperty() captured!: number;
+  @ApiProperty({ description: 'Declined and not paid yet' }) declined!: number;
+  @ApiProperty({ description: 'Pending or in flight' }) open!: number;
+}
+
+class ReconciliationSettlementDto {
+  @ApiProperty({ description: 'Charges we captured that day (of any day\'s journeys)' }) captures!: number;
+  @ApiProperty() captured!: number;
+  @ApiProperty({ description: "Lines of the acquirer's settlement file of the day" }) fileLines!: number;
+  @ApiProperty({ description: 'What the file says the acquirer paid out (refunds negative)' }) fileTotal!: number;
+}
+
+export class CardReconciliationDto {
+  @ApiProperty({ example: '2026-12-07' }) date!: string;
+  @ApiProperty({ example: 'VND' }) currency!: 'VND';
+  @ApiProperty({ nullable: true, type: String, description: 'null: the whole scheme' }) operatorId!: string | null;
+  @ApiProperty({ example: 'dev', description: 'The acquirer whose settlement file was read' }) acquirer!: string;
+  @ApiProperty({ type: ReconciliationTapsDto }) taps!: ReconciliationTapsDto;
+  @ApiProperty({ type: ReconciliationJourneysDto }) journeys!: ReconciliationJourneysDto;
+  @ApiProperty({ type: ReconciliationChargesDto }) charges!: ReconciliationChargesDto;
+  @ApiProperty({ type: ReconciliationSettlementDto }) settlement!: ReconciliationSettlementDto;
+  @ApiProperty({ type: [ReconciliationMismatchDto], description: 'Every disagreement between taps, journeys, charges and the file' }) mismatches!: ReconciliationMismatchDto[];
+  @ApiProperty({ description: 'No mismatch: taps, charges and the file agree to the đồng' }) balanced!: boolean;
 }

@@ -10,6 +10,7 @@ import { BankCardsController } from './bank-cards.controller';
 import { CardChargeJob } from './card-charge-job';
 import { CardCharges } from './card-charges';
 import { CardDebts } from './card-debts';
+import { CardReconciliation } from './card-reconciliation';
 import { CardTokens } from './card-tokens';
 import { DevAcquirer } from './dev-acquirer';
 import { OffAcquirer } from './off-acquirer';
@@ -33,6 +34,7 @@ import { OffAcquirer } from './off-acquirer';
     CardCharges,
     CardChargeJob,
     CardDebts,
+    CardReconciliation,
   ],
   exports: [CardTokens, CardCharges, CardDebts, ACQUIRER],
 })

@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { CardCharges } from '../../src/bank-cards/card-charges';
+import { CardTokens } from '../../src/bank-cards/card-tokens';
 import { localDateAt, localDayNumber, localDayStartMs } from '../../src/fares/domain/local-time';
 import type { DailyStatement } from '../../src/settlement/statement';
-import { testAccount } from '../support/auth';
+import type { CardReconciliationDto } from '../../src/bank-cards/bank-cards.dto';
+import type { TapVerdict } from '../../src/validation/gate.service';
+import { TapPersister } from '../../src/validation/tap-persister';
+import { bearerFor, testAccount } from '../support/auth';
+import { gateAt, type GateDevice } from '../support/gate';
 import { cardJourney, cardToken } from '../support/bank-cards';
-import { useTestApp } from '../support/http';
+import { expectError, useTestApp } from '../support/http';
 import { expectLedgerBalanced } from '../support/money';
 import { createSettlementDatabase } from '../support/settlement';
 
@@ -94,5 +99,88 @@ describe('bank cards in the daily settlement (e2e)', () => {
     expect(csv).toContain(`adjustment,${metro},,,,recovered_card_debt,,${yesterday},,10000`);
     for (const token of [paying, declining]) expect(JSON.stringify([day, now]) + csv).not.toContain(token);
     await expectLedgerBalanced(app());
+  });
+
+  const reconciliation = async (date: string, bearer = admin, operatorId?: string) =>
+    (await http().get('/v1/bank-cards/reconciliation').query({ date, ...(operatorId && { operatorId }) }).set('Authorization', bearer).expect(200)).body as CardReconciliationDto;
+
+  it("a day of card taps reconciles three ways, taps ↔ charges ↔ the acquirer's file, and every mismatch is listed", async () => {
+    const dayStart = localDayStartMs(localDayNumber(Date.now()) - 2);
+    const date = localDateAt(dayStart);
+    const [metroIn, metroOut, bus] = await Promise.all([gateAt(app(), 'metro-2a', '2a-cat-linh'), gateAt(app(), 'metro-2a', '2a-lang'), gateAt(app(), 'bus-32', null)]);
+    const upload = async (device: GateDevice, token: string, body: object, tapId = randomUUID()) => {
+      const response = await http().post('/v1/validations/batch').set('Authorization', device.bearer).send({ taps: [{ tapId, medium: { kind: 'bank_card', token }, ...body }] }).expect(200);
+      return { tapId, ...(response.body as { results: TapVerdict[] }).results[0] };
+    };
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const tokens = [cardToken(), cardToken(), cardToken('tok_decline')];
+    const exits: Array<{ tapId: string; fare: number; token: string; device: GateDevice; journeyId: string }> = [];
+    for (const [index, token] of tokens.entries()) {
+      const t = dayStart + (7 + 3 * index) * 3_600_000;
+      await upload(metroIn, token, { direction: 'entry', occurredAt: iso(t) });
+      const metroExit = await upload(metroOut, token, { direction: 'exit', occurredAt: iso(t + 20 * 60_000) });
+      await upload(bus, token, { direction: 'entry', stationId: '32-ben-xe-giap-bat', occurredAt: iso(t + 60 * 60_000) });
+      const busExit = await upload(bus, token, { direction: 'exit', stationId: '32-xa-dan', occurredAt: iso(t + 80 * 60_000) });
+      exits.push({ ...metroExit, fare: metroExit.fare!, token, device: metroOut, journeyId: metroExit.journeyId! }, { ...busExit, fare: busExit.fare!, token, device: bus, journeyId: busExit.journeyId! });
+    }
+    await app().get(TapPersister).drain();
+    await app().get(CardCharges).run();
+    const fares = exits.reduce((sum, exit) => sum + exit.fare, 0);
+    const declined = exits.filter((exit) => exit.token === tokens[2]).reduce((sum, exit) => sum + exit.fare, 0);
+    expect(fares).toBeGreaterThan(0);
+
+    const day = await reconciliation(date);
+    expect(day).toMatchObject({
+      date,
+      acquirer: 'dev',
+      balanced: true,
+      mismatches: [],
+      taps: { exits: 6, charged: fares, timedOutJourneys: 0, timedOutCharged: 0 },
+      journeys: { count: 6, fares, inCharges: fares },
+      charges: { count: 3, amount: fares, captured: fares - declined, declined, open: 0 },
+    });
+    // The charges were captured today: today's captures against the acquirer's file of today.
+    const today_ = await reconciliation(today);
+    expect(today_).toMatchObject({ balanced: true, mismatches: [] });
+    expect(today_.settlement.captured).toBe(today_.settlement.fileTotal);
+    expect(today_.settlement.captured).toBeGreaterThanOrEqual(fares - declined);
+    // The statement of the day settles the same taps to the đồng.
+    const statement = await statementOf(date);
+    expect(statement.check.balanced).toBe(true);
+    expect(statement.revenue.bankCards).toBe(fares - declined);
+    expect(statement.revenueAtRisk.filter((row) => row.reason === 'CARD_DECLINED').reduce((sum, row) => sum + row.fareAtRisk, 0)).toBe(declined);
+
+    // An operator's staff see their own lines; another operator's figures are 403.
+    const busOperator = operatorOf['bus-32'];
+    const busStaff = await bearerFor(app(), 'operator', { operatorId: busOperator });
+    const own = await reconciliation(date, busStaff);
+    expect(own).toMatchObject({ operatorId: busOperator, balanced: true, journeys: { count: 3 }, charges: { count: 3 } });
+    expectError(await http().get('/v1/bank-cards/reconciliation').query({ date, operatorId: operatorOf['metro-2a'] }).set('Authorization', busStaff), 403, 'OPERATOR_SCOPE');
+    expectError(await http().get('/v1/bank-cards/reconciliation').query({ date: '2026-02-30' }).set('Authorization', admin), 400, 'VALIDATION_FAILED');
+
+    // Disagreements, each listed with its code: a tap whose charge differs from its journey's, a capture the
+    // acquirer filed under another reference, and a payout in the file that names no charge of ours.
+    const db = app().get(DataSource);
+    const tampered = exits[0];
+    await db.query(`UPDATE taps SET charge = charge + 1 WHERE device_id = $1 AND tap_id = $2`, [tampered.device.deviceId, tampered.tapId]);
+    const [capture] = await db.query<Array<{ id: string }>>(`SELECT c.id FROM bank_card_charges c WHERE c.status = 'captured' AND c.card_id = $1`, [app().get(CardTokens).idOf(tokens[1])]);
+    await db.query(`UPDATE bank_card_charges SET acquirer_reference = 'acq_ours' WHERE id = $1`, [capture.id]);
+    const stranger = randomUUID();
+    await db.query(
+      `INSERT INTO dev_acquirer_operations (idempotency_key, operation, card_ref, merchant_reference, amount, outcome, acquirer_reference) VALUES ($1, 'capture', 'x', $2, 5000, 'approved', 'acq_stranger')`,
+      [randomUUID(), stranger],
+    );
+    expect((await reconciliation(date)).mismatches).toEqual([
+      { code: 'TAP_FARE_MISMATCH', journeyId: tampered.journeyId, cardId: app().get(CardTokens).idOf(tampered.token), deviceId: tampered.device.deviceId, tapId: tampered.tapId, expected: tampered.fare, found: tampered.fare + 1 },
+    ]);
+    const mismatches = (await reconciliation(today)).mismatches;
+    expect(mismatches).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'FILE_REFERENCE_MISMATCH', chargeId: capture.id }),
+        expect.objectContaining({ code: 'FILE_LINE_UNKNOWN', chargeId: stranger, acquirerReference: 'acq_stranger', found: 5000 }),
+      ]),
+    );
+    expect(mismatches).toHaveLength(2);
+    for (const token of tokens) expect(JSON.stringify([day, today_, own, mismatches])).not.toContain(token);
   });
 });

@@ -529,6 +529,13 @@ const SWEEP: Record<string, Expectation> = {
     control: { as: (f) => f.as.operator, status: 200 },
     foreign: [{ as: (f) => f.as.operator, query: (f) => ({ date: f.yesterday, operatorId: 'transerco' }), status: 403, code: 'OPERATOR_SCOPE' }],
   },
+  'GET /v1/bank-cards/reconciliation': {
+    access: ['operator', 'admin'],
+    query: (f) => ({ date: f.yesterday, operatorId: 'hmc' }),
+    sweepAs: (f) => f.as.admin,
+    control: { as: (f) => f.as.operator, status: 200 },
+    foreign: [{ as: (f) => f.as.operator, query: (f) => ({ date: f.yesterday, operatorId: 'transerco' }), status: 403, code: 'OPERATOR_SCOPE' }],
+  },
   'GET /v1/settlements/daily.csv': {
     access: ['operator', 'admin'],
     query: (f) => ({ date: f.yesterday, operatorId: 'hmc' }),
@@ -903,7 +910,7 @@ describe('security sweep', () => {
     it('refuses settlement days Postgres cannot hold with 400', async () => {
       const findings = new Findings();
       for (const date of EDGE_DATES) {
-        for (const path of ['/v1/settlements/daily', '/v1/settlements/daily.csv', '/v1/fare-transactions']) {
+        for (const path of ['/v1/settlements/daily', '/v1/settlements/daily.csv', '/v1/fare-transactions', '/v1/bank-cards/reconciliation']) {
           findings.error(`GET ${path}?date=${date}`, await send({ method: 'GET', path, query: [['date', date]], bearer: f.as.admin }), 400, 'VALIDATION_FAILED');
         }
         findings.error(`close ${date}`, await send({ method: 'POST', path: `/v1/settlements/daily/${date}/close`, bearer: f.as.admin }), 400, 'VALIDATION_FAILED');
