@@ -52,6 +52,8 @@ export interface GateCall {
   medium?: { kind: string; ref: string };
   /** A bank card's token, sealed (src/bank-cards/card-tokens.ts): carried to its journey for the charge job. */
   cardToken?: string;
+  /** A transit card's counter: carried in the tap event, for the media module's record of the highest. */
+  mediumCounter?: number;
 }
 
 /** What medium.lua found for a medium's look-up hash (gate-state.ts MEDIUM_ANSWER_FIELDS); fields '' when unknown. */
@@ -298,6 +300,7 @@ export function gateArguments(call: GateCall, tapMemorySeconds: string, journeyL
   args[A.mediumKind] = call.medium?.kind ?? '';
   args[A.mediumRef] = call.medium?.ref ?? '';
   args[A.cardToken] = call.cardToken ?? '';
+  args[A.mediumCounter] = call.mediumCounter === undefined ? '' : String(call.mediumCounter);
   for (let bits = 1; bits <= 7; bits++) {
     args[DAY_CAPS_ARG + bits - 1] = fares ? String(fares.dayCaps[bits]) : '-1';
     args[WEEK_CAPS_ARG + bits - 1] = fares ? String(fares.weekCaps[bits]) : '-1';

@@ -312,6 +312,7 @@ export const GATE_ARGS = [
   'mediumKind',
   'mediumRef',
   'cardToken',
+  'mediumCounter',
 ] as const;
 export type GateArg = (typeof GATE_ARGS)[number];
 /** Capping looks at the modes of the day as bits; these are all seven combinations. */
@@ -338,6 +339,7 @@ export const TAP_BODY_SEPARATOR = '\n';
  *   verdict, reason, valid '1'|'0', off offline '1'|'0'
  *   jid journey  jat its entry time  jst its entry station  fare, full the fare and its full amount  charge what was charged  bal balance after
  *   med the medium's kind ('' a QR)  mid the medium's look-up hash
+ *   mctr the counter a transit card presented (the media module keeps the highest in Postgres: clones stay found after Redis loses its data)
  *   ctok a bank card's token, sealed (AES-256-GCM; the card's journeys keep it for the charge job)
  *   pay the linked bank card that pays the account's journey (its entry's card; '' the wallet)
  * and, from medium.lua, `ev: clone` (at, dev, tap, med, mid the medium's id): a transit card presented a counter twice and was blocked.
@@ -384,6 +386,7 @@ export const TAP_EVENT_FIELDS = [
   'tmax',
   'tfull',
   'tcat',
+  'mctr',
 ] as const;
 export type TapEventField = (typeof TAP_EVENT_FIELDS)[number];
 /** The one field of a stream entry. */

@@ -166,7 +166,8 @@ local function finish(verdict, reason, valid, c, jid, fare, full, jat, jst, paye
     sub = subject, acct = account, cat = ARGV[A.riderCategory], verdict = verdict, reason = reason, valid = valid and '1' or '0',
     off = ARGV[A.offline], jid = jid, jat = jat, jst = jst, fare = fare, full = full, charge = c, bal = balance,
     sd = effects.sd, sw = effects.sw, dm = effects.dm, wm = effects.wm, fu = effects.fu, tj = effects.tj,
-    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat, med = mediumKind, mid = mediumRef, ctok = ARGV[A.cardToken], pay = payer or '' })
+    tbit = effects.tbit, tmax = effects.tmax, tfull = effects.tfull, tcat = effects.tcat, med = mediumKind, mid = mediumRef, ctok = ARGV[A.cardToken], pay = payer or '',
+    mctr = ARGV[A.mediumCounter] })
   return result
 end
 

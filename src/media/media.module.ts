@@ -6,7 +6,7 @@ import { GateStateModule } from '../gate-state/gate-state.module';
 import { TicketsModule } from '../tickets/tickets.module';
 import { GateMedia } from './gate-media';
 import { MediaController } from './media.controller';
-import { MediumClones } from './media-records';
+import { MediumClones, MediumCounters } from './media-records';
 import { MediaService } from './media.service';
 import { MediumKeys } from './medium-keys';
 
@@ -17,7 +17,7 @@ import { MediumKeys } from './medium-keys';
 @Module({
   imports: [AccountsModule, AuditModule, BankCardsModule, GateStateModule, TicketsModule],
   controllers: [MediaController],
-  providers: [MediaService, MediumKeys, GateMedia, MediumClones],
-  exports: [MediaService, GateMedia, MediumClones],
+  providers: [MediaService, MediumKeys, GateMedia, MediumClones, MediumCounters],
+  exports: [MediaService, GateMedia, MediumClones, MediumCounters],
 })
 export class MediaModule {}

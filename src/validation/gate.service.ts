@@ -130,6 +130,7 @@ export class GateService {
       ...(subject.medium && { medium: subject.medium }),
     };
     if (subject.cardToken !== undefined) call.cardToken = subject.cardToken;
+    if (tap.medium?.kind === 'transit_card') call.mediumCounter = tap.medium.counter;
     if (claims.kind === 'payg' || claims.kind === 'bank_card') call.fares = payAsYouGoFares(calculator, line, stationId, tap.direction, claims.riderCategory, at);
     const outcome = await this.script.run(call);
     if (outcome.reason === TAP_ID_REUSED) return { verdict: 'reject', reason: TAP_ID_REUSED };

@@ -11,7 +11,7 @@ import { ConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { GateTapUndo } from '../gate-state/gate-tap-undo';
 import { MediaGateState } from '../gate-state/media-gate-state';
-import { MediumClones } from '../media/media-records';
+import { MediumClones, MediumCounters } from '../media/media-records';
 import { Ledger } from '../payments/ledger';
 import { RedisModule } from '../redis/redis.module';
 import { gateKeysProvider } from '../gate-state/gate-state.module';
@@ -28,7 +28,7 @@ class TapPersisterThreadModule {
     return {
       module: TapPersisterThreadModule,
       imports: [ConfigModule.forRoot(own), LoggingModule.forRoot(own), DatabaseModule, RedisModule],
-      providers: [gateKeysProvider(), Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister, MediaGateState, MediumClones],
+      providers: [gateKeysProvider(), Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister, MediaGateState, MediumClones, MediumCounters],
     };
   }
 }

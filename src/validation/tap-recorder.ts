@@ -6,7 +6,7 @@ import { TAP_EVENT_FIELDS, tapBody, tapUndoId, type OutcomeField, type TapEvent 
 import { GateTapUndo, type RefusedTap } from '../gate-state/gate-tap-undo';
 import { RedisRetries } from '../redis/redis-retries';
 import { recordedTapsIn, type RecordedTap } from './recorded-taps';
-import { MediumClones } from '../media/media-records';
+import { MediumClones, MediumCounters } from '../media/media-records';
 import { FareCharger } from './fare-charger';
 import { TapPartitions } from './tap-partitions';
 
@@ -31,15 +31,18 @@ export class TapRecorder {
     private readonly gateUndo: GateTapUndo,
     private readonly retries: RedisRetries,
     private readonly clones: MediumClones,
+    private readonly counters: MediumCounters,
   ) {}
 
   /**
    * One transaction for the batch, a few statements whatever its size; replays of anything already
    * written change nothing (tap keys, and journeys closed only while open). A transit card the gates
-   * found cloned is then recorded as blocked by the media module (after the taps' commit; idempotent).
+   * found cloned is then recorded as blocked by the media module, and each card's highest counter kept
+   * (after the taps' commit; idempotent).
    */
   async persist(events: readonly TapEvent[]): Promise<void> {
     await this.persistTaps(events.filter((event) => event.ev !== 'clone'));
+    await this.counters.record(events);
     for (const event of events) if (event.ev === 'clone' && event.mid) await this.clones.record(event.mid);
   }
 

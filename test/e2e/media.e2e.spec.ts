@@ -3,7 +3,11 @@ import type { AppConfig } from '../../src/config/config';
 import { APP_CONFIG } from '../../src/config/config.module';
 import { FaresService } from '../../src/fares/fares.service';
 import { localDateAt } from '../../src/fares/domain/local-time';
-import { transitCardCryptogram } from '../../src/media/medium-keys';
+import { DataSource } from 'typeorm';
+import { GateKeys } from '../../src/gate-state/gate-state';
+import { MediumKeys, transitCardCryptogram } from '../../src/media/medium-keys';
+import { RedisService } from '../../src/redis/redis.service';
+import { GateStateBuilder } from '../../src/validation/gate-state-builder';
 import { testAccount, type TestAccount } from '../support/auth';
 import { gateAt, offlineTap, tap, type GateDevice } from '../support/gate';
 import { expectError, useTestApp } from '../support/http';
@@ -107,6 +111,26 @@ describe('media of an account: transit cards and chip ID cards at the gates', ()
       expect(entries).toContainEqual({ kind: 'medium', id, status: 'blocked', at: expect.any(String), mediumKind: 'transit_card', uid });
       const detail = await http().get(`/v1/me/media/${id}`).set('Authorization', passenger.bearer).expect(200);
       expect(detail.body.history.map((event: { status: string; reason: string }) => event.status)).toEqual(['active', 'active', 'blocked']);
+    });
+
+    it("a card's highest counter is kept in Postgres: after Redis loses the card, the rebuild still finds a clone", async () => {
+      const uid = newUid();
+      const [{ id }] = (await register(uid)).cards;
+      await topUp(app(), passenger.bearer, 100_000);
+      await link({ kind: 'transit_card', uid }).expect(201);
+      expect(await tap(app(), catLinh, { medium: card(uid, 41), direction: 'entry' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+      expect(await tap(app(), haDong, { medium: card(uid, 42), direction: 'exit' })).toMatchObject({ verdict: 'accept', reason: 'OK' });
+      const db = app().get(DataSource);
+      await waitFor(
+        async () => (await db.query<Array<{ last_counter: string | null }>>(`SELECT last_counter FROM media WHERE id = $1`, [id]))[0].last_counter,
+        (counter) => counter === '42',
+      );
+      // Redis loses the card's record and its counters; the rebuild writes them back from Postgres.
+      await app().get(RedisService).client.del(app().get(GateKeys).medium(app().get(MediumKeys).lookupHash('transit_card', uid)));
+      await app().get(GateStateBuilder).rebuild();
+      // A copy read at the exit replays counter 42: still a clone.
+      expect(await tap(app(), catLinh, { medium: card(uid, 42), direction: 'entry' })).toEqual({ verdict: 'reject', reason: 'REVOKED', accountId: passenger.id, balance: expect.any(Number) });
+      await waitFor(() => media(), (list) => list.some((medium) => medium.id === id && medium.status === 'blocked'));
     });
 
     it('offline: a late tap with a lower counter is taken; a counter another tap presented is a clone', async () => {

@@ -26,7 +26,7 @@ import { gateArguments, keysFor, parseOutcome, type GateCall } from '../../src/g
 import { testConfig } from '../support/test-app';
 
 const GATE_STATE = join(__dirname, '..', '..', 'src', 'gate-state');
-const SCRIPTS = ['gate.lua', 'undo-tap.lua', 'restore-spend.lua', 'move-wallet-balance.lua', 'spend-wallet-balance.lua', 'release-wallet-movement.lua', 'medium.lua', 'lower-spend.lua', 'index-account-pass.lua'];
+const SCRIPTS = ['gate.lua', 'undo-tap.lua', 'restore-spend.lua', 'move-wallet-balance.lua', 'spend-wallet-balance.lua', 'release-wallet-movement.lua', 'medium.lua', 'lower-spend.lua', 'index-account-pass.lua', 'raise-medium-counter.lua'];
 const source = (name: string) => readFileSync(join(GATE_STATE, name), 'utf8');
 /** Lua without its comments. */
 const code = (lua: string) => lua.replace(/--.*$/gm, '');
