@@ -33,7 +33,15 @@ export const DEMO_GATES = HANOI_LINES.filter((line) => line.mode === 'metro').fl
   })),
 );
 
-/** Seeds the demo accounts and gates, and returns the lines the run command prints. */
+/** One inspector's handset per operator: device id `demo-handset-<operatorId>`, secret `demo-handset-secret-<operatorId>`. */
+export const DEMO_HANDSETS = HANOI_OPERATORS.map((operator) => ({
+  deviceId: `demo-handset-${operator.id}`,
+  secret: `demo-handset-secret-${operator.id}`,
+  operatorId: operator.id,
+  kind: 'inspector' as const,
+}));
+
+/** Seeds the demo accounts, gates and inspectors' handsets, and returns the lines the run command prints. */
 export async function seedDemoCredentials(db: DataSource): Promise<string[]> {
   const lines = ['  demo credentials (development only):'];
   for (const account of DEMO_ACCOUNTS) {
@@ -45,6 +53,11 @@ export async function seedDemoCredentials(db: DataSource): Promise<string[]> {
   for (const gate of DEMO_GATES) {
     const { disabled } = await upsertDevice(db, gate);
     lines.push(`      ${gate.deviceId} / ${gate.secret}${disabled ? '  (disabled)' : ''}`);
+  }
+  lines.push("    inspectors' handsets (role inspector): the same exchange");
+  for (const handset of DEMO_HANDSETS) {
+    const { disabled } = await upsertDevice(db, handset);
+    lines.push(`      ${handset.deviceId} / ${handset.secret}${disabled ? '  (disabled)' : ''}`);
   }
   return lines;
 }

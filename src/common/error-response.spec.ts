@@ -1,5 +1,6 @@
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
-import { ClientClosedError, SocketClosedUnexpectedlyError, TimeoutError } from 'redis';
+import { runInNewContext } from 'node:vm';
+import { ClientClosedError, SimpleError, SocketClosedUnexpectedlyError, TimeoutError } from 'redis';
 import { QueryFailedError } from 'typeorm';
 import { DomainError, NotFoundError } from './domain-error';
 import { toErrorResponse } from './error-response';
@@ -57,5 +58,15 @@ describe('toErrorResponse', () => {
     }
     const unique = new QueryFailedError('INSERT', [], Object.assign(new Error('duplicate key'), { code: '23505' }));
     expect(toErrorResponse(unique, 'r').status).toBe(500);
+  });
+
+  it('answers 503 when a Redis Cluster cannot serve the key now, or a node resets the connection (an error of another realm: Node\'s sockets)', () => {
+    const reset = Object.assign(runInNewContext('new Error("write ECONNRESET")') as object, { code: 'ECONNRESET' });
+    expect(reset instanceof Error).toBe(false);
+    for (const error of [new SimpleError('CLUSTERDOWN The cluster is down'), new SimpleError('LOADING Redis is loading the dataset in memory'), new SimpleError('TRYAGAIN Multiple keys request during rehashing of slot'), reset]) {
+      expect(toErrorResponse(error, 'r')).toMatchObject({ status: 503, internal: false, body: { error: { code: 'SERVICE_UNAVAILABLE' } } });
+    }
+    expect(toErrorResponse(new SimpleError('ERR wrong number of arguments'), 'r').status).toBe(500);
+    expect(toErrorResponse(new SimpleError('CROSSSLOT Keys in request don\'t hash to the same slot'), 'r').status).toBe(500);
   });
 });

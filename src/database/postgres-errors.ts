@@ -15,10 +15,10 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE',
  * the request asked for is wrong, and it may be retried (with its Idempotency-Key where it moves money).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const cause = error instanceof QueryFailedError && error.driverError instanceof Error ? error.driverError : error;
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNREACHABLE.has(code))) return true;
+  // Read by shape, not `instanceof Error`: a socket's error comes from Node's own realm (not a test's).
+  if (typeof error !== 'object' || error === null) return false;
+  const cause = (error instanceof QueryFailedError && typeof error.driverError === 'object' && error.driverError !== null ? error.driverError : error) as { code?: unknown; message?: unknown };
+  if (typeof cause.code === 'string' && (UNAVAILABLE_SQLSTATE.test(cause.code) || UNREACHABLE.has(cause.code))) return true;
   // node-postgres, when the server closes the socket under a query or a connection attempt.
-  return cause.message.startsWith('Connection terminated');
+  return typeof cause.message === 'string' && cause.message.startsWith('Connection terminated');
 }

@@ -48,6 +48,8 @@ export interface RedisOptions {
   /** Throwaway instance for tests: no AOF. */
   ephemeral?: boolean;
   portVariable?: string;
+  /** A node of a Redis Cluster, talking to the others on `busPort` (its slots and peers in `nodes.conf` of its folder). */
+  cluster?: { busPort: number };
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -122,6 +124,7 @@ export async function startRedis(options: RedisOptions): Promise<RunningServer> 
     '--port', String(options.port), '--bind', '127.0.0.1', '--protected-mode', 'yes',
     '--dir', dataDir, '--daemonize', 'no', '--pidfile', pidFile, '--save', '',
     ...durability,
+    ...(options.cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dataDir, 'nodes.conf'), '--cluster-port', String(options.cluster.busPort)] : []),
   ];
   const logFile = join(dataDir, 'redis.log');
   // The password reaches Redis on its standard input (a config file read from "-"), not on its

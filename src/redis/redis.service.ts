@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 
 export type RedisClient = ReturnType<typeof createClient>;
 type RedisCluster = ReturnType<typeof createCluster>;
+type ClusterOptions = Parameters<typeof createCluster>[0];
 
 /** What a duplicate connection may change (both kinds of client take these). */
 export type ConnectionOverrides = Pick<RedisClientOptions, 'disableOfflineQueue' | 'commandOptions'>;
@@ -24,11 +25,14 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
   readonly client: RedisClient;
   readonly cluster: boolean;
   private readonly connection: RedisClient | RedisCluster;
+  /** A cluster's options: a duplicate's `defaults` replace the original's whole, so they are given again (credentials, TLS). */
+  private readonly clusterOptions: ClusterOptions | null;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const nodes = config.redis.clusterNodes;
     this.cluster = nodes !== null;
-    this.connection = nodes === null ? createClient({ url: config.redis.url, socket: SOCKET }) : createCluster(clusterOptions(nodes));
+    this.clusterOptions = nodes === null ? null : clusterOptions(nodes);
+    this.connection = this.clusterOptions === null ? createClient({ url: config.redis.url, socket: SOCKET }) : createCluster(this.clusterOptions);
     this.client = this.connection as RedisClient;
     // Errors also surface on the commands that fail; without a listener node-redis would crash the process.
     this.connection.on('error', () => undefined);
@@ -44,7 +48,9 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
 
   /** Another connection (not yet connected) to the same Redis or cluster, e.g. for subscriptions or a fail-fast gate path. */
   duplicate(overrides: ConnectionOverrides = {}): RedisClient {
-    const copy = this.cluster ? (this.connection as RedisCluster).duplicate({ defaults: { ...overrides, socket: SOCKET } }) : (this.connection as RedisClient).duplicate(overrides);
+    const copy = this.clusterOptions
+      ? (this.connection as RedisCluster).duplicate({ defaults: { ...this.clusterOptions.defaults, ...overrides } })
+      : (this.connection as RedisClient).duplicate(overrides);
     return copy as RedisClient;
   }
 
@@ -62,7 +68,7 @@ export class RedisService implements OnModuleInit, OnModuleDestroy {
 }
 
 /** A cluster from some of its nodes; every connection to a node it discovers gets the first node's credentials and TLS. */
-function clusterOptions(nodes: readonly string[]): Parameters<typeof createCluster>[0] {
+function clusterOptions(nodes: readonly string[]): ClusterOptions {
   const first = new URL(nodes[0]);
   return {
     rootNodes: nodes.map((url) => ({ url, socket: SOCKET })),

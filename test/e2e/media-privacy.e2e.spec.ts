@@ -6,9 +6,9 @@ import type { AppConfig } from '../../src/config/config';
 import { APP_CONFIG } from '../../src/config/config.module';
 import { localDateAt } from '../../src/fares/domain/local-time';
 import { MediumKeys, transitCardCryptogram } from '../../src/media/medium-keys';
-import { RedisService } from '../../src/redis/redis.service';
 import { testAccount } from '../support/auth';
 import { gateAt } from '../support/gate';
+import { redisContents } from '../support/redis-contents';
 import { topUp } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
@@ -107,26 +107,8 @@ describe('media leave no card number and no card key behind', () => {
     }
     const postgres = dump.join('\n');
 
-    // Redis: every key and every value.
-    const client = app.get(RedisService).client;
-    const redis: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.sendCommand<[string, string[]]>(['SCAN', cursor, 'COUNT', '1000']);
-      cursor = next;
-      for (const key of keys) {
-        const type = await client.sendCommand<string>(['TYPE', key]);
-        const read: Record<string, string[]> = {
-          string: ['GET', key],
-          hash: ['HGETALL', key],
-          set: ['SMEMBERS', key],
-          zset: ['ZRANGE', key, '0', '-1', 'WITHSCORES'],
-          list: ['LRANGE', key, '0', '-1'],
-          stream: ['XRANGE', key, '-', '+'],
-        };
-        redis.push(key, JSON.stringify(read[type] ? await client.sendCommand(read[type]) : type));
-      }
-    } while (cursor !== '0');
+    // Redis: every key and every value (every master of a cluster).
+    const redis = [...(await redisContents(app))].flatMap(([key, { value }]) => [key, value]);
 
     // The exports of the day, and the statement.
     const date = localDateAt(Date.now());

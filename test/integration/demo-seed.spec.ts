@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
-import { DEMO_ACCOUNTS, DEMO_GATES, seedDemoCredentials } from '../../src/accounts/demo-seed';
-import { HANOI_LINES } from '../../src/network/hanoi-network';
+import jwt from 'jsonwebtoken';
+import { DEMO_ACCOUNTS, DEMO_GATES, DEMO_HANDSETS, seedDemoCredentials } from '../../src/accounts/demo-seed';
+import { HANOI_LINES, HANOI_OPERATORS } from '../../src/network/hanoi-network';
 import { useTestApp } from '../support/http';
 
 describe('development seed', () => {
@@ -15,6 +16,7 @@ describe('development seed', () => {
     expect(DEMO_ACCOUNTS.map((account) => account.role).sort()).toEqual(['admin', 'operator', 'operator', 'operator', 'passenger']);
     for (const account of DEMO_ACCOUNTS) expect(first.join('\n')).toContain(`${account.email} / ${account.password}`);
     for (const gate of DEMO_GATES) expect(first.join('\n')).toContain(`${gate.deviceId} / ${gate.secret}`);
+    for (const handset of DEMO_HANDSETS) expect(first.join('\n')).toContain(`${handset.deviceId} / ${handset.secret}`);
   });
 
   it('prints credentials that work', async () => {
@@ -26,5 +28,10 @@ describe('development seed', () => {
     }
     const gate = DEMO_GATES[0];
     await http().post('/v1/devices/token').send({ deviceId: gate.deviceId, secret: gate.secret }).expect(200);
+    expect(DEMO_HANDSETS.map((handset) => handset.operatorId)).toEqual(HANOI_OPERATORS.map((operator) => operator.id));
+    for (const handset of DEMO_HANDSETS) {
+      const token = await http().post('/v1/devices/token').send({ deviceId: handset.deviceId, secret: handset.secret }).expect(200);
+      expect(jwt.decode(token.body.accessToken)).toMatchObject({ role: 'inspector', op: handset.operatorId });
+    }
   });
 });

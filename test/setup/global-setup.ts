@@ -4,11 +4,15 @@ import { join } from 'node:path';
 import { migrateAndMaybeSeed } from '../../src/cli/migrate';
 import { startPostgres, startRedis } from '../../src/local-services/servers';
 import { freePort } from '../../src/local-services/system';
-import { TEST_STATE_KEY, TestServers } from './test-servers';
+import { RedisClusterServers } from '../support/redis-cluster';
+import { TEST_STATE_KEY, TestServers, testRedisMode } from './test-servers';
+
+const REDIS_PASSWORD = 'test-redis-password';
 
 /**
  * Starts a throwaway Postgres and Redis on free ports in a temporary folder, migrates and seeds
- * once, and hands their URLs to the test workers through the environment.
+ * once, and hands their URLs to the test workers through the environment. With REDIS_MODE=cluster
+ * the Redis is a 3-master Redis Cluster (test/support/redis-cluster.ts) and REDIS_URL names it.
  */
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lien-thong-test-'));
@@ -25,7 +29,11 @@ export default async function globalSetup(): Promise<void> {
     // databases some tests keep to themselves.
     appRoleMayCreateDatabases: true,
   });
-  const redis = await startRedis({ dataDir: join(dir, 'redis'), port: redisPort, ephemeral: true, password: 'test-redis-password' }).catch(async (error: unknown) => {
+  const startTestRedis = () =>
+    testRedisMode() === 'cluster'
+      ? RedisClusterServers.start(join(dir, 'redis-cluster'), { password: REDIS_PASSWORD })
+      : startRedis({ dataDir: join(dir, 'redis'), port: redisPort, ephemeral: true, password: REDIS_PASSWORD });
+  const redis = await startTestRedis().catch(async (error: unknown) => {
     await postgres.stop();
     throw error;
   });
