@@ -45,6 +45,16 @@ export class MediaController {
     return this.media.reportLost(user.id, id);
   }
 
+  @Post('me/media/:id/credential')
+  @Roles('passenger')
+  @HttpCode(200)
+  @ApiOkResponse({ type: MediumDto, description: "The app's virtual card with a new credential for the same phone key, at the account's rider category now" })
+  @ApiNotFoundResponse({ description: 'No such medium of yours' })
+  @ApiConflictResponse({ description: 'MEDIUM_BLOCKED, MEDIUM_REPLACED, NOT_AN_APP_MEDIUM' })
+  renewCredential(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<MediumDto> {
+    return this.media.renewCredential(user.id, id);
+  }
+
   @Post('admin/transit-cards')
   @Roles('admin')
   @ApiCreatedResponse({ type: RegisteredCardsDto, description: 'Each card, registered now or before' })

@@ -56,8 +56,8 @@ export class MediumDto {
   @ApiProperty({ example: 'Thẻ ···E680', description: 'What the rider recognises it by: never the whole number' }) label!: string;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
-  @ApiPropertyOptional({ description: 'app (in the answer to POST only): the credential every code starts with (README "The dynamic QR")' }) credential?: string;
-  @ApiPropertyOptional({ description: 'app: when the credential expires; the app links again before' }) credentialExpiresAt?: string;
+  @ApiPropertyOptional({ description: 'app (in the answers to linking and to renewal only): the credential every code starts with (README "The dynamic QR")' }) credential?: string;
+  @ApiPropertyOptional({ description: 'app: when the credential expires; the app renews it before (POST /v1/me/media/{id}/credential)' }) credentialExpiresAt?: string;
   @ApiPropertyOptional({ description: 'app: the time step of the codes, in seconds' }) stepSeconds?: number;
   @ApiPropertyOptional({ description: 'app: steps either side of the gate clock a code is still accepted' }) windowSteps?: number;
 }

@@ -108,15 +108,30 @@ export class MediaService {
     const { changed, issued } = await this.db.transaction(async (em) => {
       await lockAccount(em, accountId);
       const [row] = await em.query<MediumRow[]>(
-        `INSERT INTO media (id, kind, lookup_hash, account_id, status, label) VALUES ($1, 'app', $2, $3, 'active', $4) RETURNING ${COLUMNS}`,
-        [id, this.keys.lookupHash('app', id), accountId, `App ···${phoneKey.subarray(-2).toString('hex').toUpperCase()}`],
+        `INSERT INTO media (id, kind, lookup_hash, account_id, status, label, phone_key) VALUES ($1, 'app', $2, $3, 'active', $4, $5) RETURNING ${COLUMNS}`,
+        [id, this.keys.lookupHash('app', id), accountId, `App ···${phoneKey.subarray(-2).toString('hex').toUpperCase()}`, phoneKey],
       );
       await recordEvent(em, row, null, 'linked', accountId);
       const replaced = this.oneActiveCard ? await this.replaceOthers(em, accountId, row.id) : [];
       return { changed: [row, ...replaced], issued: await this.issueCredential(accountId, id, phoneKey) };
     });
     await this.publish(changed);
-    return { ...mediumDto(changed[0]), credential: issued.credential, credentialExpiresAt: issued.expiresAt.toISOString(), stepSeconds: issued.stepSeconds, windowSteps: issued.windowSteps };
+    return withCredential(mediumDto(changed[0]), issued);
+  }
+
+  /**
+   * A new credential for the rider's active app medium, for the same phone key, at the account's rider
+   * category now: the phone renews before its credential expires (or after a concession was decided).
+   * A blocked or replaced medium cannot renew (409 MEDIUM_BLOCKED, MEDIUM_REPLACED); another kind is 409 NOT_AN_APP_MEDIUM.
+   */
+  async renewCredential(accountId: string, id: string): Promise<MediumDto> {
+    const row = await this.own(this.db.manager, accountId, id);
+    if (row.kind !== 'app') throw new DomainError('conflict', 'NOT_AN_APP_MEDIUM', 'Only the app\'s virtual card has a credential');
+    if (row.status === 'blocked') throw new DomainError('conflict', 'MEDIUM_BLOCKED', 'This virtual card is blocked; its credential cannot be renewed');
+    if (row.status === 'replaced') throw new DomainError('conflict', 'MEDIUM_REPLACED', 'This virtual card was replaced; link the phone again');
+    const [{ phone_key: phoneKey }] = await this.db.query<Array<{ phone_key: Buffer | null }>>(`SELECT phone_key FROM media WHERE id = $1`, [row.id]);
+    if (phoneKey === null) throw new DomainError('conflict', 'MEDIUM_REPLACED', 'This virtual card was linked before renewal existed; link the phone again');
+    return withCredential(mediumDto(row), await this.issueCredential(accountId, row.id, phoneKey));
   }
 
   /** Blocks the rider's medium at once; the gates refuse it, and the deny list carries it. */
@@ -306,6 +321,10 @@ async function lockAccount(em: EntityManager, accountId: string): Promise<void> 
 
 function bankCardMedium(card: BankCardDto): MediumDto {
   return { id: card.id, kind: 'bank_card', status: card.status, label: card.label, createdAt: card.createdAt, updatedAt: card.createdAt };
+}
+
+function withCredential(dto: MediumDto, issued: IssuedDynamicQrCredential): MediumDto {
+  return { ...dto, credential: issued.credential, credentialExpiresAt: issued.expiresAt.toISOString(), stepSeconds: issued.stepSeconds, windowSteps: issued.windowSteps };
 }
 
 function mediumDto(row: MediumRow): MediumDto {

@@ -278,6 +278,38 @@ describe('media of an account: transit cards and chip ID cards at the gates', ()
     });
   });
 
+  describe("renewing the app's credential", () => {
+    it("renews before it expires, at the account's category now; a blocked or replaced virtual card cannot", async () => {
+      const phone = new Phone();
+      await topUp(app(), passenger.bearer, 100_000);
+      const linked = (await link({ kind: 'app', publicKey: phone.publicJwk }).expect(201)).body as { id: string; credential: string; credentialExpiresAt: string };
+      const renew = (id: string, bearer = passenger.bearer) => http().post(`/v1/me/media/${id}/credential`).set('Authorization', bearer);
+
+      // A free category approved after linking: the renewed credential carries it.
+      const claim = await http().post('/v1/me/concessions').set('Authorization', passenger.bearer).send({ category: 'disabled', evidence: 'Giấy xác nhận khuyết tật số 12' }).expect(201);
+      await http().post(`/v1/admin/concessions/${claim.body.id}/decision`).set('Authorization', admin.bearer).send({ approve: true }).expect(200);
+      const renewed = (await renew(linked.id).expect(200)).body as { id: string; kind: string; status: string; credential: string; credentialExpiresAt: string };
+      expect(renewed).toMatchObject({ id: linked.id, kind: 'app', status: 'active', credential: expect.any(String), stepSeconds: 15 });
+      expect(renewed.credential).not.toBe(linked.credential);
+      expect(Date.parse(renewed.credentialExpiresAt)).toBeGreaterThanOrEqual(Date.parse(linked.credentialExpiresAt));
+      const entry = await tap(app(), catLinh, { qr: phone.code(renewed.credential), direction: 'entry' });
+      expect(entry).toMatchObject({ verdict: 'accept', reason: 'OK', accountId: passenger.id });
+      expect(await tap(app(), haDong, { qr: phone.code(renewed.credential), direction: 'exit' })).toMatchObject({ verdict: 'accept', fare: 0, journeyId: entry.journeyId });
+
+      expectError(await renew(linked.id, (await testAccount(app(), 'passenger')).bearer), 404, 'NOT_FOUND');
+      const uid = newUid();
+      await register(uid);
+      const cardMedium = (await link({ kind: 'transit_card', uid }).expect(201)).body as { id: string };
+      expectError(await renew(cardMedium.id), 409, 'NOT_AN_APP_MEDIUM');
+      // The card replaced the virtual card: no renewal.
+      expectError(await renew(linked.id), 409, 'MEDIUM_REPLACED');
+      const second = new Phone();
+      const other = (await link({ kind: 'app', publicKey: second.publicJwk }).expect(201)).body as { id: string };
+      await http().post(`/v1/me/media/${other.id}/lost`).set('Authorization', passenger.bearer).expect(200);
+      expectError(await renew(other.id), 409, 'MEDIUM_BLOCKED');
+    });
+  });
+
   describe('chip ID cards (CCCD)', () => {
     it('without an account: a rider of 60 or more rides free, a younger one is NOT_COVERED', async () => {
       const elderly = { kind: 'id_card', number: cccd(), birthDate: bornYearsAgo(60) };

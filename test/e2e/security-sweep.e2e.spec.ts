@@ -492,6 +492,12 @@ const SWEEP: Record<string, Expectation> = {
     control: { as: (f) => f.victim.bearer, params: () => ({ id: NO_SUCH_ID }), status: 404 },
     foreign: [{ as: (f) => f.as.passenger, status: 404, code: 'NOT_FOUND' }],
   },
+  'POST /v1/me/media/{id}/credential': {
+    access: ['passenger'],
+    params: (f) => ({ id: f.victim.mediumId }),
+    control: { as: (f) => f.victim.bearer, params: () => ({ id: NO_SUCH_ID }), status: 404 },
+    foreign: [{ as: (f) => f.as.passenger, status: 404, code: 'NOT_FOUND' }],
+  },
   'POST /v1/admin/transit-cards': {
     access: ['admin'],
     body: () => ({ cards: [{ uid: '04A2B3C4D5E680' }] }),

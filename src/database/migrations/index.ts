@@ -18,7 +18,8 @@ import { PenaltyPayments1763800142000 } from './1763800142000-penalty-payments';
 import { LinkedBankCards1763800160000 } from './1763800160000-linked-bank-cards';
 import { MediaCategoryFollowsAccount1763800170000 } from './1763800170000-media-category-follows-account';
 import { MediaCounters1763800171000 } from './1763800171000-media-counters';
+import { MediaPhoneKeys1763800172000 } from './1763800172000-media-phone-keys';
 import { InspectorDevices1763800180000 } from './1763800180000-inspector-devices';
 
 /** Every migration, in order. Listed explicitly so the same code runs from TypeScript and from dist/. */
-export const MIGRATIONS = [Network1763800000000, Fares1763800001000, Accounts1763800002000, Devices1763800003000, Payments1763800010000, Tickets1763800011000, Validation1763800020000, Settlement1763800030000, TapBalance1763800040000, EmailSkeletons1763800050000, RidersService1763800070000, TapConflicts1763800080000, Media1763800110000, BankCards1763800130000, AuditEveryAction1763800140000, JourneyTimedOutAt1763800141000, PenaltyPayments1763800142000, LinkedBankCards1763800160000, MediaCategoryFollowsAccount1763800170000, MediaCounters1763800171000, InspectorDevices1763800180000];
+export const MIGRATIONS = [Network1763800000000, Fares1763800001000, Accounts1763800002000, Devices1763800003000, Payments1763800010000, Tickets1763800011000, Validation1763800020000, Settlement1763800030000, TapBalance1763800040000, EmailSkeletons1763800050000, RidersService1763800070000, TapConflicts1763800080000, Media1763800110000, BankCards1763800130000, AuditEveryAction1763800140000, JourneyTimedOutAt1763800141000, PenaltyPayments1763800142000, LinkedBankCards1763800160000, MediaCategoryFollowsAccount1763800170000, MediaCounters1763800171000, MediaPhoneKeys1763800172000, InspectorDevices1763800180000];
