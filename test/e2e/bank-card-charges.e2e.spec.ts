@@ -83,12 +83,16 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
   it("a decline denies the card; the rider links it, sees the debt, pays it once, and the card leaves the deny list", async () => {
     const token = cardToken('tok_decline_1');
     await cardJourney(app, token, 'metro-2a', '2a-cat-linh', '2a-lang', yesterday, 12_000);
+    const declining = Date.now();
     await chargeRun();
     const [charge] = await charges(token);
     expect(charge.status).toBe('declined');
     expect(await app.get(CardGateState).isDenied(cardId(token))).toBe(true);
     // The deny list leaves the newest changes for a couple of seconds (a transaction may still commit before them).
     await waitFor(() => denylisted(token), (status) => status === 'blocked');
+    // README "Bank cards", Measured: a validator polling the feed has the card within the issue's 5 minutes.
+    const declineToFeedMs = Date.now() - declining;
+    expect(declineToFeedMs).toBeLessThan(5 * 60_000);
 
     const rider = await testAccount(app, 'passenger');
     const stranger = await testAccount(app, 'passenger');
@@ -100,6 +104,7 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
     expectError(await http().post(`/v1/me/debts/${charge.id}/pay`).set('Authorization', rider.bearer), 400, 'IDEMPOTENCY_KEY_REQUIRED');
 
     const key = randomUUID();
+    const paying = Date.now();
     const paid = (await http().post(`/v1/me/debts/${charge.id}/pay`).set('Authorization', rider.bearer).set('Idempotency-Key', key).expect(200)).body as DebtDto;
     expect(paid).toMatchObject({ id: charge.id, status: 'paid' });
     const again = (await http().post(`/v1/me/debts/${charge.id}/pay`).set('Authorization', rider.bearer).set('Idempotency-Key', key).expect(200)).body as DebtDto;
@@ -108,6 +113,9 @@ describe('bank cards: the daily charge, declines, debts (e2e)', () => {
     expect((await charges(token))[0]).toMatchObject({ status: 'captured', recovered_by: 'rider' });
     expect(await app.get(CardGateState).isDenied(cardId(token))).toBe(false);
     await waitFor(() => denylisted(token), (status) => status === 'unblocked');
+    // Paid to removal: within the issue's hour.
+    const paymentToFeedMs = Date.now() - paying;
+    expect(paymentToFeedMs).toBeLessThan(3_600_000);
   });
 
   it('a card declined again stays in debt (422 CARD_DECLINED) and is retried on the schedule, at most as often as it allows', async () => {

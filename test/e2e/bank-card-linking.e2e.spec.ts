@@ -8,7 +8,11 @@ import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { TapPersister } from '../../src/validation/tap-persister';
 import { testAccount, type TestAccount } from '../support/auth';
 import { cardToken } from '../support/bank-cards';
-import { gateAt, tap, type GateDevice } from '../support/gate';
+import { forgetDeviceTaps, gateAt, tap, type GateDevice } from '../support/gate';
+import { GateKeys, spendField } from '../../src/gate-state/gate-state';
+import { RedisService } from '../../src/redis/redis.service';
+import { localDayNumber } from '../../src/fares/domain/local-time';
+import { randomUUID } from 'node:crypto';
 import { expectError, useTestApp } from '../support/http';
 import { topUp } from '../support/money';
 
@@ -105,5 +109,41 @@ describe('bank cards linked to an account (e2e)', () => {
     expect(trip.fare).toBe(quote('2a-cat-linh', '2a-ha-dong', 'priority').amount);
     await app().get(TapPersister).drain();
     expect(await db().query(`SELECT rider_category, charge::int AS charge FROM journeys WHERE id = $1`, [trip.journeyId])).toEqual([{ rider_category: 'priority', charge: trip.fare }]);
+  });
+
+  it('a bank-card tap the record refuses is undone at the gates like a wallet tap: spend given back, journey reopened, no wallet credited', async () => {
+    const redis = app().get(RedisService).client;
+    const keys = app().get(GateKeys);
+    const daySpent = (kind: 'bank_card' | 'payg', id: string) => redis.hGet(keys.spend(kind, id), spendField('daySpent', localDayNumber(Date.now())));
+    const first = { kind: 'bank_card', token: cardToken() };
+    const unlinked = cardToken();
+    const rider = await testAccount(app(), 'passenger');
+    await topUp(app(), rider.bearer, 100_000);
+    const linked = cardToken();
+    await link(rider, linked).expect(201);
+    for (const [token, kind, subject] of [
+      [unlinked, 'bank_card', cardId(unlinked)],
+      [linked, 'payg', rider.id],
+    ] as const) {
+      const reused = randomUUID();
+      await tap(app(), catLinh, { medium: first, direction: 'entry' });
+      const recorded = await tap(app(), haDong, { tapId: reused, medium: first, direction: 'exit' });
+      expect(recorded).toMatchObject({ verdict: 'accept' });
+      await app().get(TapPersister).drain();
+      await forgetDeviceTaps(app(), haDong.deviceId);
+      const medium = { kind: 'bank_card', token };
+      const entry = await tap(app(), catLinh, { medium, direction: 'entry' });
+      // The gate, having forgotten the id, takes the exit and counts its fare towards the card's (or account's) caps ...
+      const answered = await tap(app(), haDong, { tapId: reused, medium, direction: 'exit' });
+      expect(answered).toMatchObject({ verdict: 'accept', fare: recorded.fare });
+      expect(Number(await daySpent(kind, subject))).toBe(recorded.fare);
+      // ... and the record, holding the first card's exit under that id, refuses it: the gates undo it.
+      await app().get(TapPersister).drain();
+      expect(Number((await daySpent(kind, subject)) ?? 0)).toBe(0);
+      expect(await redis.hGet(keys.trip(kind, subject), 'jid')).toBe(entry.journeyId);
+      expect(await redis.zScore(keys.openJourneys(keys.shardOfSubject(kind, subject)), `${kind === 'payg' ? 'a' : 'c'}:${subject}`)).not.toBeNull();
+    }
+    // The linked card's fare never left the wallet, and its undo put nothing into it.
+    expect(await app().get(AccountGateState).balance(rider.id)).toBe(100_000);
   });
 });
