@@ -70,6 +70,22 @@ describe('secrets never reach the logs or error bodies', () => {
       keep(await http().get('/v1/me').set('Authorization', `Bearer ${deviceToken.accessToken}`).expect(403));
       secrets.push(device.secret, deviceToken.accessToken);
 
+      // A bank card's token, linked, tapped online and offline, and refused when malformed: never logged.
+      const cardToken = `tok_logs_${randomUUID().replace(/-/g, '')}`;
+      secrets.push(cardToken);
+      const rider = await testAccount(app, 'passenger');
+      keep(await http().post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'bank_card', token: cardToken }).expect(201));
+      keep(await http().post('/v1/me/media').set('Authorization', rider.bearer).send({ kind: 'bank_card', token: `${cardToken}!` }).expect(400));
+      const medium = { kind: 'bank_card', token: cardToken };
+      keep(await http().post('/v1/validations').set('Authorization', `Bearer ${deviceToken.accessToken}`).send({ tapId: randomUUID(), medium, direction: 'entry' }).expect(200));
+      keep(
+        await http()
+          .post('/v1/validations/batch')
+          .set('Authorization', `Bearer ${deviceToken.accessToken}`)
+          .send({ taps: [{ tapId: randomUUID(), medium, direction: 'exit', occurredAt: new Date().toISOString() }] })
+          .expect(200),
+      );
+
       const [account] = await app.get(DataSource).query('SELECT password_hash FROM accounts WHERE email = $1', [email]);
       secrets.push(account.password_hash);
     } finally {
