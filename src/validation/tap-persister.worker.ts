@@ -14,6 +14,7 @@ import { MediaGateState } from '../gate-state/media-gate-state';
 import { MediumClones, MediumCounters } from '../media/media-records';
 import { Ledger } from '../payments/ledger';
 import { RedisModule } from '../redis/redis.module';
+import { TicketFirstUses } from '../tickets/ticket-first-uses';
 import { gateKeysProvider } from '../gate-state/gate-state.module';
 import { FareCharger } from './fare-charger';
 import { TapPartitions } from './tap-partitions';
@@ -28,7 +29,7 @@ class TapPersisterThreadModule {
     return {
       module: TapPersisterThreadModule,
       imports: [ConfigModule.forRoot(own), LoggingModule.forRoot(own), DatabaseModule, RedisModule],
-      providers: [gateKeysProvider(), Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister, MediaGateState, MediumClones, MediumCounters],
+      providers: [gateKeysProvider(), Ledger, FareCharger, GateTapUndo, TapPartitions, TapRecorder, TapPersister, MediaGateState, MediumClones, MediumCounters, TicketFirstUses],
     };
   }
 }

@@ -7,6 +7,7 @@ import { GateTapUndo, type RefusedTap } from '../gate-state/gate-tap-undo';
 import { RedisRetries } from '../redis/redis-retries';
 import { recordedTapsIn, type RecordedTap } from './recorded-taps';
 import { MediumClones, MediumCounters } from '../media/media-records';
+import { TicketFirstUses } from '../tickets/ticket-first-uses';
 import { FareCharger } from './fare-charger';
 import { TapPartitions } from './tap-partitions';
 
@@ -32,6 +33,7 @@ export class TapRecorder {
     private readonly retries: RedisRetries,
     private readonly clones: MediumClones,
     private readonly counters: MediumCounters,
+    private readonly firstUses: TicketFirstUses,
   ) {}
 
   /**
@@ -41,13 +43,18 @@ export class TapRecorder {
    * (after the taps' commit; idempotent).
    */
   async persist(events: readonly TapEvent[]): Promise<void> {
-    await this.persistTaps(events.filter((event) => event.ev !== 'clone'));
+    const refused = await this.persistTaps(events.filter((event) => event.ev !== 'clone'));
     await this.counters.record(events);
+    // The tickets module keeps the first uses the gates began, but not one of a tap the record refused (undone).
+    await this.firstUses.record(
+      events.filter((event) => event.ev === 'tap' && event.fu === '1' && event.sub && !refused.has(event)).map((event) => ({ ticketId: event.sub!, at: Number(event.at) })),
+    );
     for (const event of events) if (event.ev === 'clone' && event.mid) await this.clones.record(event.mid);
   }
 
-  private async persistTaps(events: readonly TapEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /** Writes the taps and journeys; returns the taps the record refused (already undone at the gates). */
+  private async persistTaps(events: readonly TapEvent[]): Promise<Set<TapEvent>> {
+    if (events.length === 0) return new Set();
     const days = new Set<number>();
     for (const event of events) {
       if (event.ev === 'tap') days.add(localDayNumber(Number(event.at)));
@@ -85,6 +92,7 @@ export class TapRecorder {
       await this.retries.write(`the undo at the gates of tap ${tapId} of device ${dev} (${at}), which the record refused`, () => this.gateUndo.undo(tap));
     }
     if (refused.length > 0) this.logger.warn(`the record refused ${refused.length} tap(s) whose (device, tap id) it already held; undone at the gates (tap_conflicts)`);
+    return new Set(refused.map((tap) => tap.event));
   }
 }
 

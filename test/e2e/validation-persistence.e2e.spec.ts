@@ -6,6 +6,9 @@ import { AccountGateState } from '../../src/gate-state/account-gate-state';
 import { GateAccountsService } from '../../src/validation/gate-accounts.service';
 import { GateScript } from '../../src/gate-state/gate-script';
 import { TapPersister } from '../../src/validation/tap-persister';
+import { GateKeys } from '../../src/gate-state/gate-state';
+import { RedisService } from '../../src/redis/redis.service';
+import { TicketsService } from '../../src/tickets/tickets.service';
 import { testAccount } from '../support/auth';
 import { gateAt, tap, tapStreams, type GateDevice } from '../support/gate';
 import { useTestApp } from '../support/http';
@@ -148,5 +151,31 @@ describe('the gate path: the tap stream to Postgres, and races at the gate', () 
       const accepted = outcomes.filter((outcome) => outcome.verdict === 'accept').length;
       if (accepted !== 1) throw new Error(`round ${round}: ${accepted} gates accepted one single-use ticket`);
     }
+  });
+
+  it('a first use the gates began reaches the ticket in Postgres: shown, not refundable, and back at the gates after Redis lost the ticket', async () => {
+    const passenger = await testAccount(app(), 'passenger');
+    await topUp(app(), passenger.bearer, 100_000);
+    const order = await http()
+      .post('/v1/orders')
+      .set('Authorization', passenger.bearer)
+      .set('Idempotency-Key', randomUUID())
+      .send({ payWith: 'wallet', items: [{ productId: 'metro-single', originStationId: '2a-cat-linh', destinationStationId: '2a-ha-dong' }] })
+      .expect(201);
+    const ticketId = (order.body as { tickets: Array<{ id: string }> }).tickets[0].id;
+    const qr = (await http().get(`/v1/tickets/${ticketId}/qr`).query({ format: 'text' }).set('Authorization', passenger.bearer).expect(200)).text;
+    const entry = await tap(app(), catLinh, { qr, direction: 'entry' });
+    expect(entry).toMatchObject({ verdict: 'accept', reason: 'OK' });
+    await tap(app(), haDong, { qr, direction: 'exit' });
+    await app().get(TapPersister).drain();
+
+    const shown = await http().get(`/v1/tickets/${ticketId}`).set('Authorization', passenger.bearer).expect(200);
+    expect((shown.body as { firstUsedAt?: string }).firstUsedAt).toEqual(expect.any(String));
+    const refund = await http().post(`/v1/tickets/${ticketId}/refund`).set('Authorization', passenger.bearer).set('Idempotency-Key', randomUUID()).send({});
+    expect(refund.status).toBe(409);
+    // Redis loses the ticket; the rebuild writes it from Postgres: the used single trip stays used.
+    await app().get(RedisService).client.del(app().get(GateKeys).ticketState(ticketId));
+    await app().get(TicketsService).rebuildGateState();
+    expect(await tap(app(), catLinh, { qr, direction: 'entry' })).toMatchObject({ verdict: 'reject', reason: 'ALREADY_USED' });
   });
 });
