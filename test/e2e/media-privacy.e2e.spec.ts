@@ -12,19 +12,9 @@ import { redisContents } from '../support/redis-contents';
 import { topUp } from '../support/money';
 import { startTestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
+import { captureOutput } from '../support/output';
 
 /** Everything written to stdout and stderr while the test runs (pino writes through process.stdout under Jest). */
-function captureOutput(): { text: () => string; restore: () => void } {
-  const chunks: string[] = [];
-  const spies = [process.stdout, process.stderr].map((stream) =>
-    jest.spyOn(stream, 'write').mockImplementation(((data: unknown) => {
-      chunks.push(String(data));
-      return true;
-    })),
-  );
-  return { text: () => chunks.join(''), restore: () => spies.forEach((spy) => spy.mockRestore()) };
-}
-
 /**
  * The 2025 Personal Data Protection Law counts an identity number as sensitive: no CCCD number, and no
  * transit-card key, may sit in any table, Redis key or value, log line or export. Every medium is used

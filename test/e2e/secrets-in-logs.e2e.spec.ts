@@ -4,21 +4,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { testAccount } from '../support/auth';
 import { startTestApp } from '../support/test-app';
-
-/**
- * Everything written to stdout and stderr while the test runs. Under Jest pino writes through
- * process.stdout; the test checks that request lines were captured, so it cannot pass on nothing.
- */
-function captureOutput(): { text: () => string; restore: () => void } {
-  const chunks: string[] = [];
-  const spies = [process.stdout, process.stderr].map((stream) =>
-    jest.spyOn(stream, 'write').mockImplementation(((data: unknown) => {
-      chunks.push(String(data));
-      return true;
-    })),
-  );
-  return { text: () => chunks.join(''), restore: () => spies.forEach((spy) => spy.mockRestore()) };
-}
+import { captureOutput } from '../support/output';
 
 describe('secrets never reach the logs or error bodies', () => {
   let app: NestFastifyApplication;
